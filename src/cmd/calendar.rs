@@ -1,0 +1,220 @@
+//! `slt calendar elapsed|deadline`: the calendar engine on the command line,
+//! one question or a CSV batch of millions.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::calendar::{micros_to_minutes, years_spanning, Calendar, Coverage};
+use crate::cli::{CalendarCommand, CalendarOptions};
+use crate::policy::Policy;
+use crate::timestamp::{format_rfc3339, parse_rfc3339, Instant, MICROS_PER_MINUTE};
+use crate::{Error, Exit, Result};
+
+/// Runs `slt calendar …`.
+pub fn run(command: CalendarCommand) -> Result<Exit> {
+    match command {
+        CalendarCommand::Elapsed(a) => match a.options.batch.as_deref() {
+            Some(path) => batch(&a.options, path, Op::Elapsed),
+            None => {
+                let (start, end) = (a.start.unwrap_or_default(), a.end.unwrap_or_default());
+                single(&a.options, &start, &end, Op::Elapsed)
+            }
+        },
+        CalendarCommand::Deadline(a) => match a.options.batch.as_deref() {
+            Some(path) => batch(&a.options, path, Op::Deadline),
+            None => {
+                let (start, minutes) = (a.start.unwrap_or_default(), a.minutes.unwrap_or_default());
+                single(&a.options, &start, &minutes, Op::Deadline)
+            }
+        },
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Elapsed,
+    Deadline,
+}
+
+impl Op {
+    fn second_column(self) -> &'static str {
+        match self {
+            Op::Elapsed => "end",
+            Op::Deadline => "minutes",
+        }
+    }
+    fn answer_column(self) -> &'static str {
+        match self {
+            Op::Elapsed => "business_minutes",
+            Op::Deadline => "deadline",
+        }
+    }
+}
+
+/// Parses a target in minutes (decimals allowed) into microseconds.
+fn parse_minutes(text: &str) -> std::result::Result<i64, String> {
+    let m: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of minutes"))?;
+    if !m.is_finite() || m < 0.0 || m > 1e9 {
+        return Err(format!("`{text}` is not a number of minutes between 0 and 1e9"));
+    }
+    Ok((m * MICROS_PER_MINUTE as f64).round() as i64)
+}
+
+/// One parsed question.
+struct Question {
+    region: usize,
+    coverage: Coverage,
+    start: Instant,
+    /// End instant (elapsed) or target microseconds (deadline).
+    second: i64,
+}
+
+fn parse_question(
+    policy: &Policy,
+    region: &str,
+    coverage: &str,
+    start: &str,
+    second: &str,
+    op: Op,
+) -> std::result::Result<Question, String> {
+    let region_index = policy.region_index(region.trim()).ok_or_else(|| {
+        let known: Vec<&str> = policy.regions.iter().map(|r| r.name.as_str()).collect();
+        format!("unknown region `{region}` (expected one of {})", known.join(", "))
+    })?;
+    let coverage: Coverage = coverage.parse()?;
+    let start = parse_rfc3339(start).map_err(|e| format!("start: {e}"))?;
+    let second = match op {
+        Op::Elapsed => parse_rfc3339(second).map_err(|e| format!("end: {e}"))?,
+        Op::Deadline => parse_minutes(second)?,
+    };
+    Ok(Question { region: region_index, coverage, start, second })
+}
+
+/// The instant range a question touches, for sizing the calendar tables.
+fn span(q: &Question, op: Op) -> (Instant, Instant) {
+    match op {
+        Op::Elapsed => (q.start.min(q.second), q.start.max(q.second)),
+        // Business hours give at least ~100 000 minutes a year: size generously.
+        Op::Deadline => {
+            let years = q.second / (50_000 * MICROS_PER_MINUTE) + 1;
+            let reach = years.saturating_mul(366 * 86_400 * 1_000_000);
+            (q.start, q.start.saturating_add(reach).min(crate::timestamp::MAX_INSTANT - 1))
+        }
+    }
+}
+
+fn answer(calendar: &Calendar, q: &Question, op: Op) -> std::result::Result<String, String> {
+    match op {
+        Op::Elapsed => calendar
+            .elapsed(q.start, q.second)
+            .map(|m| micros_to_minutes(m).to_string())
+            .map_err(|e| e.to_string()),
+        Op::Deadline => calendar
+            .deadline(q.start, q.second)
+            .map(format_rfc3339)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn single(options: &CalendarOptions, start: &str, second: &str, op: Op) -> Result<Exit> {
+    let (policy, _) = super::load_policy(options.policy.as_deref())?;
+    let (holidays, _) = super::load_holidays(options.holidays.as_deref())?;
+    let region = options.region.as_deref().unwrap_or_default();
+    let coverage = options.coverage.as_deref().unwrap_or_default();
+    let q = parse_question(&policy, region, coverage, start, second, op).map_err(Error::Usage)?;
+    let (lo, hi) = span(&q, op);
+    let calendar = match policy.window(q.region, q.coverage, &holidays) {
+        None => Calendar::always(),
+        Some(window) => Calendar::weekly(&window, years_spanning(lo, hi)),
+    };
+    let text = answer(&calendar, &q, op).map_err(Error::Usage)?;
+    writeln!(std::io::stdout(), "{text}").map_err(Error::Stdout)?;
+    Ok(Exit::Success)
+}
+
+fn batch(options: &CalendarOptions, path: &Path, op: Op) -> Result<Exit> {
+    let (policy, _) = super::load_policy(options.policy.as_deref())?;
+    let (holidays, _) = super::load_holidays(options.holidays.as_deref())?;
+    let input_error = |reason: String| Error::Input { path: path.into(), reason };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| input_error(e.to_string()))?;
+    let headers = reader.headers().map_err(|e| input_error(e.to_string()))?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
+            .ok_or_else(|| input_error(format!("missing column `{name}`")))
+    };
+    let cols = [column("region")?, column("coverage")?, column("start")?, column(op.second_column())?];
+
+    let mut records = Vec::new();
+    let mut questions = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let parsed = match record {
+            Ok(r) => {
+                let field = |c: usize| r.get(c).unwrap_or("").to_string();
+                let q = parse_question(
+                    &policy,
+                    &field(cols[0]),
+                    &field(cols[1]),
+                    &field(cols[2]),
+                    &field(cols[3]),
+                    op,
+                );
+                records.push(Some(r));
+                q
+            }
+            Err(e) => {
+                records.push(None);
+                Err(e.to_string())
+            }
+        };
+        if let Err(reason) = &parsed {
+            eprintln!("slt: {}: line {line}: {reason}", path.display());
+        }
+        questions.push(parsed.ok());
+    }
+    let bounds = questions
+        .iter()
+        .flatten()
+        .map(|q| span(q, op))
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let calendars = bounds.map(|(lo, hi)| policy.calendars(&holidays, years_spanning(lo, hi)));
+
+    let stdout = std::io::stdout();
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(stdout.lock()));
+    let mut header: Vec<String> = headers.iter().map(str::to_string).collect();
+    header.push(op.answer_column().to_string());
+    let csv_err = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Stdout(io),
+        other => Error::Internal(format!("{other:?}")),
+    };
+    out.write_record(&header).map_err(csv_err)?;
+    for (i, (record, q)) in records.iter().zip(&questions).enumerate() {
+        let value = match (q, &calendars) {
+            (Some(q), Some(cals)) => match answer(cals.get(q.region, q.coverage), q, op) {
+                Ok(v) => v,
+                Err(reason) => {
+                    eprintln!("slt: {}: line {}: {reason}", path.display(), i + 2);
+                    String::new()
+                }
+            },
+            _ => String::new(),
+        };
+        let mut row: Vec<String> = match record {
+            Some(r) => r.iter().map(str::to_string).collect(),
+            None => Vec::new(),
+        };
+        row.resize(headers.len(), String::new());
+        row.push(value);
+        out.write_record(&row).map_err(csv_err)?;
+    }
+    out.flush().map_err(Error::Stdout)?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,30 @@
+//! slt measures exported support cases against the initial-response targets
+//! promised to each customer, and reports attainment.
+//!
+//! The pipeline, one way: **ingest** (export files → validated rows, rejects)
+//! → **measure** (each case against its target, in parallel, calling the pure
+//! **calendar** core through the **policy**) → **aggregate** (attainment per
+//! tier × priority × region × period, with the SQL in `sql/`) → **output**
+//! (Parquet, manifest).
+//!
+//! Glossary: a *target* is the business time allowed before the first public
+//! agent response; *coverage* says which instants count (`24x7`, `24x5`,
+//! `business_hours`); the *deadline* is the last instant at which the target
+//! is still kept; *attainment* is met / (met + breached); *business minutes*
+//! are covered minutes.
+
+pub mod calendar;
+pub mod cli;
+pub mod cmd;
+pub mod error;
+pub mod policy;
+pub mod timestamp;
+
+pub use error::{Error, Exit, Result};
+
+/// Runs one command line.
+pub fn run(cli: cli::Cli) -> Result<Exit> {
+    match cli.command {
+        cli::Command::Calendar(args) => cmd::calendar::run(args),
+    }
+}

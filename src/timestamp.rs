@@ -1,0 +1,222 @@
+//! Strict RFC 3339 timestamps ↔ UTC instants in microseconds.
+//!
+//! Every instant inside slt is an [`Instant`]: microseconds since the Unix
+//! epoch, UTC. Exports give timestamps as RFC 3339 text with a required
+//! offset (`Z`, `+09:00`, `-07:00`); this module parses them exactly and says
+//! precisely why a string is not one ([`TimestampError`]), so ingest can turn
+//! the reason into a reject. Nothing is guessed: no offset, a space instead of
+//! `T`, 30 February, `24:30` or `+25:00` are all errors.
+//!
+//! Choices (documented in the README): `T`/`Z` may be lower case as RFC 3339
+//! allows; fractional seconds beyond microseconds are truncated; a leap second
+//! (`:60`) is rejected; `-00:00` means UTC.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+/// Microseconds since 1970-01-01T00:00:00Z.
+pub type Instant = i64;
+
+/// Microseconds in one second.
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+/// Microseconds in one minute.
+pub const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+
+/// Earliest instant slt accepts: 1900-01-01T00:00:00Z.
+pub const MIN_INSTANT: Instant = -2_208_988_800 * MICROS_PER_SECOND;
+/// First instant slt no longer accepts: 2200-01-01T00:00:00Z.
+pub const MAX_INSTANT: Instant = 7_258_118_400 * MICROS_PER_SECOND;
+
+/// Why a string is not an RFC 3339 timestamp with an offset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    /// The text is empty.
+    #[error("empty timestamp")]
+    Empty,
+    /// The text does not have the `YYYY-MM-DDThh:mm:ss` shape.
+    #[error("`{0}` is not an RFC 3339 timestamp (expected `YYYY-MM-DDThh:mm:ss[.fff]` and an offset)")]
+    Malformed(String),
+    /// Date and time are there but no offset: the instant is unknown.
+    #[error("`{0}` has no UTC offset (add `Z` or `±hh:mm`); slt never guesses a time zone")]
+    MissingOffset(String),
+    /// The calendar date does not exist (30 February, month 13).
+    #[error("`{0}` is not a real calendar date")]
+    ImpossibleDate(String),
+    /// The clock time does not exist (24:30, 10:61, a leap second).
+    #[error("`{0}` is not a real time of day")]
+    ImpossibleTime(String),
+    /// The offset is out of range (`+25:00`).
+    #[error("`{0}` has an impossible UTC offset")]
+    ImpossibleOffset(String),
+    /// Outside the years slt supports.
+    #[error("`{0}` is outside the supported range 1900-01-01 to 2199-12-31")]
+    OutOfRange(String),
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
+}
+
+/// Parses an RFC 3339 timestamp with an offset into a UTC [`Instant`].
+///
+/// ```
+/// use slt::timestamp::{parse_rfc3339, format_rfc3339};
+/// let t = parse_rfc3339("2026-03-30T11:00:00+01:00").unwrap();
+/// assert_eq!(format_rfc3339(t), "2026-03-30T10:00:00Z");
+/// assert!(parse_rfc3339("2026-03-30T11:00:00").is_err()); // no offset
+/// ```
+pub fn parse_rfc3339(text: &str) -> Result<Instant, TimestampError> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(TimestampError::Empty);
+    }
+    let b = s.as_bytes();
+    let malformed = || TimestampError::Malformed(s.to_string());
+    // YYYY-MM-DD?hh:mm:ss
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(malformed());
+    }
+    let year = digits(&b[0..4]).ok_or_else(malformed)?;
+    let month = digits(&b[5..7]).ok_or_else(malformed)?;
+    let day = digits(&b[8..10]).ok_or_else(malformed)?;
+    let hour = digits(&b[11..13]).ok_or_else(malformed)?;
+    let minute = digits(&b[14..16]).ok_or_else(malformed)?;
+    let second = digits(&b[17..19]).ok_or_else(malformed)?;
+    let mut i = 19;
+    let mut micros: i64 = 0;
+    if i < b.len() && b[i] == b'.' {
+        let frac_start = i + 1;
+        let mut j = frac_start;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j == frac_start {
+            return Err(malformed());
+        }
+        let mut scale = 100_000i64;
+        for &d in &b[frac_start..j.min(frac_start + 6)] {
+            micros += i64::from(d - b'0') * scale;
+            scale /= 10;
+        }
+        i = j;
+    }
+    let offset_seconds: i64 = match b.get(i) {
+        None => return Err(TimestampError::MissingOffset(s.to_string())),
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+            let oh = digits(&b[i + 1..i + 3]).ok_or_else(malformed)?;
+            let om = digits(&b[i + 4..i + 6]).ok_or_else(malformed)?;
+            if oh > 23 || om > 59 {
+                return Err(TimestampError::ImpossibleOffset(s.to_string()));
+            }
+            let v = i64::from(oh * 3600 + om * 60);
+            if *sign == b'-' {
+                -v
+            } else {
+                v
+            }
+        }
+        Some(_) => return Err(malformed()),
+    };
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| TimestampError::ImpossibleDate(s.to_string()))?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(TimestampError::ImpossibleTime(s.to_string()));
+    }
+    let days = i64::from(date.signed_duration_since(epoch_date()).num_days() as i32);
+    let local_seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let t = (local_seconds - offset_seconds) * MICROS_PER_SECOND + micros;
+    if !(MIN_INSTANT..MAX_INSTANT).contains(&t) {
+        return Err(TimestampError::OutOfRange(s.to_string()));
+    }
+    Ok(t)
+}
+
+fn epoch_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("1970-01-01 exists")
+}
+
+/// Converts an instant to a chrono UTC date-time.
+pub fn to_datetime(t: Instant) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t).expect("instants are within chrono's range")
+}
+
+/// Converts a chrono date-time to an instant.
+pub fn from_datetime<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> Instant {
+    t.timestamp_micros()
+}
+
+/// Formats an instant as RFC 3339 UTC (`Z`), with fractional seconds only when
+/// the instant has them.
+pub fn format_rfc3339(t: Instant) -> String {
+    to_datetime(t).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_honoured_exactly() {
+        let z = parse_rfc3339("2026-07-05T00:12:00Z").unwrap();
+        assert_eq!(parse_rfc3339("2026-07-05T09:12:00+09:00").unwrap(), z);
+        assert_eq!(parse_rfc3339("2026-07-04T17:12:00-07:00").unwrap(), z);
+        assert_eq!(parse_rfc3339("2026-07-05T00:12:00-00:00").unwrap(), z);
+        assert_eq!(format_rfc3339(z), "2026-07-05T00:12:00Z");
+    }
+
+    #[test]
+    fn fractional_seconds_truncate_to_microseconds() {
+        let t = parse_rfc3339("2026-03-02T10:15:30.2509999Z").unwrap();
+        assert_eq!(t % MICROS_PER_SECOND, 250_999);
+        assert_eq!(format_rfc3339(t), "2026-03-02T10:15:30.250999Z");
+    }
+
+    #[test]
+    fn no_guessing() {
+        use TimestampError::*;
+        let cases = [
+            ("2026-05-04T10:00:00", "MissingOffset"),
+            ("2026-05-04 10:00:00Z", "Malformed"),
+            ("2026-02-30T10:00:00Z", "ImpossibleDate"),
+            ("2026-13-01T10:00:00Z", "ImpossibleDate"),
+            ("2026-05-04T24:30:00Z", "ImpossibleTime"),
+            ("2026-05-04T23:59:60Z", "ImpossibleTime"),
+            ("2026-05-04T10:00:00+25:00", "ImpossibleOffset"),
+            ("2026-05-04T10:00:00+0900", "Malformed"),
+            ("yesterday", "Malformed"),
+            ("", "Empty"),
+            ("9999-12-31T00:00:00Z", "OutOfRange"),
+            ("1850-01-01T00:00:00Z", "OutOfRange"),
+            ("2026-05-04T10:00:00.Z", "Malformed"),
+        ];
+        for (text, want) in cases {
+            let err = parse_rfc3339(text).unwrap_err();
+            let got = match err {
+                Empty => "Empty",
+                Malformed(_) => "Malformed",
+                MissingOffset(_) => "MissingOffset",
+                ImpossibleDate(_) => "ImpossibleDate",
+                ImpossibleTime(_) => "ImpossibleTime",
+                ImpossibleOffset(_) => "ImpossibleOffset",
+                OutOfRange(_) => "OutOfRange",
+            };
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn dates_before_1970_are_fine() {
+        let t = parse_rfc3339("1969-12-31T23:59:59.5Z").unwrap();
+        assert_eq!(t, -500_000);
+        assert_eq!(format_rfc3339(t), "1969-12-31T23:59:59.500Z");
+    }
+}
