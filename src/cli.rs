@@ -25,9 +25,74 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure every case of an export and write attainment Parquet.
+    ///
+    /// Without --input, runs on the demo export embedded in slt and writes
+    /// to reports/demo.
+    Report(ReportArgs),
     /// Business-time arithmetic: "why is this case breached?".
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Write a realistic synthetic export (seeded, reproducible).
+    Generate(GenerateArgs),
+}
+
+/// `slt report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Directory holding accounts, cases and events (.csv, .parquet or
+    /// .ndjson). Default: the bundled demo export.
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// Directory receiving the outputs (replaced whole, atomically).
+    /// Default: reports/demo for the demo export; required with --input.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Measure as of this instant (RFC 3339 with offset). Default: the
+    /// latest created_at, closed_at or event in the export, never the clock.
+    #[arg(long, value_name = "RFC3339", allow_hyphen_values = true)]
+    pub as_of: Option<String>,
+    /// Policy file replacing the bundled default policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Holiday list (CSV region,date,name) replacing the bundled one.
+    #[arg(long, value_name = "FILE")]
+    pub holidays: Option<PathBuf>,
+    /// Mapping file renaming the export's columns and values (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Exit with code 1 (after writing the report) when any row was rejected.
+    #[arg(long)]
+    pub fail_on_rejects: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Worker threads for measuring (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `slt generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Directory receiving accounts.csv, cases.csv and events.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Number of cases.
+    #[arg(long, default_value_t = 3000)]
+    pub cases: usize,
+    /// Number of accounts.
+    #[arg(long, default_value_t = 40)]
+    pub accounts: usize,
+    /// Random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Calendar year the cases are created in.
+    #[arg(long, default_value_t = 2026)]
+    pub year: i32,
+    /// Do not inject the handful of deliberately bad rows.
+    #[arg(long)]
+    pub no_bad_rows: bool,
 }
 
 /// `slt calendar …`

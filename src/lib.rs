@@ -13,10 +13,16 @@
 //! is still kept; *attainment* is met / (met + breached); *business minutes*
 //! are covered minutes.
 
+pub mod aggregate;
 pub mod calendar;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod mapping;
+pub mod measure;
+pub mod output;
 pub mod policy;
 pub mod timestamp;
 
@@ -25,6 +31,8 @@ pub use error::{Error, Exit, Result};
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> Result<Exit> {
     match cli.command {
+        cli::Command::Report(args) => cmd::report::run(args),
         cli::Command::Calendar(args) => cmd::calendar::run(args),
+        cli::Command::Generate(args) => cmd::generate::run(args),
     }
 }

@@ -1,6 +1,8 @@
 //! One module per subcommand, each with its `run`.
 
 pub mod calendar;
+pub mod generate;
+pub mod report;
 
 use std::path::Path;
 

@@ -1,0 +1,326 @@
+//! `slt report`: export → measured cases → attainment Parquet, rejects and
+//! a manifest, written atomically.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant as Clock;
+
+use chrono::Datelike;
+use polars::prelude::*;
+use serde_json::json;
+
+use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
+use crate::calendar::{micros_to_minutes, years_spanning};
+use crate::cli::ReportArgs;
+use crate::ingest::{self, AsOfSource, Counts, Ingested, Input, Reject, Table};
+use crate::mapping::Mapping;
+use crate::measure::{measure_all, Measured, Outcome};
+use crate::output::{col, enum_column, internal, strings_to_enums, timestamp_column, write_parquet, Staging, SCHEMA_VERSION};
+use crate::policy::Policy;
+use crate::timestamp::{format_rfc3339, parse_rfc3339, to_datetime};
+use crate::{Error, Exit, Result};
+
+/// Everything a finished run produced, before it is written.
+pub struct Report {
+    /// One row per measured case (text dimensions as plain strings).
+    pub case_slt: DataFrame,
+    /// `attainment.parquet`.
+    pub attainment: DataFrame,
+    /// `account_attainment.parquet`.
+    pub account_attainment: DataFrame,
+    /// `rejects.parquet`.
+    pub rejects: DataFrame,
+    /// `manifest.json`.
+    pub manifest: serde_json::Value,
+    /// Rows rejected over all tables.
+    pub rejected_rows: u64,
+}
+
+/// Runs `slt report`.
+pub fn run(args: ReportArgs) -> Result<Exit> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    let input = match &args.input {
+        Some(dir) => Input::Dir(dir.clone()),
+        None => Input::Demo,
+    };
+    let out = match (&args.out, &args.input) {
+        (Some(out), _) => out.clone(),
+        (None, None) => PathBuf::from("reports/demo"),
+        (None, Some(_)) => return Err(Error::Usage("--out DIR is required with --input".into())),
+    };
+    let report = build(&args, &input)?;
+    write(&report, &out)?;
+    if !args.quiet {
+        let outcomes = &report.manifest["outcomes"];
+        eprintln!(
+            "slt: {} cases measured (met {}, breached {}, pending {}, excluded {}), {} rows rejected; wrote {}",
+            report.case_slt.height(),
+            outcomes["met"],
+            outcomes["breached"],
+            outcomes["pending"],
+            outcomes["excluded"],
+            report.rejected_rows,
+            out.display()
+        );
+    }
+    if args.fail_on_rejects && report.rejected_rows > 0 {
+        return Ok(Exit::Rejects);
+    }
+    Ok(Exit::Success)
+}
+
+fn file_entry(path: Option<&Path>, bundled: &str, text: &str) -> serde_json::Value {
+    use sha2::{Digest, Sha256};
+    let sha: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "file": path.map(|p| p.display().to_string()).unwrap_or_else(|| format!("(bundled) {bundled}")),
+        "sha256": sha,
+    })
+}
+
+/// Ingests, measures and aggregates, without writing anything.
+pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
+    let started = Clock::now();
+    let (policy, policy_text) = super::load_policy(args.policy.as_deref())?;
+    let (holidays, holidays_text) = super::load_holidays(args.holidays.as_deref())?;
+    let (mapping, mapping_text) = match &args.mapping {
+        None => (Mapping::default(), None),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|source| Error::Read { path: p.clone(), source })?;
+            (Mapping::parse(&text, &p.display().to_string())?, Some(text))
+        }
+    };
+    let as_of = match &args.as_of {
+        None => None,
+        Some(text) => Some(parse_rfc3339(text).map_err(|e| Error::Usage(format!("--as-of: {e}")))?),
+    };
+
+    let mut ingested = ingest::ingest(input, &mapping, &policy, ingest::IngestOptions { as_of })?;
+    let t_ingest = started.elapsed();
+
+    let started = Clock::now();
+    let lo = ingested.cases.iter().map(|c| c.created_at).min().unwrap_or(ingested.as_of);
+    let hi = ingested
+        .cases
+        .iter()
+        .filter_map(|c| c.closed_at)
+        .chain(ingested.events.iter().map(|e| e.at))
+        .chain([ingested.as_of])
+        .max()
+        .unwrap_or(ingested.as_of);
+    let calendars = policy.calendars(&holidays, years_spanning(lo.min(hi), hi));
+    let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, ingested.as_of);
+    let measured = keep_measurable(&mut ingested, results);
+    let t_measure = started.elapsed();
+
+    let started = Clock::now();
+    let case_slt = case_frame(&ingested, &measured, &policy)?;
+    let attainment = run_query(&case_slt, ATTAINMENT_SQL)?;
+    let account_attainment = run_query(&case_slt, ACCOUNT_ATTAINMENT_SQL)?;
+    let rejects = rejects_frame(&ingested.rejects)?;
+    let t_aggregate = started.elapsed();
+
+    let mut outcomes = BTreeMap::new();
+    for o in [Outcome::Met, Outcome::Breached, Outcome::Pending, Outcome::Excluded] {
+        outcomes.insert(o.as_str(), 0u64);
+    }
+    for (_, m) in &measured {
+        *outcomes.get_mut(m.outcome.as_str()).expect("all outcomes") += 1;
+    }
+    let tables: serde_json::Map<String, serde_json::Value> = ingested
+        .sources
+        .iter()
+        .map(|s| {
+            let c: Counts = ingested.counts[s.table as usize];
+            (
+                s.table.name().to_string(),
+                json!({
+                    "file": s.path,
+                    "format": format!("{:?}", s.format).to_lowercase(),
+                    "sha256": s.sha256,
+                    "rows_read": c.read,
+                    "rows_used": c.used,
+                    "rows_rejected": c.rejected,
+                }),
+            )
+        })
+        .collect();
+    let rejected_rows = ingested.counts.iter().map(|c| c.rejected).sum();
+    let manifest = json!({
+        "tool": "slt",
+        "version": env!("CARGO_PKG_VERSION"),
+        "schema_version": SCHEMA_VERSION,
+        "as_of": format_rfc3339(ingested.as_of),
+        "as_of_source": match ingested.as_of_source { AsOfSource::Flag => "flag", AsOfSource::LatestInExport => "latest_in_export" },
+        "priority_change_rule": format!("{:?}", policy.priority_change).to_lowercase(),
+        "report_time_zone": policy.report_zone.name(),
+        "tables": tables,
+        "policy": file_entry(args.policy.as_deref(), "fixtures/policy.toml", &policy_text),
+        "holidays": file_entry(args.holidays.as_deref(), "fixtures/holidays.csv", &holidays_text),
+        "mapping": mapping_text.map(|t| file_entry(args.mapping.as_deref(), "", &t)),
+        "cases_measured": measured.len(),
+        "outcomes": outcomes,
+        "rows_rejected": rejected_rows,
+        "outputs": ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet", "manifest.json"],
+        "timing_ms": {
+            "ingest": t_ingest.as_millis() as u64,
+            "measure": t_measure.as_millis() as u64,
+            "aggregate": t_aggregate.as_millis() as u64,
+        },
+    });
+    Ok(Report { case_slt, attainment, account_attainment, rejects, manifest, rejected_rows })
+}
+
+/// Moves cases the calendar could not measure (outside its years) to the
+/// rejects, with their events, and returns the measured ones.
+fn keep_measurable(
+    ingested: &mut Ingested,
+    results: Vec<std::result::Result<Measured, crate::calendar::CalendarError>>,
+) -> Vec<(usize, Measured)> {
+    let mut measured = Vec::with_capacity(results.len());
+    let mut failed = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(m) => measured.push((i, m)),
+            Err(e) => failed.push((i, e)),
+        }
+    }
+    if failed.is_empty() {
+        return measured;
+    }
+    let failed_set: std::collections::HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
+    for (i, e) in &failed {
+        let case = ingested.cases[*i];
+        ingested.rejects.push(Reject {
+            table: Table::Cases,
+            row_number: u64::from(case.row) + 1,
+            key: None,
+            column: ingested.column_names[&(Table::Cases, "created_at")].clone(),
+            value: Some(format_rfc3339(case.created_at)),
+            reason: format!("cannot be measured: {e}"),
+        });
+        ingested.counts[1].used -= 1;
+        ingested.counts[1].rejected += 1;
+    }
+    for e in ingested.events.iter().filter(|e| failed_set.contains(&(e.case as usize))) {
+        ingested.rejects.push(Reject {
+            table: Table::Events,
+            row_number: u64::from(e.row) + 1,
+            key: None,
+            column: ingested.column_names[&(Table::Events, "case_id")].clone(),
+            value: None,
+            reason: "its case cannot be measured".into(),
+        });
+        ingested.counts[2].used -= 1;
+        ingested.counts[2].rejected += 1;
+    }
+    measured
+}
+
+/// Text of canonical column `canonical` of a source, trimmed, at `rows`.
+fn gather_text(ingested: &Ingested, table: Table, canonical: &'static str, rows: &[u32]) -> Result<Vec<Option<String>>> {
+    let name = &ingested.column_names[&(table, canonical)];
+    let frame = &ingested.sources[table as usize].frame;
+    let Ok(column) = frame.column(name) else {
+        return Ok(vec![None; rows.len()]);
+    };
+    let series = column.as_materialized_series().cast(&DataType::String).map_err(internal)?;
+    let ca = series.str().expect("string").rechunk();
+    Ok(rows
+        .iter()
+        .map(|&r| ca.get(r as usize).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        .collect())
+}
+
+fn as_refs(v: &[Option<String>]) -> Vec<Option<&str>> {
+    v.iter().map(|s| s.as_deref()).collect()
+}
+
+/// The `case_slt` frame, text dimensions as plain strings.
+pub fn case_frame(ingested: &Ingested, measured: &[(usize, Measured)], policy: &Policy) -> Result<DataFrame> {
+    let cases: Vec<&ingest::Case> = measured.iter().map(|(i, _)| &ingested.cases[*i]).collect();
+    let rows: Vec<u32> = cases.iter().map(|c| c.row).collect();
+    let text = |canonical| gather_text(ingested, Table::Cases, canonical, &rows);
+    let (case_id, account_id, product) = (text("case_id")?, text("account_id")?, text("product")?);
+    let zone = policy.report_zone;
+    let (period, month): (Vec<String>, Vec<String>) = cases
+        .iter()
+        .map(|c| {
+            let local = to_datetime(c.created_at).with_timezone(&zone);
+            let (y, m) = (local.year(), local.month());
+            (format!("{y}-Q{}", (m - 1) / 3 + 1), format!("{y}-{m:02}"))
+        })
+        .unzip();
+    let ms = || measured.iter().map(|(_, m)| m);
+    let columns = vec![
+        Column::new(col::CASE_ID.into(), as_refs(&case_id)),
+        Column::new(col::ACCOUNT_ID.into(), as_refs(&account_id)),
+        Column::new(col::TIER.into(), cases.iter().map(|c| policy.tiers[c.tier].as_str()).collect::<Vec<_>>()),
+        Column::new(col::REGION.into(), cases.iter().map(|c| policy.regions[c.region].name.as_str()).collect::<Vec<_>>()),
+        Column::new(col::PRODUCT.into(), as_refs(&product)),
+        Column::new(col::PRIORITY.into(), ms().map(|m| m.priority.as_str()).collect::<Vec<_>>()),
+        Column::new(col::INITIAL_PRIORITY.into(), ms().map(|m| m.initial_priority.as_str()).collect::<Vec<_>>()),
+        Column::new(col::PRIORITY_CHANGES.into(), ms().map(|m| i64::from(m.priority_changes)).collect::<Vec<_>>()),
+        timestamp_column(col::CREATED_AT, cases.iter().map(|c| Some(c.created_at)).collect()),
+        timestamp_column(col::CLOCK_START, ms().map(|m| Some(m.clock_start)).collect()),
+        Column::new(col::COVERAGE.into(), ms().map(|m| m.coverage.as_str()).collect::<Vec<_>>()),
+        Column::new(col::TARGET_MINUTES.into(), ms().map(|m| i64::from(m.target_minutes)).collect::<Vec<_>>()),
+        timestamp_column(col::DEADLINE, ms().map(|m| Some(m.deadline)).collect()),
+        timestamp_column(col::FIRST_RESPONSE_AT, ms().map(|m| m.first_response_at).collect()),
+        Column::new(
+            col::RESPONSE_BUSINESS_MINUTES.into(),
+            ms().map(|m| m.response_business.map(micros_to_minutes)).collect::<Vec<_>>(),
+        ),
+        Column::new(col::OUTCOME.into(), ms().map(|m| m.outcome.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            col::BREACH_BUSINESS_MINUTES.into(),
+            ms().map(|m| m.breach_business.map(micros_to_minutes)).collect::<Vec<_>>(),
+        ),
+        Column::new(col::PERIOD.into(), period),
+        Column::new(col::MONTH.into(), month),
+    ];
+    DataFrame::new(measured.len(), columns).map_err(internal)
+}
+
+/// The `rejects` frame, sorted by table and row.
+pub fn rejects_frame(rejects: &[Reject]) -> Result<DataFrame> {
+    let mut sorted: Vec<&Reject> = rejects.iter().collect();
+    sorted.sort_by_key(|r| (r.table, r.row_number));
+    let columns = vec![
+        enum_column("table", &sorted.iter().map(|r| Some(r.table.name())).collect::<Vec<_>>())?,
+        Column::new("row_number".into(), sorted.iter().map(|r| r.row_number as i64).collect::<Vec<_>>()),
+        Column::new("key".into(), sorted.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>()),
+        Column::new("column".into(), sorted.iter().map(|r| r.column.as_str()).collect::<Vec<_>>()),
+        Column::new("value".into(), sorted.iter().map(|r| r.value.as_deref()).collect::<Vec<_>>()),
+        Column::new("reason".into(), sorted.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>()),
+    ];
+    DataFrame::new(sorted.len(), columns).map_err(internal)
+}
+
+/// Writes every output into `out`, atomically.
+pub fn write(report: &Report, out: &Path) -> Result<()> {
+    let staging = Staging::new(out)?;
+    let m = &report.manifest;
+    let metadata = vec![
+        ("slt_version".to_string(), m["version"].as_str().unwrap_or_default().to_string()),
+        ("slt_schema_version".to_string(), SCHEMA_VERSION.to_string()),
+        ("slt_as_of".to_string(), m["as_of"].as_str().unwrap_or_default().to_string()),
+        ("slt_policy_sha256".to_string(), m["policy"]["sha256"].as_str().unwrap_or_default().to_string()),
+    ];
+    let dims = [col::CASE_ID];
+    let mut case_slt = strings_to_enums(&report.case_slt.drop_many(dims))?;
+    case_slt.insert_column(0, report.case_slt.column(col::CASE_ID).map_err(internal)?.clone()).map_err(internal)?;
+    write_parquet(&mut case_slt, &staging.file("case_slt.parquet"), &metadata)?;
+    write_parquet(&mut strings_to_enums(&report.attainment)?, &staging.file("attainment.parquet"), &metadata)?;
+    write_parquet(&mut strings_to_enums(&report.account_attainment)?, &staging.file("account_attainment.parquet"), &metadata)?;
+    write_parquet(&mut report.rejects.clone(), &staging.file("rejects.parquet"), &metadata)?;
+    let manifest = serde_json::to_string_pretty(&report.manifest).expect("json") + "\n";
+    let path = staging.file("manifest.json");
+    std::fs::write(&path, manifest).map_err(|e| Error::Write { path, reason: e.to_string() })?;
+    staging.commit()
+}

@@ -1,0 +1,385 @@
+//! End-to-end tests of the `slt` binary: the spec's worked examples as
+//! golden cases through `slt report`, the calendar commands, row accounting
+//! and rejects. One integration binary; tests are named for the scenario.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+fn slt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slt")).args(args).output().expect("slt runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn export(dir: &Path, accounts: &str, cases: &str, events: &str) -> PathBuf {
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("accounts.csv"), accounts).unwrap();
+    std::fs::write(input.join("cases.csv"), cases).unwrap();
+    std::fs::write(input.join("events.csv"), events).unwrap();
+    input
+}
+
+fn read(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+}
+
+/// Every column of the row whose `key` column equals `value`, as text.
+fn row(df: &DataFrame, key: &str, value: &str) -> HashMap<String, String> {
+    let keys = df.column(key).unwrap().cast(&DataType::String).unwrap();
+    let keys = keys.str().unwrap();
+    let i = keys.iter().position(|k| k == Some(value)).unwrap_or_else(|| panic!("no row {key}={value}"));
+    df.columns()
+        .iter()
+        .map(|c| {
+            let v = c.get(i).unwrap();
+            let text = match v {
+                AnyValue::Null => "null".to_string(),
+                other => other.to_string().trim_matches('"').to_string(),
+            };
+            (c.name().to_string(), text)
+        })
+        .collect()
+}
+
+const ACCOUNTS: &str = "account_id,tier,region,valid_from,valid_to
+O-EMEA,Online,EMEA,2025-01-01,
+E-EMEA,Elite,EMEA,2025-01-01,
+E-AM,Elite,Americas,2025-01-01,
+E-JP,Elite,Japan,2025-01-01,
+O-APAC,Online,APAC,2025-01-01,
+";
+
+const CASES: &str = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+EX1,O-EMEA,Adobe Analytics,P2,2026-03-27T15:00:00Z,,web,en,c1
+EX2,E-EMEA,Adobe Analytics,P1,2026-07-04T23:55:00Z,,phone,en,c2
+EX3,E-AM,Adobe Target,P2,2026-05-15T23:50:00-07:00,,web,en,c3
+EX4,E-JP,Adobe Target,P2,2026-10-14T17:20:00+09:00,,web,ja,c4
+EX5,O-APAC,Adobe Commerce,P4,2026-04-02T10:00:00+11:00,,web,en,c5
+EX6,O-EMEA,Adobe Analytics,P3,2026-06-09T09:00:00+01:00,,web,en,c1
+EX7,O-EMEA,Adobe Analytics,P2,2026-03-27T13:00:00Z,,web,en,c1
+";
+
+const EVENTS: &str = "case_id,at,kind,value
+EX1,2026-03-27T15:00:05Z,auto_response,
+EX1,2026-03-30T10:30:00+01:00,agent_response,
+EX2,2026-07-05T00:12:00Z,agent_response,
+EX3,2026-05-18T00:15:00-07:00,agent_response,
+EX4,2026-10-15T09:10:00+09:00,agent_response,
+EX5,2026-04-09T10:00:00+10:00,agent_response,
+EX6,2026-06-09T10:00:00+01:00,priority_change,P1
+EX6,2026-06-09T11:10:00+01:00,agent_response,
+EX7,2026-03-27T17:40:00Z,agent_response,
+";
+
+fn worked_examples(policy: Option<&str>) -> (tempfile::TempDir, DataFrame) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = export(dir.path(), ACCOUNTS, CASES, EVENTS);
+    let out = dir.path().join("out");
+    let mut args = vec!["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
+    let policy_path = dir.path().join("policy.toml");
+    if let Some(p) = policy {
+        std::fs::write(&policy_path, p).unwrap();
+        args.extend(["--policy", policy_path.to_str().unwrap()]);
+    }
+    let o = slt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read(&out.join("case_slt.parquet"));
+    (dir, df)
+}
+
+fn check(r: &HashMap<String, String>, expected: &[(&str, &str)]) {
+    for (k, v) in expected {
+        assert_eq!(r[*k], *v, "column {k} of {}", r["case_id"]);
+    }
+}
+
+#[test]
+fn spec_worked_examples_through_slt_report() {
+    let (_dir, df) = worked_examples(None);
+    assert_eq!(df.height(), 7);
+    check(&row(&df, "case_id", "EX1"), &[
+        ("tier", "Online"), ("region", "EMEA"), ("coverage", "business_hours"), ("target_minutes", "240"),
+        ("deadline", "2026-03-30 10:00:00 UTC"), ("outcome", "met"), ("response_business_minutes", "210.0"),
+        ("breach_business_minutes", "null"), ("period", "2026-Q1"), ("month", "2026-03"),
+    ]);
+    check(&row(&df, "case_id", "EX2"), &[
+        ("coverage", "24x7"), ("target_minutes", "15"), ("outcome", "breached"),
+        ("response_business_minutes", "17.0"), ("breach_business_minutes", "2.0"),
+    ]);
+    check(&row(&df, "case_id", "EX3"), &[
+        ("coverage", "24x5"), ("deadline", "2026-05-18 07:20:00 UTC"), ("outcome", "met"),
+        ("response_business_minutes", "25.0"),
+    ]);
+    check(&row(&df, "case_id", "EX4"), &[
+        ("coverage", "business_hours"), ("target_minutes", "30"), ("deadline", "2026-10-15 00:20:00 UTC"),
+        ("outcome", "met"), ("response_business_minutes", "20.0"),
+    ]);
+    check(&row(&df, "case_id", "EX5"), &[
+        ("target_minutes", "1440"), ("deadline", "2026-04-09 00:00:00 UTC"), ("outcome", "met"),
+        ("response_business_minutes", "1440.0"),
+    ]);
+    check(&row(&df, "case_id", "EX6"), &[
+        ("priority", "P1"), ("initial_priority", "P3"), ("priority_changes", "1"),
+        ("clock_start", "2026-06-09 09:00:00 UTC"), ("deadline", "2026-06-09 10:00:00 UTC"),
+        ("outcome", "breached"), ("response_business_minutes", "70.0"), ("breach_business_minutes", "10.0"),
+    ]);
+    check(&row(&df, "case_id", "EX7"), &[
+        ("deadline", "2026-03-30 08:00:00 UTC"), ("outcome", "met"), ("response_business_minutes", "240.0"),
+    ]);
+}
+
+#[test]
+fn spec_example_6_under_from_creation_rule() {
+    let policy = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy.toml"))
+        .unwrap()
+        .replace("priority_change = \"restart\"", "priority_change = \"from_creation\"");
+    let (_dir, df) = worked_examples(Some(&policy));
+    check(&row(&df, "case_id", "EX6"), &[
+        ("priority", "P1"), ("clock_start", "2026-06-09 08:00:00 UTC"), ("deadline", "2026-06-09 09:00:00 UTC"),
+        ("outcome", "breached"), ("response_business_minutes", "130.0"), ("breach_business_minutes", "70.0"),
+    ]);
+}
+
+#[test]
+fn pending_excluded_and_breached_without_response_at_an_explicit_as_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+OPEN,E-EMEA,x,P1,2026-07-01T10:00:00Z,,web,en,c
+LATE,E-EMEA,x,P1,2026-07-01T09:00:00Z,,web,en,c
+WITHDRAWN,E-EMEA,x,P1,2026-07-01T09:00:00Z,2026-07-01T09:15:00Z,web,en,c
+CLOSEDLATE,E-EMEA,x,P1,2026-07-01T09:00:00Z,2026-07-01T09:15:01Z,web,en,c
+AFTERCLOSE,E-EMEA,x,P1,2026-07-01T09:00:00Z,2026-07-01T09:05:00Z,web,en,c
+FUTURE,E-EMEA,x,P1,2026-07-01T11:00:00Z,,web,en,c
+";
+    let events = "case_id,at,kind,value
+OPEN,2026-07-01T10:00:10Z,auto_response,
+OPEN,2026-07-01T10:20:00Z,agent_response,
+AFTERCLOSE,2026-07-01T09:06:00Z,agent_response,
+FUTURE,2026-07-01T11:01:00Z,agent_response,
+";
+    let input = export(dir.path(), ACCOUNTS, cases, events);
+    let out = dir.path().join("out");
+    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2026-07-01T10:15:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read(&out.join("case_slt.parquet"));
+    // The response at 10:20 has not happened yet at 10:15: pending (deadline 10:15, as-of == deadline).
+    check(&row(&df, "case_id", "OPEN"), &[("outcome", "pending"), ("first_response_at", "null")]);
+    check(&row(&df, "case_id", "LATE"), &[("outcome", "breached"), ("breach_business_minutes", "null")]);
+    check(&row(&df, "case_id", "WITHDRAWN"), &[("outcome", "excluded")]);
+    check(&row(&df, "case_id", "CLOSEDLATE"), &[("outcome", "breached")]);
+    // A response after closure does not count: closed within the target, so excluded.
+    check(&row(&df, "case_id", "AFTERCLOSE"), &[("outcome", "excluded"), ("first_response_at", "null")]);
+    let rejects = read(&out.join("rejects.parquet"));
+    check(&row(&rejects, "key", "FUTURE"), &[("table", "cases"), ("column", "created_at"), ("row_number", "6")]);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["as_of"], "2026-07-01T10:15:00Z");
+    assert_eq!(manifest["tables"]["cases"]["rows_rejected"], 1);
+    assert_eq!(manifest["tables"]["events"]["rows_rejected"], 1);
+}
+
+#[test]
+fn priority_change_rules_edge_instants() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+SAME,E-EMEA,x,P3,2026-06-10T09:00:00Z,,web,en,c
+ATRESPONSE,E-EMEA,x,P3,2026-06-10T09:00:00Z,,web,en,c
+ATDEADLINE,E-EMEA,x,P1,2026-06-10T09:00:00Z,,web,en,c
+AFTERDEADLINE,E-EMEA,x,P1,2026-06-10T09:00:00Z,,web,en,c
+TWO,E-EMEA,x,P3,2026-06-10T09:00:00Z,,web,en,c
+";
+    let events = "case_id,at,kind,value
+SAME,2026-06-10T09:10:00Z,priority_change,P3
+SAME,2026-06-10T09:20:00Z,agent_response,
+ATRESPONSE,2026-06-10T09:20:00Z,agent_response,
+ATRESPONSE,2026-06-10T09:20:00Z,priority_change,P1
+ATDEADLINE,2026-06-10T09:15:00Z,priority_change,P3
+ATDEADLINE,2026-06-10T09:50:00Z,agent_response,
+AFTERDEADLINE,2026-06-10T09:15:01Z,priority_change,P3
+AFTERDEADLINE,2026-06-10T09:50:00Z,agent_response,
+TWO,2026-06-10T09:30:00Z,priority_change,P1
+TWO,2026-06-10T09:30:00Z,priority_change,P2
+TWO,2026-06-10T10:05:00Z,agent_response,
+";
+    let input = export(dir.path(), ACCOUNTS, cases, events);
+    let out = dir.path().join("out");
+    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read(&out.join("case_slt.parquet"));
+    check(&row(&df, "case_id", "SAME"), &[("priority_changes", "0"), ("outcome", "met")]);
+    check(&row(&df, "case_id", "ATRESPONSE"), &[("priority", "P3"), ("priority_changes", "0"), ("outcome", "met")]);
+    // A change at the deadline instant still takes effect: P3 on 24x5 restarts at 09:15.
+    check(&row(&df, "case_id", "ATDEADLINE"), &[
+        ("priority", "P3"), ("clock_start", "2026-06-10 09:15:00 UTC"), ("outcome", "met"),
+        ("response_business_minutes", "35.0"),
+    ]);
+    // One second later the P1 target had already been missed.
+    check(&row(&df, "case_id", "AFTERDEADLINE"), &[("priority", "P1"), ("outcome", "breached"), ("breach_business_minutes", "35.0")]);
+    // Two changes at one instant apply in file order: P1 then P2 (24x5, 30 min from 09:30).
+    check(&row(&df, "case_id", "TWO"), &[
+        ("priority", "P2"), ("priority_changes", "2"), ("deadline", "2026-06-10 10:00:00 UTC"), ("outcome", "breached"),
+    ]);
+}
+
+#[test]
+fn demo_report_reconciles_rows_and_is_byte_identical_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        let o = slt(&["report", "--out", out.to_str().unwrap(), "--quiet"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "");
+    }
+    for f in ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs");
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
+    let rejects = read(&a.join("rejects.parquet"));
+    let mut total_rejected = 0;
+    for table in ["accounts", "cases", "events"] {
+        let t = &manifest["tables"][table];
+        let (read_, used, rejected) = (t["rows_read"].as_u64().unwrap(), t["rows_used"].as_u64().unwrap(), t["rows_rejected"].as_u64().unwrap());
+        assert_eq!(read_, used + rejected, "{table}");
+        assert!(rejected > 0, "the demo has bad {table} rows");
+        total_rejected += rejected;
+    }
+    assert_eq!(rejects.height() as u64, total_rejected);
+    let cases = read(&a.join("case_slt.parquet"));
+    assert_eq!(cases.height() as u64, manifest["tables"]["cases"]["rows_used"].as_u64().unwrap());
+    // The demo's source lines: 3005 case rows, of which 5 are bad.
+    assert_eq!(manifest["tables"]["cases"]["rows_read"], 3005);
+}
+
+#[test]
+fn missing_column_is_one_clear_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = export(dir.path(), ACCOUNTS, &CASES.replace("created_at", "opened_at"), EVENTS);
+    let out = dir.path().join("out");
+    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cases.csv: missing column `created_at`"), "{err}");
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn missing_table_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = export(dir.path(), ACCOUNTS, CASES, EVENTS);
+    std::fs::remove_file(input.join("events.csv")).unwrap();
+    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("no `events` table (expected events.csv, events.parquet or events.ndjson)"), "{}", stderr(&o));
+}
+
+#[test]
+fn rejects_name_table_row_column_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = format!("{ACCOUNTS}BAD,Gold,EMEA,2025-01-01,\nOVL,Online,EMEA,2025-01-01,2026-06-01\nOVL,Elite,EMEA,2026-05-01,\n");
+    let cases = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+A,O-EMEA,x,P2,2026-05-04T10:00:00,,web,en,c
+B,O-EMEA,x,P5,2026-05-04T10:00:00Z,,web,en,c
+C,NOPE,x,P2,2026-05-04T10:00:00Z,,web,en,c
+D,O-EMEA,x,P2,2026-05-04T10:00:00Z,,web,en,c
+D,O-EMEA,x,P2,2026-05-04T10:00:00Z,,web,en,c
+E,O-EMEA,x,P2,2026-05-04T10:00:00Z,,web,en,c
+E,O-EMEA,x,P3,2026-05-04T10:00:00Z,,web,en,c
+F,OVL,x,P2,2026-05-04T10:00:00Z,,web,en,c
+G,O-EMEA,x,P2,2024-05-04T10:00:00Z,,web,en,c
+";
+    let events = "case_id,at,kind,value
+D,2026-05-04T09:00:00Z,agent_response,
+D,2026-05-04T11:00:00Z,agent_response,
+Z,2026-05-04T11:00:00Z,agent_response,
+E,2026-05-04T11:00:00Z,agent_response,
+D,2026-05-04T11:00:00Z,priority_change,P9
+D,2026-05-04T11:00:00Z,teleport,
+";
+    let input = export(dir.path(), &accounts, cases, events);
+    let out = dir.path().join("out");
+    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--fail-on-rejects"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r = read(&out.join("rejects.parquet"));
+    let reasons: Vec<String> = (0..r.height())
+        .map(|i| {
+            let g = |c: &str| match r.column(c).unwrap().get(i).unwrap() {
+                AnyValue::Null => "-".to_string(),
+                v => v.to_string().trim_matches('"').to_string(),
+            };
+            format!("{} {} {} {} {} | {}", g("table"), g("row_number"), g("key"), g("column"), g("value"), g("reason"))
+        })
+        .collect();
+    let expected = [
+        "accounts 6 BAD tier Gold | unknown tier (expected one of Elite, Online)",
+        "accounts 7 OVL valid_from 2025-01-01 | contract rows 7, 8 of account `OVL` overlap",
+        "accounts 8 OVL valid_from 2026-05-01 | contract rows 7, 8 of account `OVL` overlap",
+        "cases 1 A created_at 2026-05-04T10:00:00 | `2026-05-04T10:00:00` has no UTC offset (add `Z` or `±hh:mm`); slt never guesses a time zone",
+        "cases 2 B priority P5 | unknown priority `P5` (expected P1, P2, P3 or P4)",
+        "cases 3 C account_id NOPE | unknown account `NOPE`",
+        "cases 5 D case_id D | identical duplicate of row 4 (collapsed)",
+        "cases 6 E case_id E | duplicate case_id with different content (rows 6, 7)",
+        "cases 7 E case_id E | duplicate case_id with different content (rows 6, 7)",
+        "cases 8 F account_id OVL | account `OVL` has only rejected contract rows",
+        "cases 9 G created_at 2024-05-04T10:00:00Z | account `O-EMEA` has no contract in force at created_at",
+        "events 1 D at 2026-05-04T09:00:00Z | event before its case's creation",
+        "events 3 Z case_id Z | unknown case `Z`",
+        "events 4 E case_id E | case `E` was rejected",
+        "events 5 D value P9 | unknown priority `P9` (expected P1, P2, P3 or P4)",
+        "events 6 D kind teleport | unknown event kind (expected agent_response, auto_response, internal_note, customer_update, priority_change, status_change, closed or reopened)",
+    ];
+    assert_eq!(reasons, expected);
+    let df = read(&out.join("case_slt.parquet"));
+    assert_eq!(df.height(), 1);
+    check(&row(&df, "case_id", "D"), &[("outcome", "met"), ("first_response_at", "2026-05-04 11:00:00 UTC")]);
+}
+
+#[test]
+fn calendar_elapsed_and_deadline_commands() {
+    let o = slt(&["calendar", "elapsed", "--region", "EMEA", "--coverage", "business_hours", "2026-03-27T15:00:00Z", "2026-03-30T10:30:00+01:00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "210\n");
+    let o = slt(&["calendar", "deadline", "--region", "EMEA", "--coverage", "business_hours", "2026-03-27T15:00:00Z", "240"]);
+    assert_eq!(stdout(&o), "2026-03-30T10:00:00Z\n");
+    let o = slt(&["calendar", "elapsed", "--region", "EMEA", "--coverage", "24x7", "2026-03-27T15:00:01Z", "2026-03-27T15:00:00Z"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o), "slt: start `2026-03-27T15:00:01Z` is after end `2026-03-27T15:00:00Z`\n");
+    let o = slt(&["calendar", "elapsed", "--region", "Mars", "--coverage", "24x7", "2026-03-27T15:00:00Z", "2026-03-27T15:00:00Z"]);
+    assert_eq!(stderr(&o), "slt: unknown region `Mars` (expected one of APAC, Americas, EMEA, Japan)\n");
+}
+
+#[test]
+fn calendar_batch_answers_every_row_and_names_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("q.csv");
+    std::fs::write(&batch, "id,region,coverage,start,end\n1,EMEA,business_hours,2026-03-27T15:00:00Z,2026-03-30T10:30:00+01:00\n2,Japan,business_hours,2026-10-14T17:20:00+09:00,yesterday\n3,Americas,24x5,2026-05-16T06:50:00Z,2026-05-18T00:15:00-07:00\n").unwrap();
+    let o = slt(&["calendar", "elapsed", "--batch", batch.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "id,region,coverage,start,end,business_minutes\n1,EMEA,business_hours,2026-03-27T15:00:00Z,2026-03-30T10:30:00+01:00,210\n2,Japan,business_hours,2026-10-14T17:20:00+09:00,yesterday,\n3,Americas,24x5,2026-05-16T06:50:00Z,2026-05-18T00:15:00-07:00,25\n");
+    assert!(stderr(&o).contains("q.csv: line 3: end: `yesterday` is not an RFC 3339 timestamp"), "{}", stderr(&o));
+    std::fs::write(&batch, "region,coverage,start,minutes\nAPAC,business_hours,2026-04-02T10:00:00+11:00,1440\nEMEA,24x7,2026-07-04T23:55:00Z,-5\n").unwrap();
+    let o = slt(&["calendar", "deadline", "--batch", batch.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "region,coverage,start,minutes,deadline\nAPAC,business_hours,2026-04-02T10:00:00+11:00,1440,2026-04-09T00:00:00Z\nEMEA,24x7,2026-07-04T23:55:00Z,-5,\n");
+}
+
+#[test]
+fn generate_reproduces_the_bundled_demo_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = slt(&["generate", "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["accounts.csv", "cases.csv", "events.csv"] {
+        let bundled = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo").join(f)).unwrap();
+        assert!(std::fs::read(dir.path().join(f)).unwrap() == bundled, "{f}: run `slt generate --out fixtures/demo`");
+    }
+}
