@@ -13,6 +13,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::calendar::zone::resolve_local;
@@ -273,7 +274,7 @@ fn find_table(dir: &Path, table: Table) -> Result<(PathBuf, Format)> {
     }
 }
 
-fn read_frame(bytes: Vec<u8>, format: Format) -> PolarsResult<DataFrame> {
+fn read_frame(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
     match format {
         Format::Csv => CsvReadOptions::default()
             .with_has_header(true)
@@ -282,7 +283,7 @@ fn read_frame(bytes: Vec<u8>, format: Format) -> PolarsResult<DataFrame> {
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish(),
         Format::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
-        Format::Ndjson => Ok(read_ndjson(&bytes)),
+        Format::Ndjson => Ok(read_ndjson(bytes)),
     }
 }
 
@@ -356,8 +357,9 @@ pub fn read_sources(input: &Input) -> Result<Vec<Source>> {
                     (path.display().to_string(), format, bytes)
                 }
             };
-            let sha256 = hex_sha256(&bytes);
-            let frame = read_frame(bytes, format).map_err(|e| Error::Input {
+            // Hash on one core while polars parses on the others.
+            let (sha256, frame) = rayon::join(|| hex_sha256(&bytes), || read_frame(&bytes, format));
+            let frame = frame.map_err(|e| Error::Input {
                 path: path.clone().into(),
                 reason: format!("cannot read as {}: {e}", format.extension()),
             })?;
@@ -475,6 +477,13 @@ fn parse_bound(text: &str, zone: chrono_tz::Tz) -> std::result::Result<Instant, 
         return Ok(t);
     }
     parse_rfc3339(text).map_err(|e| e.to_string())
+}
+
+/// Why an event row is rejected (judged in parallel, recorded in order).
+struct EventReject {
+    column: String,
+    value: Option<String>,
+    reason: String,
 }
 
 /// Options that change validation.
@@ -808,19 +817,22 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
     counts[2].read = n as u64;
     let before = rejects.len();
     let (e_cases, ats, kinds, vals) = (values(&e_case, n), values(&e_at, n), values(&e_kind, n), values(&e_value, n));
-    let mut events = Vec::with_capacity(n);
-    {
-        let mut r = Rejecter { table: Table::Events, rejects: &mut rejects };
-        let broken = unreadable(ev);
-        for i in 0..n {
+    let broken = unreadable(ev);
+    let (case_col, at_col, kind_col, value_col) = (col(&e_case), col(&e_at), col(&e_kind), col(&e_value));
+    // Rows are judged in parallel; rejects are then collected in row order.
+    let judged: Vec<std::result::Result<Event, EventReject>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let fail = |column: &str, value: Option<&str>, reason: String| EventReject {
+                column: column.to_string(),
+                value: value.map(str::to_string),
+                reason,
+            };
             if let Some(reason) = &broken[i] {
-                r.reject(i, None, "", None, reason.clone());
-                continue;
+                return Err(fail("", None, reason.clone()));
             }
-            let key = e_cases[i];
-            let Some(case_id) = key else {
-                r.reject(i, None, &col(&e_case), None, "missing case_id");
-                continue;
+            let Some(case_id) = e_cases[i] else {
+                return Err(fail(&case_col, None, "missing case_id".into()));
             };
             let Some(&case) = case_index.get(case_id) else {
                 let reason = if rejected_ids.contains(case_id) {
@@ -828,44 +840,41 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
                 } else {
                     format!("unknown case `{case_id}`")
                 };
-                r.reject(i, key, &col(&e_case), key, reason);
-                continue;
+                return Err(fail(&case_col, Some(case_id), reason));
             };
             let at = match ats[i].map(parse_rfc3339) {
                 Some(Ok(t)) => t,
-                Some(Err(e)) => {
-                    r.reject(i, key, &col(&e_at), ats[i], e.to_string());
-                    continue;
-                }
-                None => {
-                    r.reject(i, key, &col(&e_at), None, "missing at");
-                    continue;
-                }
+                Some(Err(e)) => return Err(fail(&at_col, ats[i], e.to_string())),
+                None => return Err(fail(&at_col, None, "missing at".into())),
             };
             let Some(kind) = kinds[i].and_then(|k| EventKind::parse(mapping.value("kind", k))) else {
-                r.reject(i, key, &col(&e_kind), kinds[i], "unknown event kind (expected agent_response, auto_response, internal_note, customer_update, priority_change, status_change, closed or reopened)");
-                continue;
+                return Err(fail(&kind_col, kinds[i], "unknown event kind (expected agent_response, auto_response, internal_note, customer_update, priority_change, status_change, closed or reopened)".into()));
             };
             if at < cases[case as usize].created_at {
-                r.reject(i, key, &col(&e_at), ats[i], "event before its case's creation");
-                continue;
+                return Err(fail(&at_col, ats[i], "event before its case's creation".into()));
             }
             let priority = if kind == EventKind::PriorityChange {
                 match vals[i].map(|v| mapping.value("priority", v).parse::<Priority>()) {
                     Some(Ok(p)) => Some(p),
-                    Some(Err(e)) => {
-                        r.reject(i, key, &col(&e_value), vals[i], e);
-                        continue;
-                    }
+                    Some(Err(e)) => return Err(fail(&value_col, vals[i], e)),
                     None => {
-                        r.reject(i, key, &col(&e_value), None, "priority_change without a new priority in `value`");
-                        continue;
+                        return Err(fail(&value_col, None, "priority_change without a new priority in `value`".into()))
                     }
                 }
             } else {
                 None
             };
-            events.push(Event { case, at, kind, priority, row: i as u32 });
+            Ok(Event { case, at, kind, priority, row: i as u32 })
+        })
+        .collect();
+    let mut events = Vec::with_capacity(n);
+    {
+        let mut r = Rejecter { table: Table::Events, rejects: &mut rejects };
+        for (i, j) in judged.into_iter().enumerate() {
+            match j {
+                Ok(e) => events.push(e),
+                Err(f) => r.reject(i, e_cases[i], &f.column, f.value.as_deref(), f.reason),
+            }
         }
     }
     counts[2].rejected = (rejects.len() - before) as u64;
