@@ -276,15 +276,71 @@ fn find_table(dir: &Path, table: Table) -> Result<(PathBuf, Format)> {
 
 fn read_frame(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
     match format {
-        Format::Csv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_raise_if_empty(false)
-            .into_reader_with_file_handle(Cursor::new(bytes))
-            .finish(),
+        Format::Csv => {
+            // polars' fast reader first; on ragged rows or bytes that are not
+            // UTF-8 it refuses the whole file, so fall back to reading row by
+            // row and rejecting only the rows at fault.
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_raise_if_empty(false)
+                .into_reader_with_file_handle(Cursor::new(bytes))
+                .finish()
+                .or_else(|_| read_csv_rows(bytes))
+        }
         Format::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
         Format::Ndjson => Ok(read_ndjson(bytes)),
     }
+}
+
+/// Reads CSV record by record with the `csv` crate: a record with the wrong
+/// number of fields, or with bytes that are not UTF-8, becomes a row whose
+/// [`BROKEN_COLUMN`] says why.
+fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| polars_err!(ComputeError: "cannot read the header row: {e}"))?
+        .clone();
+    let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    let mut broken: Vec<Option<String>> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let mut why = None;
+                if record.len() != names.len() {
+                    why = Some(format!("row has {} fields, the header has {}", record.len(), names.len()));
+                }
+                for (c, column) in columns.iter_mut().enumerate() {
+                    let value = match record.get(c).map(std::str::from_utf8) {
+                        Some(Ok(v)) if !v.is_empty() => Some(v.to_string()),
+                        Some(Err(_)) => {
+                            why.get_or_insert_with(|| format!("column `{}` is not valid UTF-8", names[c]));
+                            None
+                        }
+                        _ => None,
+                    };
+                    column.push(value);
+                }
+                broken.push(why);
+            }
+            Err(e) => {
+                // An unrecoverable CSV error (e.g. I/O); the rest can't be read.
+                polars_bail!(ComputeError: "{}", e.to_string().replace('\n', " "));
+            }
+        }
+    }
+    let rows = broken.len();
+    let mut cols: Vec<Column> =
+        names.iter().zip(columns).map(|(n, v)| Column::new(n.as_str().into(), v)).collect();
+    if broken.iter().any(Option::is_some) {
+        cols.push(Column::new(BROKEN_COLUMN.into(), broken));
+    }
+    DataFrame::new(rows, cols)
 }
 
 /// Reads NDJSON line by line, so that one broken line is one reject and not
@@ -357,11 +413,14 @@ pub fn read_sources(input: &Input) -> Result<Vec<Source>> {
                     (path.display().to_string(), format, bytes)
                 }
             };
+            if format == Format::Csv && bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(Error::Input { path: path.into(), reason: "the file is empty (expected a header row)".into() });
+            }
             // Hash on one core while polars parses on the others.
             let (sha256, frame) = rayon::join(|| hex_sha256(&bytes), || read_frame(&bytes, format));
             let frame = frame.map_err(|e| Error::Input {
                 path: path.clone().into(),
-                reason: format!("cannot read as {}: {e}", format.extension()),
+                reason: format!("cannot read as {}: {}", format.extension(), e.to_string().lines().next().unwrap_or_default()),
             })?;
             Ok(Source { table, path, format, sha256, frame })
         })
