@@ -35,6 +35,16 @@ pub enum Command {
     Calendar(CalendarCommand),
     /// Write a realistic synthetic export (seeded, reproducible).
     Generate(GenerateArgs),
+    /// Run an SQL query against a report directory's tables.
+    ///
+    /// Every NAME.parquet in DIR is a table NAME (case_slt, attainment,
+    /// account_attainment, rejects); a partitioned case_slt/ directory is the
+    /// table case_slt, its period restored. Text columns compare as plain
+    /// text. Exit 2 on bad SQL or an unknown table, 3 when DIR has no tables.
+    ///
+    /// Example: slt query reports/demo "SELECT region, avg(attainment) FROM
+    /// attainment GROUP BY region ORDER BY region"
+    Query(QueryArgs),
 }
 
 /// `slt report`
@@ -70,6 +80,83 @@ pub struct ReportArgs {
     /// Worker threads for measuring (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Write case_slt hive-style, one directory per quarter
+    /// (case_slt/period=2026-Q3/part-0.parquet), instead of case_slt.parquet.
+    #[arg(long, value_enum, value_name = "COLUMN")]
+    pub partition_by: Option<PartitionBy>,
+    /// With --partition-by: keep the partitions of the existing --out that
+    /// this run measured no case for; replace the others. Aggregates are
+    /// recomputed over all partitions. Each run must cover whole periods.
+    #[arg(long, requires = "partition_by")]
+    pub update: bool,
+}
+
+/// What `--partition-by` splits `case_slt` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PartitionBy {
+    /// The quarter of creation (`period`, e.g. 2026-Q3).
+    Period,
+}
+
+/// `slt query`
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Report directory (the --out of slt report).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The SQL statement (polars SQL; see sql/README.md for the portable subset).
+    #[arg(value_name = "SQL")]
+    pub sql: String,
+    /// Output format: an aligned table for people, CSV, or Parquet.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// Write to FILE instead of standard output (required for parquet).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `slt query --format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns with a header.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// Parquet (needs --output).
+    Parquet,
+}
+
+/// `slt review`
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The account to review (its `account_id` in the export).
+    #[arg(long, value_name = "ID")]
+    pub account: String,
+    /// The quarter of case creation to review, e.g. 2026-Q3.
+    #[arg(long, value_name = "YYYY-Qn")]
+    pub period: String,
+    /// Directory receiving the pack (replaced whole, atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Directory holding accounts, cases and events, as for `slt report`.
+    /// Default: the bundled demo export.
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// Measure as of this instant (RFC 3339 with offset), as for `slt report`.
+    #[arg(long, value_name = "RFC3339", allow_hyphen_values = true)]
+    pub as_of: Option<String>,
+    /// Policy file replacing the bundled default policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Holiday list (CSV region,date,name) replacing the bundled one.
+    #[arg(long, value_name = "FILE")]
+    pub holidays: Option<PathBuf>,
+    /// Mapping file renaming the export's columns and values (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `slt generate`

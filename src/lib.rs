@@ -34,5 +34,6 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
         cli::Command::Report(args) => cmd::report::run(args),
         cli::Command::Calendar(args) => cmd::calendar::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Query(args) => cmd::query::run(args),
     }
 }

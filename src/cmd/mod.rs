@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod generate;
+pub mod query;
 pub mod report;
 
 use std::path::Path;

@@ -11,11 +11,14 @@ use serde_json::json;
 
 use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
 use crate::calendar::{micros_to_minutes, years_spanning};
-use crate::cli::ReportArgs;
+use crate::cli::{PartitionBy, ReportArgs};
 use crate::ingest::{self, AsOfSource, Counts, Ingested, Input, Reject, Table};
 use crate::mapping::Mapping;
 use crate::measure::{measure_all, Measured, Outcome};
-use crate::output::{col, enum_column, internal, strings_to_enums, timestamp_column, write_parquet, Staging, SCHEMA_VERSION};
+use crate::output::{
+    case_slt_for_writing, col, enum_column, internal, strings_to_enums, timestamp_column, write_case_slt_by_period,
+    write_parquet, Staging, SCHEMA_VERSION,
+};
 use crate::policy::Policy;
 use crate::timestamp::{format_rfc3339, parse_rfc3339, to_datetime};
 use crate::{Error, Exit, Result};
@@ -54,7 +57,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         (None, Some(_)) => return Err(Error::Usage("--out DIR is required with --input".into())),
     };
     let report = build(&args, &input)?;
-    write(&report, &out)?;
+    write_as(&report, &out, args.partition_by, args.update)?;
     if !args.quiet {
         let outcomes = &report.manifest["outcomes"];
         eprintln!(
@@ -304,6 +307,15 @@ pub fn rejects_frame(rejects: &[Reject]) -> Result<DataFrame> {
 
 /// Writes every output into `out`, atomically.
 pub fn write(report: &Report, out: &Path) -> Result<()> {
+    write_as(report, out, None, false)
+}
+
+/// Writes every output into `out`, atomically. With `partition_by`,
+/// `case_slt` is a hive layout (`case_slt/period=2026-Q3/part-0.parquet`)
+/// instead of one file; with `update` too, the partitions of the existing
+/// `out` whose period has no case in this run are kept, and the aggregates
+/// are recomputed over every partition.
+pub fn write_as(report: &Report, out: &Path, partition_by: Option<PartitionBy>, update: bool) -> Result<()> {
     let staging = Staging::new(out)?;
     let m = &report.manifest;
     let metadata = vec![
@@ -312,14 +324,27 @@ pub fn write(report: &Report, out: &Path) -> Result<()> {
         ("slt_as_of".to_string(), m["as_of"].as_str().unwrap_or_default().to_string()),
         ("slt_policy_sha256".to_string(), m["policy"]["sha256"].as_str().unwrap_or_default().to_string()),
     ];
-    let dims = [col::CASE_ID];
-    let mut case_slt = strings_to_enums(&report.case_slt.drop_many(dims))?;
-    case_slt.insert_column(0, report.case_slt.column(col::CASE_ID).map_err(internal)?.clone()).map_err(internal)?;
-    write_parquet(&mut case_slt, &staging.file("case_slt.parquet"), &metadata)?;
-    write_parquet(&mut strings_to_enums(&report.attainment)?, &staging.file("attainment.parquet"), &metadata)?;
-    write_parquet(&mut strings_to_enums(&report.account_attainment)?, &staging.file("account_attainment.parquet"), &metadata)?;
+    let mut manifest = report.manifest.clone();
+    let (mut attainment, mut account_attainment) = (report.attainment.clone(), report.account_attainment.clone());
+    match partition_by {
+        None => write_parquet(&mut case_slt_for_writing(&report.case_slt)?, &staging.file("case_slt.parquet"), &metadata)?,
+        Some(PartitionBy::Period) => {
+            let keep_from = update.then(|| out.join("case_slt"));
+            let (all, partitions) =
+                write_case_slt_by_period(&report.case_slt, &staging.file("case_slt"), &metadata, keep_from.as_deref())?;
+            if let Some(all) = all {
+                attainment = run_query(&all, ATTAINMENT_SQL)?;
+                account_attainment = run_query(&all, ACCOUNT_ATTAINMENT_SQL)?;
+            }
+            manifest["outputs"][0] = json!("case_slt/");
+            manifest["case_slt_partitioned_by"] = json!(col::PERIOD);
+            manifest["case_slt_partitions"] = partitions;
+        }
+    }
+    write_parquet(&mut strings_to_enums(&attainment)?, &staging.file("attainment.parquet"), &metadata)?;
+    write_parquet(&mut strings_to_enums(&account_attainment)?, &staging.file("account_attainment.parquet"), &metadata)?;
     write_parquet(&mut report.rejects.clone(), &staging.file("rejects.parquet"), &metadata)?;
-    let manifest = serde_json::to_string_pretty(&report.manifest).expect("json") + "\n";
+    let manifest = serde_json::to_string_pretty(&manifest).expect("json") + "\n";
     let path = staging.file("manifest.json");
     std::fs::write(&path, manifest).map_err(|e| Error::Write { path, reason: e.to_string() })?;
     staging.commit()

@@ -1,0 +1,85 @@
+"""The queries in sql/ are the single definition of each aggregate.
+
+slt runs them through polars SQL; here each file runs unchanged in DuckDB
+(and in Python polars' SQL) over `case_slt`, and the result must equal the
+Parquet aggregate slt wrote: same rows in the same order, counts equal,
+attainment and percentiles within 1e-9.
+"""
+
+import math
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO
+
+SQL_FILES = sorted((REPO / "sql").glob("*.sql"))
+KEYS = {"period_type", "period", "tier", "priority", "region", "account_id"}
+COUNTS = {"cases", "met", "breached", "pending", "excluded"}
+TOLERANCE = 1e-9
+
+
+def test_every_aggregate_has_a_query():
+    assert [p.stem for p in SQL_FILES] == ["account_attainment", "attainment"]
+
+
+def expected_rows(report: Path, name: str):
+    table = pq.read_table(report / f"{name}.parquet")
+    # Dictionary columns as plain text, for comparison with any engine.
+    return table.column_names, [
+        tuple(row[c] for c in table.column_names) for row in table.to_pylist()
+    ]
+
+
+def assert_same(columns, rows, exp_columns, exp_rows, engine):
+    assert columns == exp_columns, engine
+    assert len(rows) == len(exp_rows), engine
+    for i, (got, want) in enumerate(zip(rows, exp_rows)):
+        for c, g, w in zip(columns, got, want):
+            where = f"{engine}: row {i} column {c}: {g!r} != {w!r}"
+            if c in KEYS:
+                assert str(g) == str(w), where
+            elif c in COUNTS:
+                assert isinstance(g, int) and g == w, where
+            elif w is None or g is None:
+                assert g is None and w is None, where
+            else:
+                assert math.isclose(g, w, rel_tol=0, abs_tol=TOLERANCE), where
+
+
+def run_duckdb(source_sql: str, text: str):
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW case_slt AS {source_sql}")
+    relation = con.sql(text)
+    return relation.columns, relation.fetchall()
+
+
+@pytest.mark.parametrize("sql", SQL_FILES, ids=lambda p: p.name)
+def test_sql_file_in_duckdb_equals_slt_aggregate(report, sql):
+    columns, rows = run_duckdb(
+        f"SELECT * FROM read_parquet('{report / 'case_slt.parquet'}')", sql.read_text()
+    )
+    assert_same(columns, rows, *expected_rows(report, sql.stem), "duckdb")
+
+
+@pytest.mark.parametrize("sql", SQL_FILES, ids=lambda p: p.name)
+def test_sql_file_in_duckdb_over_the_partitioned_layout(report, partitioned, sql):
+    glob = partitioned / "case_slt" / "*" / "*.parquet"
+    columns, rows = run_duckdb(
+        f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true)", sql.read_text()
+    )
+    assert_same(columns, rows, *expected_rows(report, sql.stem), "duckdb (hive)")
+    # The partitioned report's own aggregate is the same file content.
+    assert expected_rows(partitioned, sql.stem) == expected_rows(report, sql.stem)
+
+
+@pytest.mark.parametrize("sql", SQL_FILES, ids=lambda p: p.name)
+def test_sql_file_in_python_polars_sql_equals_slt_aggregate(report, sql):
+    cases = pl.scan_parquet(report / "case_slt.parquet").with_columns(
+        pl.col(pl.Enum).cast(pl.String)
+    )
+    result = pl.SQLContext(case_slt=cases).execute(sql.read_text(), eager=True)
+    assert_same(result.columns, result.rows(), *expected_rows(report, sql.stem), "polars")
