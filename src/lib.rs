@@ -20,6 +20,7 @@ pub mod cmd;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod lock;
 pub mod mapping;
 pub mod measure;
 pub mod output;

@@ -461,19 +461,34 @@ impl Staging {
     /// Replaces the target with the staged directory.
     pub fn commit(self) -> Result<()> {
         let write_err = |path: &Path, e: std::io::Error| Error::Write { path: path.into(), reason: e.to_string() };
-        if self.target.exists() {
-            let old = self.temp.with_file_name(format!(
-                "{}.old",
-                self.temp.file_name().expect("named").to_string_lossy()
-            ));
-            std::fs::rename(&self.target, &old).map_err(|e| write_err(&self.target, e))?;
-            std::fs::rename(&self.temp, &self.target).map_err(|e| write_err(&self.target, e))?;
-            std::fs::remove_dir_all(&old).map_err(|e| write_err(&old, e))?;
-        } else {
-            std::fs::rename(&self.temp, &self.target).map_err(|e| write_err(&self.target, e))?;
+        if !self.target.exists() {
+            return std::fs::rename(&self.temp, &self.target).map_err(|e| write_err(&self.target, e));
         }
+        // Swap the two directories in one step, so a reader (or a kill at any
+        // moment) sees either the old report or the new one, never neither.
+        // The old report is then in the temporary path, removed on drop.
+        if exchange(&self.temp, &self.target).is_ok() {
+            return Ok(());
+        }
+        // Filesystems without an atomic exchange: two renames.
+        let old = self.temp.with_file_name(format!("{}.old", self.temp.file_name().expect("named").to_string_lossy()));
+        std::fs::rename(&self.target, &old).map_err(|e| write_err(&self.target, e))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|e| write_err(&self.target, e))?;
+        std::fs::remove_dir_all(&old).map_err(|e| write_err(&old, e))?;
         Ok(())
     }
+}
+
+/// Atomically exchanges two paths (Linux `renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 impl Drop for Staging {

@@ -277,3 +277,62 @@ fn two_files_for_one_table_are_refused() {
     std::fs::write(e.input.join("cases.ndjson"), "").unwrap();
     refused(&e, "more than one `cases` table");
 }
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_a_complete_readable_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    let slt = env!("CARGO_BIN_EXE_slt");
+    let ok = |args: &[&str]| {
+        let o = Command::new(slt).args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    ok(&["generate", "--cases", "60000", "--out", input.to_str().unwrap()]);
+    let report = |as_of: &str| {
+        vec!["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--as-of", as_of]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (old, new) = ("2026-12-31T00:00:00Z", "2026-12-31T12:00:00Z");
+    ok(&report(old).iter().map(String::as_str).collect::<Vec<_>>());
+    let mut seen_new = false;
+    for delay_ms in [0u64, 30, 100, 250, 500, 800, 1200, 2000, 4000] {
+        let mut child = Command::new(slt).args(report(new)).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        // Whatever the moment, `out` is one complete report, old or new.
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let as_of = manifest["as_of"].as_str().unwrap().to_string();
+        assert!(as_of == old || as_of == new, "{as_of}");
+        seen_new |= as_of == new;
+        let cases = ParquetReader::new(std::fs::File::open(out.join("case_slt.parquet")).unwrap()).finish().unwrap();
+        assert_eq!(cases.height() as u64, manifest["tables"]["cases"]["rows_used"].as_u64().unwrap(), "after {delay_ms} ms");
+    }
+    // The killed runs left a stale lock and staging directories: the next run
+    // takes the lock over, cleans up, and completes.
+    ok(&report(new).iter().map(String::as_str).collect::<Vec<_>>());
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "in" && n != "out")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(seen_new, "a run given 4 s completes");
+}
+
+#[test]
+fn a_second_run_on_the_same_output_is_refused_naming_the_holder() {
+    let e = with_cases(CASES.as_bytes());
+    let lock = e.out.with_file_name("out.lock");
+    std::fs::write(&lock, format!("pid={}\nstarted=2026-11-26T08:00:00Z\n", std::process::id())).unwrap();
+    let o = run(&e);
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("another slt run (pid {}, started 2026-11-26T08:00:00Z)", std::process::id())), "{err}");
+    std::fs::remove_file(&lock).unwrap();
+    assert_eq!(run(&e).status.code(), Some(0));
+}

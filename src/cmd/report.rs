@@ -56,6 +56,7 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         (None, None) => PathBuf::from("reports/demo"),
         (None, Some(_)) => return Err(Error::Usage("--out DIR is required with --input".into())),
     };
+    let _lock = crate::lock::Lock::acquire(&out)?;
     let report = build(&args, &input)?;
     write_as(&report, &out, args.partition_by, args.update)?;
     if !args.quiet {
