@@ -35,6 +35,15 @@ pub enum Command {
     Calendar(CalendarCommand),
     /// Write a realistic synthetic export (seeded, reproducible).
     Generate(GenerateArgs),
+    /// Write one customer's quarterly service-review pack.
+    ///
+    /// Measures the export as `slt report` does, then writes into --out the
+    /// four charts filtered to the account (SVG and PNG), its breached and
+    /// still-pending cases of the quarter (cases.csv), and review.html: a
+    /// self-contained page with a short summary, the attainment against the
+    /// previous quarter, the charts and the cases. Exits 3, writing nothing,
+    /// when the account has no cases in the export or none in the quarter.
+    Review(ReviewArgs),
     /// Run an SQL query against a report directory's tables.
     ///
     /// Every NAME.parquet in DIR is a table NAME (case_slt, attainment,
@@ -48,7 +57,7 @@ pub enum Command {
 }
 
 /// `slt report`
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ReportArgs {
     /// Directory holding accounts, cases and events (.csv, .parquet or
     /// .ndjson). Default: the bundled demo export.

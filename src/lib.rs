@@ -5,7 +5,8 @@
 //! → **measure** (each case against its target, in parallel, calling the pure
 //! **calendar** core through the **policy**) → **aggregate** (attainment per
 //! tier × priority × region × period, with the SQL in `sql/`) → **output**
-//! (Parquet, manifest).
+//! (Parquet, manifest) and **charts** (SVG and PNG; a service-review pack
+//! per account and quarter).
 //!
 //! Glossary: a *target* is the business time allowed before the first public
 //! agent response; *coverage* says which instants count (`24x7`, `24x5`,
@@ -15,6 +16,7 @@
 
 pub mod aggregate;
 pub mod calendar;
+pub mod charts;
 pub mod cli;
 pub mod cmd;
 pub mod error;
@@ -35,6 +37,7 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
         cli::Command::Report(args) => cmd::report::run(args),
         cli::Command::Calendar(args) => cmd::calendar::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Review(args) => cmd::review::run(args),
         cli::Command::Query(args) => cmd::query::run(args),
     }
 }

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod generate;
 pub mod query;
 pub mod report;
+pub mod review;
 
 use std::path::Path;
 

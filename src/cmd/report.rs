@@ -37,6 +37,8 @@ pub struct Report {
     pub manifest: serde_json::Value,
     /// Rows rejected over all tables.
     pub rejected_rows: u64,
+    /// The policy the cases were measured with (charts colour against its goal).
+    pub policy: Policy,
 }
 
 /// Runs `slt report`.
@@ -59,6 +61,9 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
     let _lock = crate::lock::Lock::acquire(&out)?;
     let report = build(&args, &input)?;
     write_as(&report, &out, args.partition_by, args.update)?;
+    if matches!(input, Input::Demo) {
+        super::review::write_demo_pack(&report, &out)?;
+    }
     if !args.quiet {
         let outcomes = &report.manifest["outcomes"];
         eprintln!(
@@ -155,6 +160,11 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         })
         .collect();
     let rejected_rows = ingested.counts.iter().map(|c| c.rejected).sum();
+    let outputs: Vec<&str> =
+        ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet", "manifest.json"]
+            .into_iter()
+            .chain(crate::charts::CHART_FILES)
+            .collect();
     let manifest = json!({
         "tool": "slt",
         "version": env!("CARGO_PKG_VERSION"),
@@ -170,14 +180,14 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         "cases_measured": measured.len(),
         "outcomes": outcomes,
         "rows_rejected": rejected_rows,
-        "outputs": ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet", "manifest.json"],
+        "outputs": outputs,
         "timing_ms": {
             "ingest": t_ingest.as_millis() as u64,
             "measure": t_measure.as_millis() as u64,
             "aggregate": t_aggregate.as_millis() as u64,
         },
     });
-    Ok(Report { case_slt, attainment, account_attainment, rejects, manifest, rejected_rows })
+    Ok(Report { case_slt, attainment, account_attainment, rejects, manifest, rejected_rows, policy })
 }
 
 /// Moves cases the calendar could not measure (outside its years) to the
@@ -345,6 +355,7 @@ pub fn write_as(report: &Report, out: &Path, partition_by: Option<PartitionBy>, 
     write_parquet(&mut strings_to_enums(&attainment)?, &staging.file("attainment.parquet"), &metadata)?;
     write_parquet(&mut strings_to_enums(&account_attainment)?, &staging.file("account_attainment.parquet"), &metadata)?;
     write_parquet(&mut report.rejects.clone(), &staging.file("rejects.parquet"), &metadata)?;
+    crate::charts::write_report_charts(&report.case_slt, &report.policy, |name| staging.file(name))?;
     let manifest = serde_json::to_string_pretty(&manifest).expect("json") + "\n";
     let path = staging.file("manifest.json");
     std::fs::write(&path, manifest).map_err(|e| Error::Write { path, reason: e.to_string() })?;

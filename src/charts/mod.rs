@@ -1,0 +1,281 @@
+//! Charts: the pictures of `slt report` and of a service-review pack, each
+//! written as SVG and PNG.
+//!
+//! Four charts: the attainment heatmap (priority × region per tier, one
+//! period, cells coloured against the policy's `attainment_goal`), the
+//! attainment trend by month with the goal line, the response distribution
+//! (per priority, the cumulative share of cases answered by x business
+//! minutes, target marked) and the case volume per month by priority.
+//!
+//! The data behind each chart is computed by the pure functions of [`data`]
+//! from plain [`CaseRow`]s; [`draw`] only turns it into pixels. Text is drawn
+//! with the DejaVu Sans font bundled in `assets/fonts/` through plotters'
+//! `ab_glyph` backend: no system font, no fontconfig, so a PNG renders the
+//! same on a machine with no fonts installed. The SVGs name the generic
+//! `sans-serif` family and leave the glyphs to the viewer.
+
+pub mod data;
+pub mod draw;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use polars::prelude::*;
+
+pub use data::{CaseRow, Counts};
+use data::{Heatmap, Response, Trend, Volume};
+
+use crate::measure::Outcome;
+use crate::output::{col, internal};
+use crate::policy::{Policy, Priority};
+use crate::{Error, Result};
+
+/// Width of every chart, pixels (SVG user units and PNG pixels).
+pub const WIDTH: u32 = 1600;
+/// Height of every chart.
+pub const HEIGHT: u32 = 900;
+
+/// The charts' file stems, in the order they are written.
+pub const CHART_NAMES: [&str; 4] = [
+    "attainment_heatmap",
+    "attainment_trend",
+    "response_distribution",
+    "case_volume",
+];
+
+/// Every chart file `slt report` writes (each chart as SVG and PNG).
+pub const CHART_FILES: [&str; 8] = [
+    "attainment_heatmap.svg",
+    "attainment_heatmap.png",
+    "attainment_trend.svg",
+    "attainment_trend.png",
+    "response_distribution.svg",
+    "response_distribution.png",
+    "case_volume.svg",
+    "case_volume.png",
+];
+
+/// The bundled fonts (see `assets/fonts/README.md`).
+const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// Registers the bundled font as plotters' `sans-serif`, once.
+fn register_fonts() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        use plotters::style::{register_font, FontStyle};
+        register_font("sans-serif", FontStyle::Normal, FONT_REGULAR).is_ok()
+            && register_font("sans-serif", FontStyle::Bold, FONT_BOLD).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Internal(
+            "the bundled chart font cannot be loaded".into(),
+        ))
+    }
+}
+
+/// The four charts of one scope (the whole export, or one account).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charts {
+    /// Attainment heatmap.
+    pub heatmap: Heatmap,
+    /// Attainment trend.
+    pub trend: Trend,
+    /// Response distribution.
+    pub response: Response,
+    /// Case volume.
+    pub volume: Volume,
+}
+
+impl Charts {
+    /// The charts with their file stems, in [`CHART_NAMES`] order.
+    pub fn named(&self) -> [(&'static str, draw::Chart<'_>); 4] {
+        [
+            (CHART_NAMES[0], draw::Chart::Heatmap(&self.heatmap)),
+            (CHART_NAMES[1], draw::Chart::Trend(&self.trend)),
+            (CHART_NAMES[2], draw::Chart::Response(&self.response)),
+            (CHART_NAMES[3], draw::Chart::Volume(&self.volume)),
+        ]
+    }
+}
+
+/// The charts of `slt report`: the heatmap of the latest quarter, and the
+/// trend, response distribution and volume over every month of the export.
+pub fn report_charts(cases: &[CaseRow], policy: &Policy) -> Charts {
+    let scope = "all accounts";
+    let period = data::latest_period(cases).unwrap_or_else(|| "no period".into());
+    let months = data::month_span(cases)
+        .map(|(a, b)| data::month_range(&a, &b))
+        .unwrap_or_default();
+    let regions: Vec<String> = policy.regions.iter().map(|r| r.name.clone()).collect();
+    let span = match (months.first(), months.last()) {
+        (Some(a), Some(b)) => format!("{scope}, {a} to {b}"),
+        _ => scope.to_string(),
+    };
+    Charts {
+        heatmap: data::heatmap(
+            cases,
+            &period,
+            &policy.tiers,
+            &regions,
+            policy.attainment_goal,
+            scope,
+        ),
+        trend: data::trend(cases, &months, policy.attainment_goal, scope),
+        response: data::response(cases, &policy.tiers, &span),
+        volume: data::volume(cases, &months, scope),
+    }
+}
+
+/// Renders `charts` as SVG and PNG, each file at `file(name)`.
+pub fn write_charts(charts: &Charts, file: impl Fn(&str) -> PathBuf) -> Result<()> {
+    for (name, chart) in charts.named() {
+        let svg = render_svg(chart)?;
+        write_file(&file(&format!("{name}.svg")), svg.as_bytes())?;
+        write_file(&file(&format!("{name}.png")), &render_png(chart)?)?;
+    }
+    Ok(())
+}
+
+/// Writes the charts of `slt report` for the `case_slt` frame.
+pub fn write_report_charts(
+    case_slt: &DataFrame,
+    policy: &Policy,
+    file: impl Fn(&str) -> PathBuf,
+) -> Result<()> {
+    let cases = cases_from_frame(case_slt)?;
+    write_charts(&report_charts(&cases, policy), file)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::Write {
+        path: path.into(),
+        reason: e.to_string(),
+    })
+}
+
+/// One chart as an SVG document.
+pub fn render_svg(chart: draw::Chart<'_>) -> Result<String> {
+    register_fonts()?;
+    draw::svg(chart).map_err(|e| Error::Internal(format!("cannot draw a chart: {e}")))
+}
+
+/// One chart as a PNG image of [`WIDTH`] × [`HEIGHT`] pixels.
+pub fn render_png(chart: draw::Chart<'_>) -> Result<Vec<u8>> {
+    register_fonts()?;
+    let rgb = draw::rgb(chart).map_err(|e| Error::Internal(format!("cannot draw a chart: {e}")))?;
+    encode_png(&rgb, WIDTH, HEIGHT)
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let err = |e: png::EncodingError| Error::Internal(format!("cannot encode a PNG: {e}"));
+    let mut writer = encoder.write_header().map_err(err)?;
+    writer.write_image_data(rgb).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+/// Reads the measured cases of a `case_slt` frame (as built by `slt report`
+/// or read back from `case_slt.parquet`).
+pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        let s = df
+            .column(name)
+            .map_err(internal)?
+            .as_materialized_series()
+            .cast(&DataType::String)
+            .map_err(internal)?;
+        Ok(s.str()
+            .map_err(internal)?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let int = |name: &str| -> Result<Vec<Option<i64>>> {
+        let s = df
+            .column(name)
+            .map_err(internal)?
+            .as_materialized_series()
+            .cast(&DataType::Int64)
+            .map_err(internal)?;
+        Ok(s.i64().map_err(internal)?.iter().collect())
+    };
+    let float = |name: &str| -> Result<Vec<Option<f64>>> {
+        let s = df
+            .column(name)
+            .map_err(internal)?
+            .as_materialized_series()
+            .cast(&DataType::Float64)
+            .map_err(internal)?;
+        Ok(s.f64().map_err(internal)?.iter().collect())
+    };
+    let (case_id, account_id, tier, region) = (
+        text(col::CASE_ID)?,
+        text(col::ACCOUNT_ID)?,
+        text(col::TIER)?,
+        text(col::REGION)?,
+    );
+    let (priority, outcome, period, month) = (
+        text(col::PRIORITY)?,
+        text(col::OUTCOME)?,
+        text(col::PERIOD)?,
+        text(col::MONTH)?,
+    );
+    let (created_at, deadline, first_response_at, target) = (
+        int(col::CREATED_AT)?,
+        int(col::DEADLINE)?,
+        int(col::FIRST_RESPONSE_AT)?,
+        int(col::TARGET_MINUTES)?,
+    );
+    let (response, breach) = (
+        float(col::RESPONSE_BUSINESS_MINUTES)?,
+        float(col::BREACH_BUSINESS_MINUTES)?,
+    );
+    let bad = |what: &str, i: usize| {
+        Error::Internal(format!("case_slt row {i}: bad or missing `{what}`"))
+    };
+    (0..df.height())
+        .map(|i| {
+            let s = |v: &Vec<Option<String>>| v[i].clone().unwrap_or_default();
+            Ok(CaseRow {
+                case_id: s(&case_id),
+                account_id: s(&account_id),
+                tier: s(&tier),
+                region: s(&region),
+                priority: priority[i]
+                    .as_deref()
+                    .and_then(|p| p.parse::<Priority>().ok())
+                    .ok_or_else(|| bad(col::PRIORITY, i))?,
+                created_at: created_at[i].ok_or_else(|| bad(col::CREATED_AT, i))?,
+                deadline: deadline[i].ok_or_else(|| bad(col::DEADLINE, i))?,
+                first_response_at: first_response_at[i],
+                response_minutes: response[i],
+                target_minutes: target[i].ok_or_else(|| bad(col::TARGET_MINUTES, i))?,
+                outcome: outcome[i]
+                    .as_deref()
+                    .and_then(parse_outcome)
+                    .ok_or_else(|| bad(col::OUTCOME, i))?,
+                breach_minutes: breach[i],
+                period: s(&period),
+                month: s(&month),
+            })
+        })
+        .collect()
+}
+
+fn parse_outcome(s: &str) -> Option<Outcome> {
+    [
+        Outcome::Met,
+        Outcome::Breached,
+        Outcome::Pending,
+        Outcome::Excluded,
+    ]
+    .into_iter()
+    .find(|o| o.as_str() == s)
+}
