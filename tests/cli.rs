@@ -383,3 +383,19 @@ fn generate_reproduces_the_bundled_demo_export() {
         assert!(std::fs::read(dir.path().join(f)).unwrap() == bundled, "{f}: run `slt generate --out fixtures/demo`");
     }
 }
+
+#[test]
+fn outputs_are_byte_identical_whatever_the_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = ["1", "2", "4"].iter().map(|t| dir.path().join(format!("t{t}"))).collect();
+    for (out, threads) in runs.iter().zip(["1", "2", "4"]) {
+        let o = slt(&["report", "--out", out.to_str().unwrap(), "--quiet", "--threads", threads]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    for f in ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet"] {
+        let first = std::fs::read(runs[0].join(f)).unwrap();
+        for other in &runs[1..] {
+            assert!(std::fs::read(other.join(f)).unwrap() == first, "{f} differs with {}", other.display());
+        }
+    }
+}
