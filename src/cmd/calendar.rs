@@ -57,7 +57,7 @@ fn parse_minutes(text: &str) -> std::result::Result<i64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a number of minutes"))?;
-    if !m.is_finite() || m < 0.0 || m > 1e9 {
+    if !m.is_finite() || !(0.0..=1e9).contains(&m) {
         return Err(format!("`{text}` is not a number of minutes between 0 and 1e9"));
     }
     Ok((m * MICROS_PER_MINUTE as f64).round() as i64)
