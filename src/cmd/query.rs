@@ -28,16 +28,23 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
     match (args.format, &args.output) {
         (QueryFormat::Parquet, Some(path)) => write_parquet(&mut result, path, &[])?,
         (format, Some(path)) => {
-            let file = std::fs::File::create(path).map_err(|e| Error::Write { path: path.clone(), reason: e.to_string() })?;
-            let mut out = std::io::BufWriter::new(file);
-            render(&mut result, format, &mut out).and_then(|()| out.flush()).map_err(|e| Error::Write {
+            let file = std::fs::File::create(path).map_err(|e| Error::Write {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
+            let mut out = std::io::BufWriter::new(file);
+            render(&mut result, format, &mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::Write {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
         }
         (format, None) => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            render(&mut result, format, &mut out).and_then(|()| out.flush()).map_err(Error::Stdout)?;
+            render(&mut result, format, &mut out)
+                .and_then(|()| out.flush())
+                .map_err(Error::Stdout)?;
         }
     }
     Ok(Exit::Success)
@@ -46,15 +53,30 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
 /// The tables of a report directory, by name: `NAME.parquet` files and
 /// hive-partitioned `NAME/` directories.
 pub fn tables(dir: &Path) -> Result<BTreeMap<String, PathBuf>> {
-    let unusable = |reason: String| Error::Input { path: dir.into(), reason };
+    let unusable = |reason: String| Error::Input {
+        path: dir.into(),
+        reason,
+    };
     if !dir.is_dir() {
-        return Err(unusable("not a directory (give the --out of `slt report`)".into()));
+        return Err(unusable(
+            "not a directory (give the --out of `slt report`)".into(),
+        ));
     }
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.into(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+        path: dir.into(),
+        source,
+    })?;
     let mut tables = BTreeMap::new();
     for entry in entries {
-        let path = entry.map_err(|source| Error::Read { path: dir.into(), source })?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let path = entry
+            .map_err(|source| Error::Read {
+                path: dir.into(),
+                source,
+            })?
+            .path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         if name.starts_with('.') {
             continue;
         }
@@ -70,17 +92,27 @@ pub fn tables(dir: &Path) -> Result<BTreeMap<String, PathBuf>> {
         }
     }
     if tables.is_empty() {
-        return Err(unusable("holds no Parquet tables (give the --out of `slt report`)".into()));
+        return Err(unusable(
+            "holds no Parquet tables (give the --out of `slt report`)".into(),
+        ));
     }
     Ok(tables)
 }
 
 /// Whether `dir` holds `KEY=VALUE/` subdirectories only.
 fn is_hive_layout(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else { return false };
-    let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     let visible: Vec<&String> = names.iter().filter(|n| !n.starts_with('.')).collect();
-    !visible.is_empty() && visible.iter().all(|n| n.contains('=') && dir.join(n).is_dir())
+    !visible.is_empty()
+        && visible
+            .iter()
+            .all(|n| n.contains('=') && dir.join(n).is_dir())
 }
 
 /// Runs `sql` over `tables`, each registered under its name.
@@ -91,7 +123,12 @@ pub fn execute(tables: &BTreeMap<String, PathBuf>, sql: &str) -> Result<DataFram
     }
     let bad_sql = |e: PolarsError| {
         let message = e.to_string();
-        let first = message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid query").to_string();
+        let first = message
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("invalid query")
+            .to_string();
         let names: Vec<&str> = tables.keys().map(String::as_str).collect();
         if first.contains("relation") || first.contains("table") {
             Error::Usage(format!("query: {first} (tables: {})", names.join(", ")))
@@ -99,16 +136,25 @@ pub fn execute(tables: &BTreeMap<String, PathBuf>, sql: &str) -> Result<DataFram
             Error::Usage(format!("query: {first}"))
         }
     };
-    ctx.execute(sql).and_then(|lf| lf.collect()).map_err(bad_sql)
+    ctx.execute(sql)
+        .and_then(|lf| lf.collect())
+        .map_err(bad_sql)
 }
 
 /// A lazy scan of one table, enum and categorical columns as text.
 fn scan(path: &Path) -> Result<LazyFrame> {
-    let unusable = |e: PolarsError| Error::Input { path: path.into(), reason: e.to_string() };
+    let unusable = |e: PolarsError| Error::Input {
+        path: path.into(),
+        reason: e.to_string(),
+    };
     let source = PlRefPath::try_from_path(path).map_err(unusable)?;
     let mut args = ScanArgsParquet::default();
     if path.is_dir() {
-        args.hive_options = HiveOptions { enabled: Some(true), try_parse_dates: false, ..HiveOptions::new_enabled() };
+        args.hive_options = HiveOptions {
+            enabled: Some(true),
+            try_parse_dates: false,
+            ..HiveOptions::new_enabled()
+        };
     }
     let mut lf = LazyFrame::scan_parquet(source, args).map_err(unusable)?;
     let schema = lf.collect_schema().map_err(unusable)?;
@@ -126,9 +172,10 @@ fn scan(path: &Path) -> Result<LazyFrame> {
 /// Writes `df` to `out` as an aligned table or CSV.
 fn render(df: &mut DataFrame, format: QueryFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        QueryFormat::Csv => {
-            CsvWriter::new(&mut *out).include_header(true).finish(df).map_err(|e| std::io::Error::other(e.to_string()))
-        }
+        QueryFormat::Csv => CsvWriter::new(&mut *out)
+            .include_header(true)
+            .finish(df)
+            .map_err(|e| std::io::Error::other(e.to_string())),
         QueryFormat::Table | QueryFormat::Parquet => write_table(df, out),
     }
 }
@@ -137,32 +184,50 @@ fn render(df: &mut DataFrame, format: QueryFormat, out: &mut dyn Write) -> std::
 /// the right), and the row count.
 fn write_table(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     let columns = df.columns();
-    let mut cells: Vec<Vec<String>> = Vec::with_capacity(columns.len());
-    for c in columns {
-        let mut column = vec![c.name().to_string()];
-        for i in 0..df.height() {
-            column.push(c.get(i).map(|v| cell(&v)).map_err(|e| std::io::Error::other(internal(e).to_string()))?);
-        }
-        cells.push(column);
+    let header: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
+    let mut rows = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let row = columns
+            .iter()
+            .map(|c| c.get(i).map(|v| cell(&v)))
+            .collect::<PolarsResult<Vec<String>>>()
+            .map_err(|e| std::io::Error::other(internal(e).to_string()))?;
+        rows.push(row);
     }
-    let widths: Vec<usize> = cells.iter().map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(0)).collect();
-    let numeric: Vec<bool> = columns.iter().map(|c| c.dtype().is_primitive_numeric()).collect();
-    for line in 0..=df.height() {
-        let fields: Vec<String> = (0..columns.len())
-            .map(|j| {
-                let (text, width) = (&cells[j][line], widths[j]);
-                if numeric[j] && line > 0 {
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|j| {
+            let width = |s: &String| s.chars().count();
+            rows.iter()
+                .map(|r| width(&r[j]))
+                .chain([width(&header[j])])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let numeric: Vec<bool> = columns
+        .iter()
+        .map(|c| c.dtype().is_primitive_numeric())
+        .collect();
+    let line = |fields: &[String], right: &[bool]| {
+        let padded: Vec<String> = fields
+            .iter()
+            .zip(&widths)
+            .zip(right)
+            .map(|((text, &width), &right)| {
+                if right {
                     format!("{text:>width$}")
                 } else {
                     format!("{text:<width$}")
                 }
             })
             .collect();
-        writeln!(out, "{}", fields.join("  ").trim_end())?;
-        if line == 0 {
-            let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
-            writeln!(out, "{}", rule.join("  "))?;
-        }
+        padded.join("  ").trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header, &vec![false; columns.len()]))?;
+    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+    writeln!(out, "{}", rule.join("  "))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row, &numeric))?;
     }
     let n = df.height();
     writeln!(out, "({n} row{})", if n == 1 { "" } else { "s" })
@@ -183,5 +248,7 @@ fn cell(value: &AnyValue) -> String {
 fn float(x: f64) -> String {
     let text = format!("{x:.6}");
     let text = text.trim_end_matches('0');
-    text.strip_suffix('.').map(|t| format!("{t}.0")).unwrap_or_else(|| text.to_string())
+    text.strip_suffix('.')
+        .map(|t| format!("{t}.0"))
+        .unwrap_or_else(|| text.to_string())
 }
