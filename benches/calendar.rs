@@ -51,7 +51,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = 0i64;
             for &(r, start, span) in &qs {
-                total += calendars.get(r, Coverage::BusinessHours).elapsed(start, start + span).unwrap();
+                total += calendars
+                    .get(r, Coverage::BusinessHours)
+                    .elapsed(start, start + span)
+                    .unwrap();
             }
             black_box(total)
         })
@@ -61,7 +64,10 @@ fn bench(c: &mut Criterion) {
             let mut total = 0i64;
             for &(r, start, span) in &qs {
                 // Targets up to ~5 business days of the 30-day span.
-                total += calendars.get(r, Coverage::BusinessHours).deadline(start, span / 6).unwrap();
+                total += calendars
+                    .get(r, Coverage::BusinessHours)
+                    .deadline(start, span / 6)
+                    .unwrap();
             }
             black_box(total)
         })
@@ -70,7 +76,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = 0i64;
             for &(r, start, span) in &qs {
-                total += calendars.get(r, Coverage::Weekdays).elapsed(start, start + span).unwrap();
+                total += calendars
+                    .get(r, Coverage::Weekdays)
+                    .elapsed(start, start + span)
+                    .unwrap();
             }
             black_box(total)
         })
@@ -85,14 +94,21 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = 0i64;
             for &(r, start, span) in naive_qs {
-                let window = policy.window(r, Coverage::BusinessHours, &holidays).unwrap();
+                let window = policy
+                    .window(r, Coverage::BusinessHours, &holidays)
+                    .unwrap();
                 let (a, z) = (start, start + span);
                 let mut day = to_datetime(a).date_naive() - Duration::days(1);
                 let last = to_datetime(z).date_naive() + Duration::days(1);
                 while day <= last {
                     let wd = day.weekday().num_days_from_monday() as usize;
                     if window.days[wd] && window.closed_dates.binary_search(&day).is_err() {
-                        let at = |s: u32| resolve_local(window.zone, day.and_hms_opt(s / 3600, (s / 60) % 60, 0).unwrap());
+                        let at = |s: u32| {
+                            resolve_local(
+                                window.zone,
+                                day.and_hms_opt(s / 3600, (s / 60) % 60, 0).unwrap(),
+                            )
+                        };
                         let (lo, hi) = (at(window.open).max(a), at(window.close).min(z));
                         total += (hi - lo).max(0);
                     }

@@ -16,5 +16,7 @@ pub const ACCOUNT_ATTAINMENT_SQL: &str = include_str!("../sql/account_attainment
 pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
     let mut ctx = SQLContext::new();
     ctx.register("case_slt", case_slt.clone().lazy());
-    ctx.execute(sql).and_then(|lf| lf.collect()).map_err(internal)
+    ctx.execute(sql)
+        .and_then(|lf| lf.collect())
+        .map_err(internal)
 }

@@ -76,7 +76,9 @@ impl Error {
     pub fn exit_code(&self) -> Exit {
         match self {
             Error::Usage(_) => Exit::Usage,
-            Error::Policy(_) | Error::Holidays(_) | Error::Input { .. } | Error::Read { .. } => Exit::Input,
+            Error::Policy(_) | Error::Holidays(_) | Error::Input { .. } | Error::Read { .. } => {
+                Exit::Input
+            }
             Error::Locked(_) => Exit::Locked,
             Error::Write { .. } | Error::Stdout(_) | Error::Internal(_) => Exit::Internal,
         }

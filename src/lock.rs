@@ -20,7 +20,10 @@ pub struct Lock {
 }
 
 fn lock_path(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
     out.with_file_name(format!("{name}.lock"))
 }
 
@@ -47,7 +50,10 @@ impl Lock {
     pub fn acquire(out: &Path) -> Result<Lock> {
         let path = lock_path(out);
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| Error::Write { path: parent.into(), reason: e.to_string() })?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::Write {
+                path: parent.into(),
+                reason: e.to_string(),
+            })?;
         }
         let content = format!(
             "pid={}\nstarted={}\n",
@@ -57,8 +63,10 @@ impl Lock {
         for _ in 0..2 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    f.write_all(content.as_bytes())
-                        .map_err(|e| Error::Write { path: path.clone(), reason: e.to_string() })?;
+                    f.write_all(content.as_bytes()).map_err(|e| Error::Write {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
                     remove_stale_staging(out);
                     return Ok(Lock { path });
                 }
@@ -78,17 +86,27 @@ impl Lock {
                         }
                     }
                 }
-                Err(e) => return Err(Error::Write { path, reason: e.to_string() }),
+                Err(e) => {
+                    return Err(Error::Write {
+                        path,
+                        reason: e.to_string(),
+                    })
+                }
             }
         }
-        Err(Error::Locked(format!("could not take the lock `{}`", path.display())))
+        Err(Error::Locked(format!(
+            "could not take the lock `{}`",
+            path.display()
+        )))
     }
 }
 
 /// Removes `.NAME.tmp-*` directories beside `out`: with the lock held, any
 /// such directory was left by a run that died.
 fn remove_stale_staging(out: &Path) {
-    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -119,7 +137,10 @@ mod tests {
         let out = dir.path().join("report");
         let held = Lock::acquire(&out).unwrap();
         let err = Lock::acquire(&out).unwrap_err().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(held);
         Lock::acquire(&out).unwrap();
     }
@@ -129,7 +150,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("report");
         // No process has pid 4 194 999 (above the largest pid_max, 2^22).
-        std::fs::write(dir.path().join("report.lock"), "pid=4194999\nstarted=2026-01-01T00:00:00Z\n").unwrap();
+        std::fs::write(
+            dir.path().join("report.lock"),
+            "pid=4194999\nstarted=2026-01-01T00:00:00Z\n",
+        )
+        .unwrap();
         std::fs::create_dir(dir.path().join(".report.tmp-4194999")).unwrap();
         let _lock = Lock::acquire(&out).unwrap();
         assert!(!dir.path().join(".report.tmp-4194999").exists());

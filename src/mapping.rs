@@ -50,11 +50,16 @@ impl Mapping {
             if !TABLES.contains(&table.as_str()) {
                 return Err(Error::Input {
                     path: source_name.into(),
-                    reason: format!("`columns.{table}`: unknown table (expected accounts, cases or events)"),
+                    reason: format!(
+                        "`columns.{table}`: unknown table (expected accounts, cases or events)"
+                    ),
                 });
             }
         }
-        Ok(Mapping { columns: raw.columns, values: raw.values })
+        Ok(Mapping {
+            columns: raw.columns,
+            values: raw.values,
+        })
     }
 
     /// The name in the export of canonical column `canonical` of `table`.
@@ -87,7 +92,11 @@ mod tests {
 
     #[test]
     fn salesforce_example_renames_columns_and_priorities() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/mappings/salesforce.toml")).unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/mappings/salesforce.toml"
+        ))
+        .unwrap();
         let m = Mapping::parse(&text, "salesforce.toml").unwrap();
         assert_eq!(m.source_column("cases", "case_id"), "CaseNumber");
         assert_eq!(m.source_column("cases", "product"), "Product__c");
@@ -98,6 +107,9 @@ mod tests {
     #[test]
     fn unknown_table_is_refused() {
         let err = Mapping::parse("[columns.tickets]\nid = \"x\"\n", "m.toml").unwrap_err();
-        assert!(err.to_string().contains("`columns.tickets`: unknown table"), "{err}");
+        assert!(
+            err.to_string().contains("`columns.tickets`: unknown table"),
+            "{err}"
+        );
     }
 }

@@ -80,7 +80,9 @@ pub fn measure_case(
     let closed = case.closed_at.filter(|&c| c <= as_of);
     let first_response_at = events
         .iter()
-        .filter(|e| e.kind == EventKind::AgentResponse && e.at <= as_of && closed.is_none_or(|c| e.at <= c))
+        .filter(|e| {
+            e.kind == EventKind::AgentResponse && e.at <= as_of && closed.is_none_or(|c| e.at <= c)
+        })
         .map(|e| e.at)
         .min();
 
@@ -91,7 +93,10 @@ pub fn measure_case(
         .get(case.region, target.coverage)
         .deadline(clock_start, target.micros())?;
     let mut changes = 0;
-    for e in events.iter().filter(|e| e.kind == EventKind::PriorityChange) {
+    for e in events
+        .iter()
+        .filter(|e| e.kind == EventKind::PriorityChange)
+    {
         let t = e.at;
         let ended = t > as_of
             || first_response_at.is_some_and(|r| t >= r)
@@ -122,7 +127,11 @@ pub fn measure_case(
             if r <= deadline {
                 (Outcome::Met, Some(business), None)
             } else {
-                (Outcome::Breached, Some(business), Some(business - target.micros()))
+                (
+                    Outcome::Breached,
+                    Some(business),
+                    Some(business - target.micros()),
+                )
             }
         }
         None => {
@@ -176,7 +185,9 @@ pub fn group_events(case_count: usize, events: &[Event]) -> (Vec<Event>, Vec<usi
         slices.push(head);
         rest = tail;
     }
-    slices.into_par_iter().for_each(|s| s.sort_by_key(|e| (e.at, e.row)));
+    slices
+        .into_par_iter()
+        .for_each(|s| s.sort_by_key(|e| (e.at, e.row)));
     (grouped, offsets)
 }
 
@@ -192,6 +203,14 @@ pub fn measure_all(
     cases
         .par_iter()
         .enumerate()
-        .map(|(i, case)| measure_case(case, &grouped[offsets[i]..offsets[i + 1]], policy, calendars, as_of))
+        .map(|(i, case)| {
+            measure_case(
+                case,
+                &grouped[offsets[i]..offsets[i + 1]],
+                policy,
+                calendars,
+                as_of,
+            )
+        })
         .collect()
 }

@@ -33,7 +33,9 @@ pub enum TimestampError {
     #[error("empty timestamp")]
     Empty,
     /// The text does not have the `YYYY-MM-DDThh:mm:ss` shape.
-    #[error("`{0}` is not an RFC 3339 timestamp (expected `YYYY-MM-DDThh:mm:ss[.fff]` and an offset)")]
+    #[error(
+        "`{0}` is not an RFC 3339 timestamp (expected `YYYY-MM-DDThh:mm:ss[.fff]` and an offset)"
+    )]
     Malformed(String),
     /// Date and time are there but no offset: the instant is unknown.
     #[error("`{0}` has no UTC offset (add `Z` or `±hh:mm`); slt never guesses a time zone")]

@@ -33,17 +33,19 @@ fn field() -> impl Strategy<Value = Vec<u8>> {
 
 fn table(header: &str, columns: usize) -> impl Strategy<Value = Vec<u8>> {
     let header = header.to_string();
-    prop::collection::vec(prop::collection::vec(field(), columns.saturating_sub(1)..columns + 2), 0..12).prop_map(
-        move |rows| {
-            let mut out = header.clone().into_bytes();
-            out.push(b'\n');
-            for row in rows {
-                out.extend(row.join(&b","[..]));
-                out.push(b'\n');
-            }
-            out
-        },
+    prop::collection::vec(
+        prop::collection::vec(field(), columns.saturating_sub(1)..columns + 2),
+        0..12,
     )
+    .prop_map(move |rows| {
+        let mut out = header.clone().into_bytes();
+        out.push(b'\n');
+        for row in rows {
+            out.extend(row.join(&b","[..]));
+            out.push(b'\n');
+        }
+        out
+    })
 }
 
 proptest! {

@@ -16,7 +16,8 @@ A1,Online,EMEA,1960-01-01,
 A2,Elite,Japan,2025-01-01T00:00:00+09:00,
 ";
 
-const CASES: &str = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+const CASES: &str =
+    "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
 C1,A1,Adobe Analytics,P2,2026-03-27T15:00:00Z,,web,en,c1
 C2,A2,Adobe Target,P3,2026-10-14T17:20:00+09:00,2026-10-20T10:00:00+09:00,phone,ja,c2
 C3,A1,Adobe Analytics,P4,2026-06-01T08:00:00Z,,email,en,c1
@@ -43,7 +44,11 @@ fn export(accounts: &[u8], cases: &[u8], events: &[u8]) -> Export {
     std::fs::write(input.join("cases.csv"), cases).unwrap();
     std::fs::write(input.join("events.csv"), events).unwrap();
     let out = dir.path().join("out");
-    Export { _dir: dir, input, out }
+    Export {
+        _dir: dir,
+        input,
+        out,
+    }
 }
 
 fn with_cases(cases: &[u8]) -> Export {
@@ -56,7 +61,14 @@ fn with_events(events: &[u8]) -> Export {
 
 fn run(e: &Export) -> Output {
     Command::new(env!("CARGO_BIN_EXE_slt"))
-        .args(["report", "--input", e.input.to_str().unwrap(), "--out", e.out.to_str().unwrap(), "--quiet"])
+        .args([
+            "report",
+            "--input",
+            e.input.to_str().unwrap(),
+            "--out",
+            e.out.to_str().unwrap(),
+            "--quiet",
+        ])
         .output()
         .unwrap()
 }
@@ -65,17 +77,31 @@ fn run(e: &Export) -> Output {
 /// (read, used, rejected) per table and the rejects as `table row column | reason`.
 fn accepted(e: &Export) -> ([(u64, u64, u64); 3], Vec<String>) {
     let o = run(e);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(e.out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(e.out.join("manifest.json")).unwrap()).unwrap();
     let mut counts = [(0, 0, 0); 3];
     let mut total = 0;
     for (i, t) in ["accounts", "cases", "events"].iter().enumerate() {
         let g = |k: &str| m["tables"][t][k].as_u64().unwrap();
         counts[i] = (g("rows_read"), g("rows_used"), g("rows_rejected"));
-        assert_eq!(counts[i].0, counts[i].1 + counts[i].2, "{t}: read = used + rejected");
+        assert_eq!(
+            counts[i].0,
+            counts[i].1 + counts[i].2,
+            "{t}: read = used + rejected"
+        );
         total += counts[i].2;
     }
-    let read = |name: &str| ParquetReader::new(std::fs::File::open(e.out.join(name)).unwrap()).finish().unwrap();
+    let read = |name: &str| {
+        ParquetReader::new(std::fs::File::open(e.out.join(name)).unwrap())
+            .finish()
+            .unwrap()
+    };
     let rejects = read("rejects.parquet");
     assert_eq!(rejects.height() as u64, total);
     assert_eq!(read("case_slt.parquet").height() as u64, counts[1].1);
@@ -84,7 +110,15 @@ fn accepted(e: &Export) -> ([(u64, u64, u64); 3], Vec<String>) {
         v => v.to_string().trim_matches('"').to_string(),
     };
     let lines = (0..rejects.height())
-        .map(|i| format!("{} {} {} | {}", text("table", i), text("row_number", i), text("column", i), text("reason", i)))
+        .map(|i| {
+            format!(
+                "{} {} {} | {}",
+                text("table", i),
+                text("row_number", i),
+                text("column", i),
+                text("reason", i)
+            )
+        })
         .collect();
     (counts, lines)
 }
@@ -108,7 +142,10 @@ fn baseline_export_is_fully_used() {
 
 #[test]
 fn empty_file_is_refused() {
-    refused(&with_cases(b""), "cases.csv: the file is empty (expected a header row)");
+    refused(
+        &with_cases(b""),
+        "cases.csv: the file is empty (expected a header row)",
+    );
 }
 
 #[test]
@@ -119,7 +156,10 @@ fn header_only_file_is_zero_rows() {
 
 #[test]
 fn extra_columns_are_ignored() {
-    let cases = CASES.replace("contact_id\n", "contact_id,notes\n").replace(",c1\n", ",c1,hello\n").replace(",c2\n", ",c2,\n");
+    let cases = CASES
+        .replace("contact_id\n", "contact_id,notes\n")
+        .replace(",c1\n", ",c1,hello\n")
+        .replace(",c2\n", ",c2,\n");
     let (counts, _) = accepted(&with_cases(cases.as_bytes()));
     assert_eq!(counts[1], (3, 3, 0));
 }
@@ -144,7 +184,13 @@ fn ragged_row_is_rejected_alone() {
     let cases = format!("{CASES}C4,A1,x,P2\nC5,A1,x,P2,2026-06-01T08:00:00Z,,web,en,c,extra\n");
     let (counts, rejects) = accepted(&with_cases(cases.as_bytes()));
     assert_eq!(counts[1], (5, 3, 2));
-    assert_eq!(rejects, ["cases 4  | row has 4 fields, the header has 9", "cases 5  | row has 10 fields, the header has 9"]);
+    assert_eq!(
+        rejects,
+        [
+            "cases 4  | row has 4 fields, the header has 9",
+            "cases 5  | row has 10 fields, the header has 9"
+        ]
+    );
 }
 
 #[test]
@@ -161,7 +207,10 @@ fn nul_bytes_in_text_are_kept_and_in_a_timestamp_rejected() {
     let cases = format!("{CASES}C4,A1,Adobe\0Target,P2,2026-06-01T08:00:00Z,,web,en,c1\nC5,A1,x,P2,2026-06-01T08:00\0:00Z,,web,en,c1\n");
     let (counts, rejects) = accepted(&with_cases(cases.as_bytes()));
     assert_eq!(counts[1], (5, 4, 1));
-    assert!(rejects[0].starts_with("cases 5 created_at | "), "{rejects:?}");
+    assert!(
+        rejects[0].starts_with("cases 5 created_at | "),
+        "{rejects:?}"
+    );
 }
 
 #[test]
@@ -194,7 +243,11 @@ fn impossible_and_offsetless_timestamps_are_rejected() {
 fn dates_before_1970_are_measured() {
     let cases = format!("{CASES}C4,A1,x,P1,1969-07-20T20:17:00Z,,web,en,c\n");
     let events = format!("{EVENTS}C4,1969-07-20T20:30:00Z,agent_response,\n");
-    let (counts, _) = accepted(&export(ACCOUNTS.as_bytes(), cases.as_bytes(), events.as_bytes()));
+    let (counts, _) = accepted(&export(
+        ACCOUNTS.as_bytes(),
+        cases.as_bytes(),
+        events.as_bytes(),
+    ));
     assert_eq!(counts[1], (4, 4, 0));
 }
 
@@ -206,7 +259,9 @@ fn a_cycle_of_priority_changes_is_counted_change_by_change() {
     let e = with_events(events.as_bytes());
     let (counts, _) = accepted(&e);
     assert_eq!(counts[2], (8, 8, 0));
-    let df = ParquetReader::new(std::fs::File::open(e.out.join("case_slt.parquet")).unwrap()).finish().unwrap();
+    let df = ParquetReader::new(std::fs::File::open(e.out.join("case_slt.parquet")).unwrap())
+        .finish()
+        .unwrap();
     let changes = df.column("priority_changes").unwrap().i64().unwrap().get(2);
     assert_eq!(changes, Some(4));
 }
@@ -232,16 +287,27 @@ fn parquet_with_unexpected_types_is_judged_row_by_row() {
             Column::new("case_id".into(), [1i64, 2]),
             Column::new("account_id".into(), ["A1", "A1"]),
             Column::new("priority".into(), ["P2", "P3"]),
-            utc(vec![Some(1_774_623_600_000), Some(1_780_300_800_000)], Some(TimeZone::UTC)),
+            utc(
+                vec![Some(1_774_623_600_000), Some(1_780_300_800_000)],
+                Some(TimeZone::UTC),
+            ),
         ],
     )
     .unwrap();
     std::fs::write(e.input.join("cases.parquet"), parquet_bytes(df.clone())).unwrap();
     let (counts, _) = accepted(&e);
-    assert_eq!(counts[1], (2, 2, 0), "integer ids are read as text, UTC timestamps as instants");
+    assert_eq!(
+        counts[1],
+        (2, 2, 0),
+        "integer ids are read as text, UTC timestamps as instants"
+    );
 
     // A naive (zone-less) timestamp column: no offset, so every row is rejected.
-    let naive = df.clone().with_column(utc(vec![Some(1_774_623_600_000), None], None)).unwrap().clone();
+    let naive = df
+        .clone()
+        .with_column(utc(vec![Some(1_774_623_600_000), None], None))
+        .unwrap()
+        .clone();
     std::fs::write(e.input.join("cases.parquet"), parquet_bytes(naive)).unwrap();
     let (counts, rejects) = accepted(&e);
     assert_eq!(counts[1], (2, 0, 2));
@@ -267,7 +333,10 @@ fn ndjson_with_a_broken_line_rejects_that_line() {
     std::fs::write(e.input.join("events.ndjson"), lines).unwrap();
     let (counts, rejects) = accepted(&e);
     assert_eq!(counts[2], (4, 2, 2));
-    assert!(rejects[0].starts_with("events 2  | line is not valid JSON"), "{rejects:?}");
+    assert!(
+        rejects[0].starts_with("events 2  | line is not valid JSON"),
+        "{rejects:?}"
+    );
     assert_eq!(rejects[1], "events 3  | line is not a JSON object");
 }
 
@@ -288,12 +357,27 @@ fn a_run_killed_at_any_moment_leaves_a_complete_readable_report() {
         let o = Command::new(slt).args(args).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
-    ok(&["generate", "--cases", "60000", "--out", input.to_str().unwrap()]);
+    ok(&[
+        "generate",
+        "--cases",
+        "60000",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
     let report = |as_of: &str| {
-        vec!["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--as-of", as_of]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>()
+        vec![
+            "report",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--as-of",
+            as_of,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
     };
     let (old, new) = ("2026-12-31T00:00:00Z", "2026-12-31T12:00:00Z");
     ok(&report(old).iter().map(String::as_str).collect::<Vec<_>>());
@@ -309,8 +393,14 @@ fn a_run_killed_at_any_moment_leaves_a_complete_readable_report() {
         let as_of = manifest["as_of"].as_str().unwrap().to_string();
         assert!(as_of == old || as_of == new, "{as_of}");
         seen_new |= as_of == new;
-        let cases = ParquetReader::new(std::fs::File::open(out.join("case_slt.parquet")).unwrap()).finish().unwrap();
-        assert_eq!(cases.height() as u64, manifest["tables"]["cases"]["rows_used"].as_u64().unwrap(), "after {delay_ms} ms");
+        let cases = ParquetReader::new(std::fs::File::open(out.join("case_slt.parquet")).unwrap())
+            .finish()
+            .unwrap();
+        assert_eq!(
+            cases.height() as u64,
+            manifest["tables"]["cases"]["rows_used"].as_u64().unwrap(),
+            "after {delay_ms} ms"
+        );
     }
     // The killed runs left a stale lock and staging directories: the next run
     // takes the lock over, cleans up, and completes.
@@ -328,11 +418,21 @@ fn a_run_killed_at_any_moment_leaves_a_complete_readable_report() {
 fn a_second_run_on_the_same_output_is_refused_naming_the_holder() {
     let e = with_cases(CASES.as_bytes());
     let lock = e.out.with_file_name("out.lock");
-    std::fs::write(&lock, format!("pid={}\nstarted=2026-11-26T08:00:00Z\n", std::process::id())).unwrap();
+    std::fs::write(
+        &lock,
+        format!("pid={}\nstarted=2026-11-26T08:00:00Z\n", std::process::id()),
+    )
+    .unwrap();
     let o = run(&e);
     assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(&format!("another slt run (pid {}, started 2026-11-26T08:00:00Z)", std::process::id())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "another slt run (pid {}, started 2026-11-26T08:00:00Z)",
+            std::process::id()
+        )),
+        "{err}"
+    );
     std::fs::remove_file(&lock).unwrap();
     assert_eq!(run(&e).status.code(), Some(0));
 }

@@ -80,7 +80,9 @@ impl Holidays {
             let date = NaiveDate::parse_from_str(date_text, "%Y-%m-%d")
                 .ok()
                 .filter(|_| date_text.len() == 10)
-                .ok_or_else(|| row_error("date", format!("`{date_text}` is not a YYYY-MM-DD date")))?;
+                .ok_or_else(|| {
+                    row_error("date", format!("`{date_text}` is not a YYYY-MM-DD date"))
+                })?;
             by_region.entry(region.to_string()).or_default().push(date);
         }
         for dates in by_region.values_mut() {
@@ -92,7 +94,8 @@ impl Holidays {
 
     /// The bundled list.
     pub fn bundled() -> Self {
-        Self::parse_csv(BUNDLED_CSV, "fixtures/holidays.csv").expect("the bundled holiday list is valid")
+        Self::parse_csv(BUNDLED_CSV, "fixtures/holidays.csv")
+            .expect("the bundled holiday list is valid")
     }
 
     /// Sorted holidays of `region` (empty if the list has none).
@@ -115,15 +118,21 @@ mod tests {
         let h = Holidays::bundled();
         let good_friday = NaiveDate::from_ymd_opt(2026, 4, 3).unwrap();
         for region in ["EMEA", "APAC"] {
-            assert!(h.dates(region).binary_search(&good_friday).is_ok(), "{region}");
+            assert!(
+                h.dates(region).binary_search(&good_friday).is_ok(),
+                "{region}"
+            );
         }
         assert!(h.dates("Japan").len() > 150);
     }
 
     #[test]
     fn bad_date_names_line_and_column() {
-        let err = Holidays::parse_csv("region,date,name\nEMEA,2026-04-03,x\nEMEA,03/04/2026,y\n", "h.csv")
-            .unwrap_err();
+        let err = Holidays::parse_csv(
+            "region,date,name\nEMEA,2026-04-03,x\nEMEA,03/04/2026,y\n",
+            "h.csv",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "h.csv: line 3, column `date`: `03/04/2026` is not a YYYY-MM-DD date"
@@ -133,6 +142,8 @@ mod tests {
     #[test]
     fn wrong_header_is_refused() {
         let err = Holidays::parse_csv("day,region\n", "h.csv").unwrap_err();
-        assert!(err.to_string().contains("header must be `region,date,name`"));
+        assert!(err
+            .to_string()
+            .contains("header must be `region,date,name`"));
     }
 }

@@ -43,7 +43,11 @@ pub enum Coverage {
 
 impl Coverage {
     /// All coverages, in a stable order.
-    pub const ALL: [Coverage; 3] = [Coverage::Always, Coverage::Weekdays, Coverage::BusinessHours];
+    pub const ALL: [Coverage; 3] = [
+        Coverage::Always,
+        Coverage::Weekdays,
+        Coverage::BusinessHours,
+    ];
 
     /// The name used in files and on the command line.
     pub fn as_str(self) -> &'static str {

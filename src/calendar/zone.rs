@@ -25,7 +25,11 @@ fn naive_seconds(local: NaiveDateTime) -> i64 {
 /// Local wall-clock seconds (as if UTC) shown in `tz` at the UTC second `utc`.
 fn wall_seconds(tz: Tz, utc: i64) -> i64 {
     let dt = chrono::DateTime::from_timestamp(utc, 0).expect("in range");
-    utc + i64::from(tz.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc())
+    utc + i64::from(
+        tz.offset_from_utc_datetime(&dt.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    )
 }
 
 /// Resolves a local wall-clock time in `tz` to an instant: a time in a DST gap
@@ -96,24 +100,39 @@ mod tests {
     #[test]
     fn los_angeles_spring_forward_gap_moves_to_0300_pdt() {
         // 2026-03-08 02:30 does not exist in Los Angeles.
-        assert_eq!(at("America/Los_Angeles", local(2026, 3, 8, 2, 30)), "2026-03-08T10:00:00Z");
+        assert_eq!(
+            at("America/Los_Angeles", local(2026, 3, 8, 2, 30)),
+            "2026-03-08T10:00:00Z"
+        );
     }
 
     #[test]
     fn los_angeles_fall_back_fold_takes_pdt() {
-        assert_eq!(at("America/Los_Angeles", local(2026, 11, 1, 1, 30)), "2026-11-01T08:30:00Z");
+        assert_eq!(
+            at("America/Los_Angeles", local(2026, 11, 1, 1, 30)),
+            "2026-11-01T08:30:00Z"
+        );
     }
 
     #[test]
     fn sydney_october_gap_and_april_fold() {
         // 2026-10-04 02:30 does not exist in Sydney (02:00 AEST → 03:00 AEDT).
-        assert_eq!(at("Australia/Sydney", local(2026, 10, 4, 2, 30)), "2026-10-03T16:00:00Z");
+        assert_eq!(
+            at("Australia/Sydney", local(2026, 10, 4, 2, 30)),
+            "2026-10-03T16:00:00Z"
+        );
         // 2026-04-05 02:30 happens twice; the AEDT one is earlier.
-        assert_eq!(at("Australia/Sydney", local(2026, 4, 5, 2, 30)), "2026-04-04T15:30:00Z");
+        assert_eq!(
+            at("Australia/Sydney", local(2026, 4, 5, 2, 30)),
+            "2026-04-04T15:30:00Z"
+        );
     }
 
     #[test]
     fn tokyo_has_no_transitions() {
-        assert_eq!(at("Asia/Tokyo", local(2026, 10, 14, 17, 20)), "2026-10-14T08:20:00Z");
+        assert_eq!(
+            at("Asia/Tokyo", local(2026, 10, 14, 17, 20)),
+            "2026-10-14T08:20:00Z"
+        );
     }
 }

@@ -58,7 +58,9 @@ fn parse_minutes(text: &str) -> std::result::Result<i64, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a number of minutes"))?;
     if !m.is_finite() || !(0.0..=1e9).contains(&m) {
-        return Err(format!("`{text}` is not a number of minutes between 0 and 1e9"));
+        return Err(format!(
+            "`{text}` is not a number of minutes between 0 and 1e9"
+        ));
     }
     Ok((m * MICROS_PER_MINUTE as f64).round() as i64)
 }
@@ -82,7 +84,10 @@ fn parse_question(
 ) -> std::result::Result<Question, String> {
     let region_index = policy.region_index(region.trim()).ok_or_else(|| {
         let known: Vec<&str> = policy.regions.iter().map(|r| r.name.as_str()).collect();
-        format!("unknown region `{region}` (expected one of {})", known.join(", "))
+        format!(
+            "unknown region `{region}` (expected one of {})",
+            known.join(", ")
+        )
     })?;
     let coverage: Coverage = coverage.parse()?;
     let start = parse_rfc3339(start).map_err(|e| format!("start: {e}"))?;
@@ -90,7 +95,12 @@ fn parse_question(
         Op::Elapsed => parse_rfc3339(second).map_err(|e| format!("end: {e}"))?,
         Op::Deadline => parse_minutes(second)?,
     };
-    Ok(Question { region: region_index, coverage, start, second })
+    Ok(Question {
+        region: region_index,
+        coverage,
+        start,
+        second,
+    })
 }
 
 /// The instant range a question touches, for sizing the calendar tables.
@@ -101,7 +111,12 @@ fn span(q: &Question, op: Op) -> (Instant, Instant) {
         Op::Deadline => {
             let years = q.second / (50_000 * MICROS_PER_MINUTE) + 1;
             let reach = years.saturating_mul(366 * 86_400 * 1_000_000);
-            (q.start, q.start.saturating_add(reach).min(crate::timestamp::MAX_INSTANT - 1))
+            (
+                q.start,
+                q.start
+                    .saturating_add(reach)
+                    .min(crate::timestamp::MAX_INSTANT - 1),
+            )
         }
     }
 }
@@ -138,19 +153,30 @@ fn single(options: &CalendarOptions, start: &str, second: &str, op: Op) -> Resul
 fn batch(options: &CalendarOptions, path: &Path, op: Op) -> Result<Exit> {
     let (policy, _) = super::load_policy(options.policy.as_deref())?;
     let (holidays, _) = super::load_holidays(options.holidays.as_deref())?;
-    let input_error = |reason: String| Error::Input { path: path.into(), reason };
+    let input_error = |reason: String| Error::Input {
+        path: path.into(),
+        reason,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
         .map_err(|e| input_error(e.to_string()))?;
-    let headers = reader.headers().map_err(|e| input_error(e.to_string()))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| input_error(e.to_string()))?
+        .clone();
     let column = |name: &str| {
         headers
             .iter()
             .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
             .ok_or_else(|| input_error(format!("missing column `{name}`")))
     };
-    let cols = [column("region")?, column("coverage")?, column("start")?, column(op.second_column())?];
+    let cols = [
+        column("region")?,
+        column("coverage")?,
+        column("start")?,
+        column(op.second_column())?,
+    ];
 
     let mut records = Vec::new();
     let mut questions = Vec::new();

@@ -15,7 +15,10 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
         year: args.year,
         bad_rows: !args.no_bad_rows,
     };
-    let summary = generate(&options, &args.out).map_err(|e| Error::Write { path: args.out.clone(), reason: e.to_string() })?;
+    let summary = generate(&options, &args.out).map_err(|e| Error::Write {
+        path: args.out.clone(),
+        reason: e.to_string(),
+    })?;
     writeln!(
         std::io::stderr(),
         "slt: wrote {} accounts, {} cases, {} events to {}",
