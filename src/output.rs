@@ -108,14 +108,25 @@ pub fn strings_to_enums(df: &DataFrame) -> Result<DataFrame> {
 /// refuse the whole file on a view type in the hint.
 pub fn write_parquet(df: &mut DataFrame, path: &Path, metadata: &[(String, String)]) -> Result<()> {
     let mut key_values = vec![(ARROW_SCHEMA_KEY.to_string(), arrow_schema_hint(df)?)];
-    key_values.extend(metadata.iter().filter(|(k, _)| k != ARROW_SCHEMA_KEY).cloned());
-    let file = File::create(path).map_err(|e| Error::Write { path: path.into(), reason: e.to_string() })?;
+    key_values.extend(
+        metadata
+            .iter()
+            .filter(|(k, _)| k != ARROW_SCHEMA_KEY)
+            .cloned(),
+    );
+    let file = File::create(path).map_err(|e| Error::Write {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
     ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::default())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(key_values)))
         .finish(df)
-        .map_err(|e| Error::Write { path: path.into(), reason: e.to_string() })?;
+        .map_err(|e| Error::Write {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
     Ok(())
 }
 
@@ -145,20 +156,36 @@ pub fn write_partitioned(
     column: &str,
     metadata: &dyn Fn(&str) -> Vec<(String, String)>,
 ) -> Result<Vec<(String, usize)>> {
-    let write_err = |path: &Path, e: std::io::Error| Error::Write { path: path.into(), reason: e.to_string() };
+    let write_err = |path: &Path, e: std::io::Error| Error::Write {
+        path: path.into(),
+        reason: e.to_string(),
+    };
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
-    let keys = df.column(column).map_err(internal)?.as_materialized_series().cast(&DataType::String).map_err(internal)?;
+    let keys = df
+        .column(column)
+        .map_err(internal)?
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .map_err(internal)?;
     let keys = keys.str().map_err(internal)?;
     if keys.null_count() > 0 {
-        return Err(Error::Internal(format!("a null `{column}` cannot name a partition")));
+        return Err(Error::Internal(format!(
+            "a null `{column}` cannot name a partition"
+        )));
     }
     let values: std::collections::BTreeSet<&str> = keys.iter().flatten().collect();
     let mut written = Vec::with_capacity(values.len());
     for value in values {
         if value.is_empty() || value.starts_with('.') || value.contains(['/', '\\', '=']) {
-            return Err(Error::Internal(format!("`{value}` cannot name a partition")));
+            return Err(Error::Internal(format!(
+                "`{value}` cannot name a partition"
+            )));
         }
-        let mut part = df.filter(&keys.equal(value)).map_err(internal)?.drop(column).map_err(internal)?;
+        let mut part = df
+            .filter(&keys.equal(value))
+            .map_err(internal)?
+            .drop(column)
+            .map_err(internal)?;
         let sub = dir.join(format!("{column}={value}"));
         std::fs::create_dir(&sub).map_err(|e| write_err(&sub, e))?;
         write_parquet(&mut part, &sub.join(PART_FILE), &metadata(value))?;
@@ -171,21 +198,36 @@ pub fn write_partitioned(
 /// `COLUMN=VALUE/part-0.parquet` under `dir` (hidden entries skipped), sorted
 /// by value.
 pub fn read_partitions(dir: &Path, column: &str) -> Result<Vec<Partition>> {
-    let unusable = |path: &Path, reason: String| Error::Input { path: path.into(), reason };
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read { path: dir.into(), source })?;
+    let unusable = |path: &Path, reason: String| Error::Input {
+        path: path.into(),
+        reason,
+    };
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+        path: dir.into(),
+        source,
+    })?;
     let prefix = format!("{column}=");
     let mut parts = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Read { path: dir.into(), source })?;
+        let entry = entry.map_err(|source| Error::Read {
+            path: dir.into(),
+            source,
+        })?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
             continue;
         }
         let Some(value) = name.strip_prefix(&prefix) else {
-            return Err(unusable(&entry.path(), format!("not a `{prefix}…` partition directory")));
+            return Err(unusable(
+                &entry.path(),
+                format!("not a `{prefix}…` partition directory"),
+            ));
         };
         let path = entry.path().join(PART_FILE);
-        let file = File::open(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let file = File::open(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
         let mut reader = ParquetReader::new(file);
         let metadata: Vec<(String, String)> = reader
             .get_metadata()
@@ -196,17 +238,26 @@ pub fn read_partitions(dir: &Path, column: &str) -> Result<Vec<Partition>> {
             .filter(|kv| kv.key != ARROW_SCHEMA_KEY)
             .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
             .collect();
-        let df = reader.finish().map_err(|e| unusable(&path, e.to_string()))?;
+        let df = reader
+            .finish()
+            .map_err(|e| unusable(&path, e.to_string()))?;
         let mut columns = Vec::with_capacity(df.width() + 1);
         for c in df.columns() {
             columns.push(match c.dtype() {
-                DataType::Enum(..) | DataType::Categorical(..) => c.cast(&DataType::String).map_err(internal)?,
+                DataType::Enum(..) | DataType::Categorical(..) => {
+                    c.cast(&DataType::String).map_err(internal)?
+                }
                 _ => c.clone(),
             });
         }
         columns.push(Column::new(column.into(), vec![value; df.height()]));
-        let frame = DataFrame::new(df.height(), columns).map_err(|e| unusable(&path, e.to_string()))?;
-        parts.push(Partition { value: value.to_string(), frame, metadata });
+        let frame =
+            DataFrame::new(df.height(), columns).map_err(|e| unusable(&path, e.to_string()))?;
+        parts.push(Partition {
+            value: value.to_string(),
+            frame,
+            metadata,
+        });
     }
     parts.sort_by(|a, b| a.value.cmp(&b.value));
     Ok(parts)
@@ -216,7 +267,9 @@ pub fn read_partitions(dir: &Path, column: &str) -> Result<Vec<Partition>> {
 /// nothing to share) as plain text in the first column.
 pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
     let mut typed = strings_to_enums(&case_slt.drop_many([col::CASE_ID]))?;
-    typed.insert_column(0, case_slt.column(col::CASE_ID).map_err(internal)?.clone()).map_err(internal)?;
+    typed
+        .insert_column(0, case_slt.column(col::CASE_ID).map_err(internal)?.clone())
+        .map_err(internal)?;
     Ok(typed)
 }
 
@@ -236,8 +289,14 @@ pub fn write_case_slt_by_period(
     metadata: &[(String, String)],
     keep_from: Option<&Path>,
 ) -> Result<(Option<DataFrame>, serde_json::Value)> {
-    let periods = case_slt.column(col::PERIOD).map_err(internal)?.as_materialized_series().cast(&DataType::String).map_err(internal)?;
-    let measured: std::collections::BTreeSet<&str> = periods.str().map_err(internal)?.iter().flatten().collect();
+    let periods = case_slt
+        .column(col::PERIOD)
+        .map_err(internal)?
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .map_err(internal)?;
+    let measured: std::collections::BTreeSet<&str> =
+        periods.str().map_err(internal)?.iter().flatten().collect();
     let mut kept = Vec::new();
     if let Some(old) = keep_from {
         if old.is_dir() {
@@ -245,7 +304,11 @@ pub fn write_case_slt_by_period(
                 if measured.contains(part.value.as_str()) {
                     continue;
                 }
-                let version = part.metadata.iter().find(|(k, _)| k == "slt_schema_version").map(|(_, v)| v.as_str());
+                let version = part
+                    .metadata
+                    .iter()
+                    .find(|(k, _)| k == "slt_schema_version")
+                    .map(|(_, v)| v.as_str());
                 if version != Some(SCHEMA_VERSION) {
                     return Err(Error::Input {
                         path: old.join(format!("{}={}", col::PERIOD, part.value)),
@@ -267,15 +330,23 @@ pub fn write_case_slt_by_period(
     let names: Vec<PlSmallStr> = case_slt.get_column_names_owned();
     let mut all = case_slt.clone();
     for part in &kept {
-        let rows = part.frame.select(names.iter().cloned()).and_then(|f| all.vstack_mut(&f).map(|_| ()));
+        let rows = part
+            .frame
+            .select(names.iter().cloned())
+            .and_then(|f| all.vstack_mut(&f).map(|_| ()));
         rows.map_err(|e| Error::Input {
-            path: keep_from.unwrap_or(dir).join(format!("{}={}", col::PERIOD, part.value)),
+            path: keep_from
+                .unwrap_or(dir)
+                .join(format!("{}={}", col::PERIOD, part.value)),
             reason: format!("cannot be kept: {e}"),
         })?;
     }
     let typed = case_slt_for_writing(&all)?;
     let metadata_of = |value: &str| {
-        kept.iter().find(|p| p.value == value).map(|p| p.metadata.clone()).unwrap_or_else(|| metadata.to_vec())
+        kept.iter()
+            .find(|p| p.value == value)
+            .map(|p| p.metadata.clone())
+            .unwrap_or_else(|| metadata.to_vec())
     };
     let written = write_partitioned(&typed, dir, col::PERIOD, &metadata_of)?;
     let describe: serde_json::Map<String, serde_json::Value> = written
@@ -283,7 +354,11 @@ pub fn write_case_slt_by_period(
         .map(|(value, rows)| {
             let meta = metadata_of(value);
             let get = |key: &str| meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-            let source = if kept.iter().any(|p| &p.value == value) { "kept" } else { "this run" };
+            let source = if kept.iter().any(|p| &p.value == value) {
+                "kept"
+            } else {
+                "this run"
+            };
             (
                 value.clone(),
                 serde_json::json!({
@@ -296,7 +371,10 @@ pub fn write_case_slt_by_period(
             )
         })
         .collect();
-    Ok(((!kept.is_empty()).then_some(all), serde_json::Value::Object(describe)))
+    Ok((
+        (!kept.is_empty()).then_some(all),
+        serde_json::Value::Object(describe),
+    ))
 }
 
 /// Key of the Arrow schema hint in a Parquet file's key-value metadata.
@@ -312,7 +390,9 @@ pub const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
 /// changes and the result is as deterministic as polars' own.
 pub fn arrow_schema_hint(df: &DataFrame) -> Result<String> {
     let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf).finish(&mut df.clear()).map_err(internal)?;
+    ParquetWriter::new(&mut buf)
+        .finish(&mut df.clear())
+        .map_err(internal)?;
     let mut reader = ParquetReader::new(std::io::Cursor::new(buf));
     let metadata = reader.get_metadata().map_err(internal)?;
     let hint = metadata
@@ -399,7 +479,10 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(BASE64[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -420,7 +503,10 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
         .collect::<Option<_>>()?;
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
     for chunk in digits.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | (d << (18 - 6 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | (d << (18 - 6 * i)));
         for i in 0..chunk.len().saturating_sub(1) {
             out.push((n >> (16 - 8 * i)) as u8);
         }
@@ -443,14 +529,29 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(|e| Error::Write { path: parent.clone(), reason: e.to_string() })?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+        std::fs::create_dir_all(&parent).map_err(|e| Error::Write {
+            path: parent.clone(),
+            reason: e.to_string(),
+        })?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".into());
         let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         if temp.exists() {
-            std::fs::remove_dir_all(&temp).map_err(|e| Error::Write { path: temp.clone(), reason: e.to_string() })?;
+            std::fs::remove_dir_all(&temp).map_err(|e| Error::Write {
+                path: temp.clone(),
+                reason: e.to_string(),
+            })?;
         }
-        std::fs::create_dir(&temp).map_err(|e| Error::Write { path: temp.clone(), reason: e.to_string() })?;
-        Ok(Staging { target: target.to_path_buf(), temp })
+        std::fs::create_dir(&temp).map_err(|e| Error::Write {
+            path: temp.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Staging {
+            target: target.to_path_buf(),
+            temp,
+        })
     }
 
     /// Path of an output file inside the staging directory.
@@ -460,9 +561,13 @@ impl Staging {
 
     /// Replaces the target with the staged directory.
     pub fn commit(self) -> Result<()> {
-        let write_err = |path: &Path, e: std::io::Error| Error::Write { path: path.into(), reason: e.to_string() };
+        let write_err = |path: &Path, e: std::io::Error| Error::Write {
+            path: path.into(),
+            reason: e.to_string(),
+        };
         if !self.target.exists() {
-            return std::fs::rename(&self.temp, &self.target).map_err(|e| write_err(&self.target, e));
+            return std::fs::rename(&self.temp, &self.target)
+                .map_err(|e| write_err(&self.target, e));
         }
         // Swap the two directories in one step, so a reader (or a kill at any
         // moment) sees either the old report or the new one, never neither.
@@ -471,7 +576,10 @@ impl Staging {
             return Ok(());
         }
         // Filesystems without an atomic exchange: two renames.
-        let old = self.temp.with_file_name(format!("{}.old", self.temp.file_name().expect("named").to_string_lossy()));
+        let old = self.temp.with_file_name(format!(
+            "{}.old",
+            self.temp.file_name().expect("named").to_string_lossy()
+        ));
         std::fs::rename(&self.target, &old).map_err(|e| write_err(&self.target, e))?;
         std::fs::rename(&self.temp, &self.target).map_err(|e| write_err(&self.target, e))?;
         std::fs::remove_dir_all(&old).map_err(|e| write_err(&old, e))?;
