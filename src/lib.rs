@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod charts;
 pub mod cli;
 pub mod cmd;
+pub mod entitlements;
 pub mod error;
 pub mod generate;
 pub mod ingest;

@@ -111,6 +111,7 @@ struct RawPolicy {
     targets: BTreeMap<String, BTreeMap<String, RawTarget>>,
     #[serde(default)]
     coverage_overrides: Vec<RawOverride>,
+    entitlements: crate::entitlements::RawEntitlements,
 }
 
 #[derive(Deserialize)]
@@ -223,6 +224,8 @@ pub struct Policy {
     remove_holidays_business: bool,
     /// `targets[tier][region][priority]`.
     targets: Vec<Vec<[Target; 4]>>,
+    /// What each tier includes besides targets (contacts, phone, services, languages).
+    pub entitlements: crate::entitlements::EntitlementPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -330,6 +333,8 @@ impl Policy {
             return Err(invalid("targets".into(), "no tier defined".into()));
         }
         let tiers: Vec<String> = raw.targets.keys().cloned().collect();
+        let entitlements = crate::entitlements::EntitlementPolicy::from_raw(&raw.entitlements, &tiers)
+            .map_err(|(key, reason)| invalid(key, reason))?;
         let mut targets = Vec::new();
         for (tier, by_priority) in &raw.targets {
             for p in by_priority.keys() {
@@ -403,6 +408,7 @@ impl Policy {
             business_days,
             remove_holidays_business: raw.coverage.business_hours.remove_holidays,
             targets,
+            entitlements,
         })
     }
 

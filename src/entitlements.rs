@@ -1,0 +1,848 @@
+//! Entitlements: what a tier's contract promises besides response targets
+//! (SLT-SPEC §1), and whether it was kept. Pure rules, no polars, no I/O.
+//!
+//! - **Contract years.** An account's contract rows are merged into *spans*:
+//!   consecutive rows (one's `valid_to` equal to the next one's
+//!   `valid_from`) of the same tier are one span, whatever their regions; a
+//!   tier change (an upgrade) or a gap starts a new span. Contract year `n`
+//!   of a span starts on the `n − 1`-th anniversary of the span's first
+//!   `valid_from`, taken on the wall clock of that row's region (29 February
+//!   → 28 February), and ends at the next anniversary or at the span's end,
+//!   whichever comes first. A year cut short by the span's end is entitled
+//!   pro rata (rounded half up): 4 a year over half a year is 2.
+//! - **Yearly services** ([`Kind::ServiceReview`], [`Kind::ExpertSession`],
+//!   [`Kind::FieldActivity`]) are counted per contract year; their
+//!   [`Status`] compares what was delivered by the as-of instant with the
+//!   pro-rata share of the year elapsed ([`status`]).
+//! - **Launch Advisory**: in year 1 of a span, a Launch Advisory delivered
+//!   by the as-of instant sets the field activities of that year to the
+//!   policy's `launch_advisory_first_year_field_activities` (0 by default).
+//! - **Findings**: more named contacts on a product than the tier allows at
+//!   some moment ([`contact_breaches`]); a phone case whose initial priority
+//!   the tier has no phone support for ([`phone_allowed`]); a case in a
+//!   language its product is not supported in ([`language_supported`]); a
+//!   service delivered to a tier that does not include it
+//!   ([`EntitlementPolicy::includes`]).
+//!
+//! The numbers (4 reviews, 15 contacts, …) live in the policy file's
+//! `[entitlements]` section, parsed here from [`RawEntitlements`].
+
+use std::collections::BTreeMap;
+
+use chrono::{Months, Timelike};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::calendar::zone::resolve_local;
+use crate::policy::Priority;
+use crate::timestamp::{to_datetime, Instant};
+
+/// Kinds of engagement (the `kind` column of `engagements`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A service review (Elite: 4 a year).
+    ServiceReview,
+    /// A 60-minute expert session (Elite: 4 a year).
+    ExpertSession,
+    /// A field service activity, technical or strategic (Elite: 4 a year).
+    FieldActivity,
+    /// Launch Advisory for a new solution (Elite).
+    LaunchAdvisory,
+    /// A case review (Elite).
+    CaseReview,
+}
+
+impl Kind {
+    /// Every kind, in output order.
+    pub const ALL: [Kind; 5] = [
+        Kind::ServiceReview,
+        Kind::ExpertSession,
+        Kind::FieldActivity,
+        Kind::LaunchAdvisory,
+        Kind::CaseReview,
+    ];
+
+    /// Name as in exports and outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ServiceReview => "service_review",
+            Kind::ExpertSession => "expert_session",
+            Kind::FieldActivity => "field_activity",
+            Kind::LaunchAdvisory => "launch_advisory",
+            Kind::CaseReview => "case_review",
+        }
+    }
+
+    /// Parses an exact kind name.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+/// Track of a field activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// Health audit, monitoring, activation, integrations, troubleshooting…
+    Technical,
+    /// Maturity roadmap, use cases, reporting, best practices…
+    Strategic,
+}
+
+impl Track {
+    /// Parses `technical` or `strategic`.
+    pub fn parse(s: &str) -> Option<Track> {
+        match s.trim() {
+            "technical" => Some(Track::Technical),
+            "strategic" => Some(Track::Strategic),
+            _ => None,
+        }
+    }
+}
+
+/// Where a yearly entitlement stands at the as-of instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Everything entitled was delivered, and no more.
+    Delivered,
+    /// Not all delivered yet, but at least the whole services due by now.
+    OnTrack,
+    /// Fewer delivered than the whole services due by now.
+    Behind,
+    /// More delivered than entitled.
+    Over,
+    /// Nothing entitled, nothing delivered.
+    NotEntitled,
+}
+
+impl Status {
+    /// Name in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Delivered => "delivered",
+            Status::OnTrack => "on_track",
+            Status::Behind => "behind",
+            Status::Over => "over",
+            Status::NotEntitled => "not_entitled",
+        }
+    }
+}
+
+// ---- policy ----
+
+/// The `[entitlements]` section of a policy file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntitlements {
+    languages: Vec<String>,
+    #[serde(default)]
+    product_languages: BTreeMap<String, Vec<String>>,
+    launch_advisory_first_year_field_activities: u32,
+    tiers: BTreeMap<String, RawTier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    named_contacts_per_product: u32,
+    phone_priorities: Vec<String>,
+    #[serde(default)]
+    services: Vec<String>,
+    #[serde(default)]
+    yearly: BTreeMap<String, u32>,
+}
+
+/// What one tier includes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierEntitlements {
+    /// Named support contacts allowed per product at any moment.
+    pub named_contacts_per_product: u32,
+    /// Initial priorities a phone case may have (`phone[priority.index()]`).
+    pub phone: [bool; 4],
+    /// Services included without a yearly count.
+    pub services: Vec<Kind>,
+    /// Services counted per contract year, with their count.
+    pub yearly: BTreeMap<Kind, u32>,
+}
+
+/// The validated `[entitlements]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitlementPolicy {
+    /// Languages support is given in (lower case), unless the product says otherwise.
+    pub languages: Vec<String>,
+    /// Languages per product, replacing `languages` for that product.
+    pub product_languages: BTreeMap<String, Vec<String>>,
+    /// Field activities in year 1 of a span when a Launch Advisory was delivered in it.
+    pub launch_advisory_first_year_field_activities: u32,
+    /// Per tier, in the policy's tier order.
+    pub tiers: Vec<TierEntitlements>,
+}
+
+impl EntitlementPolicy {
+    /// Validates the raw section against the policy's tiers (names sorted as
+    /// in [`crate::policy::Policy::tiers`]). Errors are `(dotted key, reason)`.
+    pub fn from_raw(raw: &RawEntitlements, tiers: &[String]) -> Result<Self, (String, String)> {
+        let lang = |key: String, list: &[String]| -> Result<Vec<String>, (String, String)> {
+            if list.is_empty() {
+                return Err((key, "no language listed".into()));
+            }
+            list.iter()
+                .map(|l| {
+                    let code = language_code(l);
+                    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+                        Err((
+                            key.clone(),
+                            format!("`{l}` is not a language code such as `en`"),
+                        ))
+                    } else {
+                        Ok(code)
+                    }
+                })
+                .collect()
+        };
+        let languages = lang("entitlements.languages".into(), &raw.languages)?;
+        let mut product_languages = BTreeMap::new();
+        for (product, list) in &raw.product_languages {
+            product_languages.insert(
+                product.clone(),
+                lang(format!("entitlements.product_languages.{product}"), list)?,
+            );
+        }
+        for name in raw.tiers.keys() {
+            if !tiers.contains(name) {
+                return Err((
+                    format!("entitlements.tiers.{name}"),
+                    format!("unknown tier (the targets define {})", tiers.join(", ")),
+                ));
+            }
+        }
+        let kind = |key: &str, name: &str| {
+            Kind::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                (
+                    key.to_string(),
+                    format!(
+                        "unknown service `{name}` (expected one of {})",
+                        known.join(", ")
+                    ),
+                )
+            })
+        };
+        let mut out = Vec::with_capacity(tiers.len());
+        for tier in tiers {
+            let key = |k: &str| format!("entitlements.tiers.{tier}.{k}");
+            let raw = raw.tiers.get(tier).ok_or_else(|| {
+                (
+                    format!("entitlements.tiers.{tier}"),
+                    "missing tier".to_string(),
+                )
+            })?;
+            let mut phone = [false; 4];
+            for p in &raw.phone_priorities {
+                let p: Priority = p.parse().map_err(|e| (key("phone_priorities"), e))?;
+                phone[p.index()] = true;
+            }
+            let mut yearly = BTreeMap::new();
+            for (name, &count) in &raw.yearly {
+                yearly.insert(kind(&key("yearly"), name)?, count);
+            }
+            let mut services = Vec::new();
+            for name in &raw.services {
+                let k = kind(&key("services"), name)?;
+                if yearly.contains_key(&k) {
+                    return Err((
+                        key("services"),
+                        format!("`{name}` is also counted in `yearly`"),
+                    ));
+                }
+                services.push(k);
+            }
+            out.push(TierEntitlements {
+                named_contacts_per_product: raw.named_contacts_per_product,
+                phone,
+                services,
+                yearly,
+            });
+        }
+        Ok(EntitlementPolicy {
+            languages,
+            product_languages,
+            launch_advisory_first_year_field_activities: raw
+                .launch_advisory_first_year_field_activities,
+            tiers: out,
+        })
+    }
+
+    /// Kinds counted per contract year by at least one tier, in [`Kind::ALL`] order.
+    pub fn yearly_kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| self.tiers.iter().any(|t| t.yearly.contains_key(k)))
+            .collect()
+    }
+
+    /// Whether `tier` includes service `kind` (a yearly count above 0, or
+    /// listed among its services).
+    pub fn includes(&self, tier: usize, kind: Kind) -> bool {
+        let t = &self.tiers[tier];
+        t.services.contains(&kind) || t.yearly.get(&kind).is_some_and(|&n| n > 0)
+    }
+}
+
+// ---- cases ----
+
+/// The primary language subtag, lower case: `en-US` → `en`, `JA` → `ja`.
+pub fn language_code(language: &str) -> String {
+    language
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// Whether support is given in `language` for `product` (its own list in
+/// the policy, else the policy's `languages`).
+pub fn language_supported(
+    policy: &EntitlementPolicy,
+    product: Option<&str>,
+    language: &str,
+) -> bool {
+    let list = product
+        .and_then(|p| policy.product_languages.get(p))
+        .unwrap_or(&policy.languages);
+    list.contains(&language_code(language))
+}
+
+/// Whether a case opened on `channel` at `initial` priority is within
+/// `tier`'s phone support (always true for channels other than `phone`).
+pub fn phone_allowed(
+    policy: &EntitlementPolicy,
+    tier: usize,
+    channel: &str,
+    initial: Priority,
+) -> bool {
+    !channel.trim().eq_ignore_ascii_case("phone") || policy.tiers[tier].phone[initial.index()]
+}
+
+// ---- contract years ----
+
+/// One contract row in force over `[from, to)`, as validated by ingest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractRow {
+    /// Tier index in the policy.
+    pub tier: usize,
+    /// Zone of the row's billing region (anniversaries are local).
+    pub zone: Tz,
+    /// First instant in force.
+    pub from: Instant,
+    /// First instant no longer in force (`None`: open-ended).
+    pub to: Option<Instant>,
+}
+
+/// Contiguous contract rows of one tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Tier index.
+    pub tier: usize,
+    /// Zone of the first row's region.
+    pub zone: Tz,
+    /// First instant in force.
+    pub from: Instant,
+    /// First instant no longer in force (`None`: open-ended).
+    pub to: Option<Instant>,
+}
+
+impl Span {
+    /// Whether the span is in force at `t`.
+    pub fn in_force(&self, t: Instant) -> bool {
+        self.from <= t && self.to.is_none_or(|to| t < to)
+    }
+}
+
+/// Merges an account's contract rows (non-overlapping) into spans: rows that
+/// follow each other without a gap and have the same tier are one span.
+pub fn spans(rows: &[ContractRow]) -> Vec<Span> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by_key(|r| r.from);
+    let mut out: Vec<Span> = Vec::new();
+    for r in sorted {
+        match out.last_mut() {
+            Some(last) if last.tier == r.tier && last.to == Some(r.from) => last.to = r.to,
+            _ => out.push(Span {
+                tier: r.tier,
+                zone: r.zone,
+                from: r.from,
+                to: r.to,
+            }),
+        }
+    }
+    out
+}
+
+/// One contract year of a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractYear {
+    /// 1 for the span's first year.
+    pub number: u32,
+    /// Tier of the span.
+    pub tier: usize,
+    /// The anniversary that starts it.
+    pub start: Instant,
+    /// The next anniversary, or the span's end if that comes first.
+    pub end: Instant,
+    /// The next anniversary (equal to `end` for a whole year).
+    pub anniversary: Instant,
+}
+
+/// `from` plus `years` years on the wall clock of `zone`.
+fn anniversary(zone: Tz, from: Instant, years: u32) -> Option<Instant> {
+    let local = to_datetime(from).with_timezone(&zone).naive_local();
+    let shifted = local.checked_add_months(Months::new(years.checked_mul(12)?))?;
+    let sub_second = i64::from(local.nanosecond() % 1_000_000_000) / 1000;
+    Some(resolve_local(zone, shifted.with_nanosecond(0)?) + sub_second)
+}
+
+/// The contract years of `span` that have begun by `as_of`, in order.
+pub fn contract_years(span: &Span, as_of: Instant) -> Vec<ContractYear> {
+    let mut years = Vec::new();
+    let mut start = span.from;
+    let mut number = 1;
+    while start <= as_of && span.to.is_none_or(|to| start < to) {
+        let Some(next) = anniversary(span.zone, span.from, number) else {
+            break;
+        };
+        let end = span.to.map_or(next, |to| to.min(next));
+        years.push(ContractYear {
+            number,
+            tier: span.tier,
+            start,
+            end,
+            anniversary: next,
+        });
+        start = end;
+        number += 1;
+    }
+    years
+}
+
+/// Services entitled in `year` for a tier counting `per_year` of them: the
+/// whole count for a whole year, pro rata (rounded half up) for a year cut
+/// short by the span's end.
+pub fn entitled(per_year: u32, year: &ContractYear) -> u32 {
+    let (part, whole) = (
+        (year.end - year.start) as i128,
+        (year.anniversary - year.start) as i128,
+    );
+    if part >= whole || whole <= 0 {
+        return per_year;
+    }
+    ((i128::from(per_year) * part * 2 + whole) / (2 * whole)) as u32
+}
+
+/// Share of `year` elapsed at `as_of`, in `[0, 1]`, as `(elapsed, length)`.
+fn elapsed(year: &ContractYear, as_of: Instant) -> (i128, i128) {
+    let length = (year.end - year.start).max(1) as i128;
+    (((as_of - year.start) as i128).clamp(0, length), length)
+}
+
+/// The pro-rata share of `entitled` due by `as_of`: `entitled × elapsed /
+/// length of the year`.
+pub fn expected_by_now(entitled: u32, year: &ContractYear, as_of: Instant) -> f64 {
+    let (e, l) = elapsed(year, as_of);
+    f64::from(entitled) * (e as f64 / l as f64)
+}
+
+/// Whole services due by `as_of`: the integer part of [`expected_by_now`],
+/// computed exactly.
+pub fn due_by_now(entitled: u32, year: &ContractYear, as_of: Instant) -> u32 {
+    let (e, l) = elapsed(year, as_of);
+    (i128::from(entitled) * e / l) as u32
+}
+
+/// The status of a yearly entitlement: `not_entitled` when nothing is
+/// entitled and nothing was delivered; `over` when more was delivered than
+/// entitled; `delivered` when exactly the entitlement was; `on_track` while
+/// at least every whole service due by now was delivered; else `behind`.
+pub fn status(entitled: u32, delivered: u32, due: u32) -> Status {
+    if delivered > entitled {
+        Status::Over
+    } else if entitled == 0 {
+        Status::NotEntitled
+    } else if delivered == entitled {
+        Status::Delivered
+    } else if delivered >= due {
+        Status::OnTrack
+    } else {
+        Status::Behind
+    }
+}
+
+// ---- named contacts ----
+
+/// One contact named on a product over `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// Contact id.
+    pub contact_id: String,
+    /// When the contact was named.
+    pub from: Instant,
+    /// When the contact was removed (`None`: still named).
+    pub to: Option<Instant>,
+}
+
+/// A stretch of time during which a product had more named contacts than
+/// the tier in force allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactBreach {
+    /// Tier in force (a tier change ends one breach and may start another).
+    pub tier: usize,
+    /// First instant over the limit.
+    pub from: Instant,
+    /// First instant back within it (`None`: still over at the as-of instant).
+    pub until: Option<Instant>,
+    /// The limit of the tier.
+    pub allowed: u32,
+    /// The most contacts named at once during the breach.
+    pub peak: u32,
+    /// The contacts named at the first moment of the peak, sorted.
+    pub named_at_peak: Vec<String>,
+}
+
+/// Every breach of the named-contact limit of one account on one product,
+/// up to `as_of`. `limit(tier)` is the tier's limit; outside every span no
+/// limit applies. Changes at one instant apply together (intervals are
+/// half-open, so a contact replaced at the same instant is no breach).
+pub fn contact_breaches(
+    named: &[Named],
+    spans: &[Span],
+    limit: impl Fn(usize) -> u32,
+    as_of: Instant,
+) -> Vec<ContactBreach> {
+    let mut instants: Vec<Instant> = named
+        .iter()
+        .flat_map(|n| [Some(n.from), n.to])
+        .chain(spans.iter().flat_map(|s| [Some(s.from), s.to]))
+        .flatten()
+        .filter(|&t| t <= as_of)
+        .collect();
+    instants.sort_unstable();
+    instants.dedup();
+    let mut out: Vec<ContactBreach> = Vec::new();
+    let mut open: Option<ContactBreach> = None;
+    for t in instants {
+        let active: Vec<&Named> = named
+            .iter()
+            .filter(|n| n.from <= t && n.to.is_none_or(|to| t < to))
+            .collect();
+        let count = active.len() as u32;
+        let tier = spans.iter().find(|s| s.in_force(t)).map(|s| s.tier);
+        let over = tier
+            .map(|tier| (tier, limit(tier)))
+            .filter(|&(_, allowed)| count > allowed);
+        match (over, open.as_mut()) {
+            (Some((tier, _)), Some(b)) if b.tier == tier => {
+                if count > b.peak {
+                    b.peak = count;
+                    b.named_at_peak = ids(&active);
+                }
+            }
+            (Some((tier, allowed)), _) => {
+                if let Some(mut b) = open.take() {
+                    b.until = Some(t);
+                    out.push(b);
+                }
+                open = Some(ContactBreach {
+                    tier,
+                    from: t,
+                    until: None,
+                    allowed,
+                    peak: count,
+                    named_at_peak: ids(&active),
+                });
+            }
+            (None, Some(_)) => {
+                let mut b = open.take().expect("open");
+                b.until = Some(t);
+                out.push(b);
+            }
+            (None, None) => {}
+        }
+    }
+    out.extend(open);
+    out
+}
+
+fn ids(active: &[&Named]) -> Vec<String> {
+    let mut v: Vec<String> = active.iter().map(|n| n.contact_id.clone()).collect();
+    v.sort();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timestamp::{format_rfc3339, parse_rfc3339};
+
+    fn t(s: &str) -> Instant {
+        parse_rfc3339(s).unwrap()
+    }
+
+    fn zone(name: &str) -> Tz {
+        name.parse().unwrap()
+    }
+
+    fn row(tier: usize, from: &str, to: Option<&str>) -> ContractRow {
+        ContractRow {
+            tier,
+            zone: zone("Europe/London"),
+            from: t(from),
+            to: to.map(t),
+        }
+    }
+
+    fn policy() -> EntitlementPolicy {
+        crate::policy::Policy::bundled().entitlements
+    }
+
+    const ELITE: usize = 0; // tiers sort by name: Elite, Online
+    const ONLINE: usize = 1;
+
+    #[test]
+    fn bundled_policy_matches_the_spec_table() {
+        let p = policy();
+        let elite = &p.tiers[ELITE];
+        assert_eq!(elite.named_contacts_per_product, 15);
+        assert_eq!(elite.phone, [true; 4]);
+        assert_eq!(
+            elite.yearly,
+            BTreeMap::from([
+                (Kind::ServiceReview, 4),
+                (Kind::ExpertSession, 4),
+                (Kind::FieldActivity, 4)
+            ])
+        );
+        assert_eq!(elite.services, [Kind::LaunchAdvisory, Kind::CaseReview]);
+        let online = &p.tiers[ONLINE];
+        assert_eq!(online.named_contacts_per_product, 4);
+        assert_eq!(online.phone, [true, false, false, false]);
+        assert!(online.yearly.is_empty() && online.services.is_empty());
+        assert_eq!(p.launch_advisory_first_year_field_activities, 0);
+        assert_eq!(
+            p.yearly_kinds(),
+            [
+                Kind::ServiceReview,
+                Kind::ExpertSession,
+                Kind::FieldActivity
+            ]
+        );
+        assert!(p.includes(ELITE, Kind::CaseReview) && !p.includes(ONLINE, Kind::CaseReview));
+    }
+
+    #[test]
+    fn upgrade_starts_a_new_span_and_a_region_change_does_not() {
+        let rows = [
+            row(ONLINE, "2024-01-01T00:00:00Z", Some("2025-07-01T00:00:00Z")),
+            row(ELITE, "2025-07-01T00:00:00Z", Some("2026-02-01T00:00:00Z")),
+            row(ELITE, "2026-02-01T00:00:00Z", None),
+        ];
+        let s = spans(&rows);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].tier, s[0].to),
+            (ONLINE, Some(t("2025-07-01T00:00:00Z")))
+        );
+        assert_eq!(
+            (s[1].tier, s[1].from, s[1].to),
+            (ELITE, t("2025-07-01T00:00:00Z"), None)
+        );
+        // A gap splits even the same tier.
+        let gap = spans(&[
+            row(ELITE, "2024-01-01T00:00:00Z", Some("2024-06-01T00:00:00Z")),
+            row(ELITE, "2024-07-01T00:00:00Z", None),
+        ]);
+        assert_eq!(gap.len(), 2);
+    }
+
+    #[test]
+    fn contract_years_follow_the_local_anniversary_across_dst() {
+        // A bare date 2025-03-19 in London is 2025-03-19T00:00Z (GMT); the
+        // anniversary 2026-03-19 is GMT again; a July start is BST.
+        let span = Span {
+            tier: ELITE,
+            zone: zone("Europe/London"),
+            from: t("2024-07-06T00:00:00+01:00"),
+            to: Some(t("2026-10-01T00:00:00Z")),
+        };
+        let years = contract_years(&span, t("2026-12-31T23:00:00Z"));
+        let shown: Vec<(u32, String, String)> = years
+            .iter()
+            .map(|y| (y.number, format_rfc3339(y.start), format_rfc3339(y.end)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    1,
+                    "2024-07-05T23:00:00Z".into(),
+                    "2025-07-05T23:00:00Z".into()
+                ),
+                (
+                    2,
+                    "2025-07-05T23:00:00Z".into(),
+                    "2026-07-05T23:00:00Z".into()
+                ),
+                (
+                    3,
+                    "2026-07-05T23:00:00Z".into(),
+                    "2026-10-01T00:00:00Z".into()
+                ),
+            ]
+        );
+        // The third year is cut short: 87 days of 365 → 4 × 0.238 = 0.95 → 1.
+        assert_eq!(entitled(4, &years[2]), 1);
+        assert_eq!(entitled(4, &years[1]), 4);
+        // Years not begun by the as-of instant are not reported.
+        assert_eq!(contract_years(&span, t("2025-07-05T22:59:59Z")).len(), 1);
+        assert!(contract_years(&span, t("2024-07-05T22:59:59Z")).is_empty());
+    }
+
+    #[test]
+    fn leap_day_anniversary_is_28_february() {
+        let span = Span {
+            tier: ELITE,
+            zone: zone("Asia/Tokyo"),
+            from: t("2024-02-29T00:00:00+09:00"),
+            to: None,
+        };
+        let y = contract_years(&span, t("2025-03-01T00:00:00Z"));
+        assert_eq!(format_rfc3339(y[0].end), "2025-02-27T15:00:00Z");
+    }
+
+    #[test]
+    fn pro_rata_status_at_a_quarter_boundary() {
+        // Year 2026-01-01 .. 2027-01-01 (365 days); 4 reviews a year.
+        let y = ContractYear {
+            number: 2,
+            tier: ELITE,
+            start: t("2026-01-01T00:00:00Z"),
+            end: t("2027-01-01T00:00:00Z"),
+            anniversary: t("2027-01-01T00:00:00Z"),
+        };
+        // 1 July 00:00 is day 181 of 365: 4 × 181/365 = 1.9836 due, 1 whole.
+        let as_of = t("2026-07-01T00:00:00Z");
+        assert!((expected_by_now(4, &y, as_of) - 4.0 * 181.0 / 365.0).abs() < 1e-12);
+        assert_eq!(due_by_now(4, &y, as_of), 1);
+        assert_eq!(status(4, 1, 1), Status::OnTrack);
+        assert_eq!(status(4, 0, 1), Status::Behind);
+        // 2 July 12:00: 182.5 / 365 = exactly half → 2 due.
+        assert_eq!(due_by_now(4, &y, t("2026-07-02T12:00:00Z")), 2);
+        assert_eq!(due_by_now(4, &y, t("2026-07-02T11:59:59Z")), 1);
+        // After the year, everything is due.
+        assert_eq!(due_by_now(4, &y, t("2028-01-01T00:00:00Z")), 4);
+        assert_eq!(status(4, 4, 4), Status::Delivered);
+        assert_eq!(status(4, 3, 4), Status::Behind);
+        assert_eq!(status(4, 5, 4), Status::Over);
+        assert_eq!(status(0, 0, 0), Status::NotEntitled);
+        assert_eq!(status(0, 1, 0), Status::Over);
+    }
+
+    #[test]
+    fn phone_support_is_by_initial_priority() {
+        let p = policy();
+        assert!(phone_allowed(&p, ONLINE, "phone", Priority::P1));
+        assert!(!phone_allowed(&p, ONLINE, "Phone", Priority::P2));
+        assert!(phone_allowed(&p, ONLINE, "web", Priority::P4));
+        assert!(phone_allowed(&p, ELITE, "phone", Priority::P4));
+    }
+
+    #[test]
+    fn languages_english_and_japanese_except_commerce() {
+        let p = policy();
+        assert!(language_supported(&p, Some("Adobe Analytics"), "ja"));
+        assert!(language_supported(&p, Some("Adobe Analytics"), "en-US"));
+        assert!(language_supported(&p, None, "JA"));
+        assert!(!language_supported(&p, Some("Adobe Commerce"), "ja"));
+        assert!(language_supported(&p, Some("Adobe Commerce"), "en"));
+        assert!(!language_supported(&p, Some("Adobe Analytics"), "fr"));
+    }
+
+    fn named(id: &str, from: &str, to: Option<&str>) -> Named {
+        Named {
+            contact_id: id.into(),
+            from: t(from),
+            to: to.map(t),
+        }
+    }
+
+    #[test]
+    fn fifth_online_contact_is_a_breach_until_one_is_removed() {
+        let spans = [Span {
+            tier: ONLINE,
+            zone: zone("UTC"),
+            from: t("2026-01-01T00:00:00Z"),
+            to: None,
+        }];
+        let mut n: Vec<Named> = (1..=4)
+            .map(|i| named(&format!("c{i}"), "2026-01-05T00:00:00Z", None))
+            .collect();
+        // A replacement at the very instant of a removal is no breach.
+        n[3].to = Some(t("2026-03-01T00:00:00Z"));
+        n.push(named("c5", "2026-03-01T00:00:00Z", None));
+        // c6 joins on 1 May; c1 leaves on 10 May.
+        n[0].to = Some(t("2026-05-10T00:00:00Z"));
+        n.push(named("c6", "2026-05-01T00:00:00Z", None));
+        let p = policy();
+        let b = contact_breaches(
+            &n,
+            &spans,
+            |tier| p.tiers[tier].named_contacts_per_product,
+            t("2026-12-31T00:00:00Z"),
+        );
+        assert_eq!(b.len(), 1);
+        assert_eq!(
+            (b[0].from, b[0].until),
+            (t("2026-05-01T00:00:00Z"), Some(t("2026-05-10T00:00:00Z")))
+        );
+        assert_eq!((b[0].allowed, b[0].peak), (4, 5));
+        assert_eq!(b[0].named_at_peak, ["c1", "c2", "c3", "c5", "c6"]);
+    }
+
+    #[test]
+    fn upgrade_ends_a_contact_breach_and_as_of_leaves_it_open() {
+        let spans = [
+            Span {
+                tier: ONLINE,
+                zone: zone("UTC"),
+                from: t("2026-01-01T00:00:00Z"),
+                to: Some(t("2026-07-01T00:00:00Z")),
+            },
+            Span {
+                tier: ELITE,
+                zone: zone("UTC"),
+                from: t("2026-07-01T00:00:00Z"),
+                to: None,
+            },
+        ];
+        let mut n: Vec<Named> = (1..=6)
+            .map(|i| named(&format!("c{i:02}"), "2026-02-01T00:00:00Z", None))
+            .collect();
+        let limit = |tier: usize| policy().tiers[tier].named_contacts_per_product;
+        let b = contact_breaches(&n, &spans, limit, t("2026-12-31T00:00:00Z"));
+        assert_eq!(b.len(), 1);
+        assert_eq!(
+            (b[0].tier, b[0].until, b[0].peak),
+            (ONLINE, Some(t("2026-07-01T00:00:00Z")), 6)
+        );
+        // Sixteen under Elite from November, still named at the as-of instant.
+        n.extend((7..=16).map(|i| named(&format!("c{i:02}"), "2026-11-01T00:00:00Z", None)));
+        let b = contact_breaches(&n, &spans, limit, t("2026-12-31T00:00:00Z"));
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (b[1].tier, b[1].from, b[1].until, b[1].allowed, b[1].peak),
+            (ELITE, t("2026-11-01T00:00:00Z"), None, 15, 16)
+        );
+        // Contacts named after the as-of instant have not been named yet.
+        let b = contact_breaches(&n, &spans, limit, t("2026-10-31T00:00:00Z"));
+        assert_eq!(b.len(), 1);
+    }
+}
