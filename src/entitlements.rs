@@ -26,6 +26,12 @@
 //!
 //! The numbers (4 reviews, 15 contacts, …) live in the policy file's
 //! `[entitlements]` section, parsed here from [`RawEntitlements`].
+//! [`input`] reads the `engagements` and `contacts` tables; [`frames`]
+//! runs the rules over them and builds `entitlements.parquet` and
+//! `entitlement_findings.parquet`.
+
+pub mod frames;
+pub mod input;
 
 use std::collections::BTreeMap;
 

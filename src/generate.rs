@@ -1,4 +1,5 @@
-//! Synthetic canonical export: `accounts.csv`, `cases.csv` and `events.csv`.
+//! Synthetic canonical export: `accounts.csv`, `cases.csv` and `events.csv`,
+//! and the optional `engagements.csv` and `contacts.csv` (see [`generate_entitlements_to_memory`]).
 //!
 //! [`generate`] writes a realistic, self-consistent support-case export in the
 //! canonical columns of the SLT spec (section 5), for demos, tests and
@@ -66,6 +67,9 @@ use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+
+mod entitlements;
+pub use entitlements::{generate_entitlements_to_memory, CONTACTS_HEADER, ENGAGEMENTS_HEADER};
 
 /// Settings of one generated export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +152,9 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> io::Result<GenerateSu
     accounts.flush()?;
     cases.flush()?;
     events.flush()?;
+    let (engagements, contacts) = generate_entitlements_to_memory(opts);
+    fs::write(out_dir.join("engagements.csv"), engagements)?;
+    fs::write(out_dir.join("contacts.csv"), contacts)?;
     Ok(summary)
 }
 

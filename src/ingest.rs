@@ -31,6 +31,10 @@ pub enum Table {
     Cases,
     /// Case history events.
     Events,
+    /// Services delivered (optional; see [`crate::entitlements`]).
+    Engagements,
+    /// Named support contacts (optional; see [`crate::entitlements`]).
+    Contacts,
 }
 
 impl Table {
@@ -43,6 +47,8 @@ impl Table {
             Table::Accounts => "accounts",
             Table::Cases => "cases",
             Table::Events => "events",
+            Table::Engagements => "engagements",
+            Table::Contacts => "contacts",
         }
     }
 }
@@ -83,6 +89,12 @@ pub const DEMO: [(&str, &[u8]); 3] = [
     ("accounts", include_bytes!("../fixtures/demo/accounts.csv")),
     ("cases", include_bytes!("../fixtures/demo/cases.csv")),
     ("events", include_bytes!("../fixtures/demo/events.csv")),
+];
+
+/// The demo's optional tables, embedded like [`DEMO`].
+pub const DEMO_OPTIONAL: [(&str, &[u8]); 2] = [
+    ("engagements", include_bytes!("../fixtures/demo/engagements.csv")),
+    ("contacts", include_bytes!("../fixtures/demo/contacts.csv")),
 ];
 
 /// One table as read from its file.
@@ -427,15 +439,43 @@ pub fn read_sources(input: &Input) -> Result<Vec<Source>> {
         .collect()
 }
 
+/// Reads an optional table (`engagements`, `contacts`): `None` when the
+/// input has no file for it; a file that can't be read is an error, as for
+/// the three required tables.
+pub fn read_optional_source(input: &Input, table: Table) -> Result<Option<Source>> {
+    let (path, format, bytes) = match input {
+        Input::Demo => match DEMO_OPTIONAL.iter().find(|(name, _)| *name == table.name()) {
+            Some((_, bytes)) => (format!("fixtures/demo/{}.csv", table.name()), Format::Csv, bytes.to_vec()),
+            None => return Ok(None),
+        },
+        Input::Dir(dir) => {
+            if !Format::ALL.iter().any(|f| dir.join(format!("{}.{}", table.name(), f.extension())).is_file()) {
+                return Ok(None);
+            }
+            let (path, format) = find_table(dir, table)?;
+            let bytes = std::fs::read(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+            (path.display().to_string(), format, bytes)
+        }
+    };
+    if format == Format::Csv && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Input { path: path.into(), reason: "the file is empty (expected a header row)".into() });
+    }
+    let frame = read_frame(&bytes, format).map_err(|e| Error::Input {
+        path: path.clone().into(),
+        reason: format!("cannot read as {}: {}", format.extension(), e.to_string().lines().next().unwrap_or_default()),
+    })?;
+    Ok(Some(Source { table, path, format, sha256: hex_sha256(&bytes), frame }))
+}
+
 // ---- columns as text ----
 
 /// A column as text, with its name in the file.
-struct TextColumn {
-    name: String,
-    values: StringChunked,
+pub(crate) struct TextColumn {
+    pub(crate) name: String,
+    pub(crate) values: StringChunked,
 }
 
-fn text_column(source: &Source, mapping: &Mapping, canonical: &str, required: bool) -> Result<Option<TextColumn>> {
+pub(crate) fn text_column(source: &Source, mapping: &Mapping, canonical: &str, required: bool) -> Result<Option<TextColumn>> {
     let name = mapping.source_column(source.table.name(), canonical);
     let Ok(column) = source.frame.column(name) else {
         if required {
@@ -488,7 +528,7 @@ fn text_column(source: &Source, mapping: &Mapping, canonical: &str, required: bo
 }
 
 /// Trimmed, empty-as-missing values of an optional column.
-fn values(col: &Option<TextColumn>, rows: usize) -> Vec<Option<&str>> {
+pub(crate) fn values(col: &Option<TextColumn>, rows: usize) -> Vec<Option<&str>> {
     match col {
         Some(c) => c.values.iter().map(|v| v.map(str::trim).filter(|s| !s.is_empty())).collect(),
         None => vec![None; rows],
@@ -498,7 +538,7 @@ fn values(col: &Option<TextColumn>, rows: usize) -> Vec<Option<&str>> {
 // ---- validation ----
 
 /// Why each row could not be read at all (NDJSON lines that are not JSON).
-fn unreadable(source: &Source) -> Vec<Option<String>> {
+pub(crate) fn unreadable(source: &Source) -> Vec<Option<String>> {
     match source.frame.column(BROKEN_COLUMN) {
         Ok(c) => c.str().map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect()).unwrap_or_default(),
         Err(_) => vec![None; source.frame.height()],
@@ -525,7 +565,7 @@ impl Rejecter<'_> {
 
 /// Parses a contract bound: an RFC 3339 instant, or a bare `YYYY-MM-DD`
 /// meaning local midnight starting that day in the contract's region.
-fn parse_bound(text: &str, zone: chrono_tz::Tz) -> std::result::Result<Instant, String> {
+pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> std::result::Result<Instant, String> {
     if text.len() == 10 {
         let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map_err(|_| format!("`{text}` is not a real calendar date"))?;

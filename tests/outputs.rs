@@ -631,7 +631,7 @@ fn query_errors_are_one_line_with_exit_2_or_3() {
     one_line(
         &slt(&["query", d, "SELECT * FROM nope"]),
         2,
-        "tables: account_attainment, attainment, case_slt, rejects",
+        "tables: account_attainment, attainment, case_slt, entitlement_findings, entitlements, rejects",
     );
     one_line(
         &slt(&["query", d, "SELEC region FROM attainment"]),

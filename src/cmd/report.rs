@@ -37,6 +37,10 @@ pub struct Report {
     pub manifest: serde_json::Value,
     /// Rows rejected over all tables.
     pub rejected_rows: u64,
+    /// `entitlements.parquet` (see [`crate::entitlements`]).
+    pub entitlements: DataFrame,
+    /// `entitlement_findings.parquet`.
+    pub entitlement_findings: DataFrame,
     /// The policy the cases were measured with (charts colour against its goal).
     pub policy: Policy,
 }
@@ -126,6 +130,7 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
     let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, ingested.as_of);
     let measured = keep_measurable(&mut ingested, results);
     let t_measure = started.elapsed();
+    let checked = crate::entitlements::frames::check(input, &mapping, &policy, &mut ingested, &measured)?;
 
     let started = Clock::now();
     let case_slt = case_frame(&ingested, &measured, &policy)?;
@@ -141,7 +146,7 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
     for (_, m) in &measured {
         *outcomes.get_mut(m.outcome.as_str()).expect("all outcomes") += 1;
     }
-    let tables: serde_json::Map<String, serde_json::Value> = ingested
+    let mut tables: serde_json::Map<String, serde_json::Value> = ingested
         .sources
         .iter()
         .map(|s| {
@@ -159,9 +164,10 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
             )
         })
         .collect();
-    let rejected_rows = ingested.counts.iter().map(|c| c.rejected).sum();
+    tables.extend(checked.tables);
+    let rejected_rows = ingested.counts.iter().map(|c| c.rejected).sum::<u64>() + checked.rejected;
     let outputs: Vec<&str> =
-        ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet", "manifest.json"]
+        ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "entitlements.parquet", "entitlement_findings.parquet", "rejects.parquet", "manifest.json"]
             .into_iter()
             .chain(crate::charts::CHART_FILES)
             .collect();
@@ -177,6 +183,7 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         "policy": file_entry(args.policy.as_deref(), "fixtures/policy.toml", &policy_text),
         "holidays": file_entry(args.holidays.as_deref(), "fixtures/holidays.csv", &holidays_text),
         "mapping": mapping_text.map(|t| file_entry(args.mapping.as_deref(), "", &t)),
+        "entitlements": checked.summary,
         "cases_measured": measured.len(),
         "outcomes": outcomes,
         "rows_rejected": rejected_rows,
@@ -187,7 +194,8 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
             "aggregate": t_aggregate.as_millis() as u64,
         },
     });
-    Ok(Report { case_slt, attainment, account_attainment, rejects, manifest, rejected_rows, policy })
+    let (entitlements, entitlement_findings) = (checked.entitlements, checked.findings);
+    Ok(Report { case_slt, attainment, account_attainment, entitlements, entitlement_findings, rejects, manifest, rejected_rows, policy })
 }
 
 /// Moves cases the calendar could not measure (outside its years) to the
@@ -354,6 +362,8 @@ pub fn write_as(report: &Report, out: &Path, partition_by: Option<PartitionBy>, 
     }
     write_parquet(&mut strings_to_enums(&attainment)?, &staging.file("attainment.parquet"), &metadata)?;
     write_parquet(&mut strings_to_enums(&account_attainment)?, &staging.file("account_attainment.parquet"), &metadata)?;
+    write_parquet(&mut report.entitlements.clone(), &staging.file("entitlements.parquet"), &metadata)?;
+    write_parquet(&mut report.entitlement_findings.clone(), &staging.file("entitlement_findings.parquet"), &metadata)?;
     write_parquet(&mut report.rejects.clone(), &staging.file("rejects.parquet"), &metadata)?;
     crate::charts::write_report_charts(&report.case_slt, &report.policy, |name| staging.file(name))?;
     let manifest = serde_json::to_string_pretty(&manifest).expect("json") + "\n";
