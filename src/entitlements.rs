@@ -671,8 +671,8 @@ mod tests {
 
     #[test]
     fn contract_years_follow_the_local_anniversary_across_dst() {
-        // A bare date 2025-03-19 in London is 2025-03-19T00:00Z (GMT); the
-        // anniversary 2026-03-19 is GMT again; a July start is BST.
+        // 2024-07-06 local midnight in London is BST, 23:00Z the day before,
+        // and so is every anniversary; the span's end cuts year 3 short.
         let span = Span {
             tier: ELITE,
             zone: zone("Europe/London"),
