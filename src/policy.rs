@@ -64,7 +64,9 @@ impl FromStr for Priority {
             "P2" => Ok(Priority::P2),
             "P3" => Ok(Priority::P3),
             "P4" => Ok(Priority::P4),
-            other => Err(format!("unknown priority `{other}` (expected P1, P2, P3 or P4)")),
+            other => Err(format!(
+                "unknown priority `{other}` (expected P1, P2, P3 or P4)"
+            )),
         }
     }
 }
@@ -271,7 +273,8 @@ impl Policy {
                 .map_err(|_| invalid(key, format!("unknown time zone `{name}`")))
         };
         let clock = |key: String, s: &str| -> Result<u32, PolicyError> {
-            parse_clock(s).ok_or_else(|| invalid(key, format!("`{s}` is not a time `hh:mm` (00:00–24:00)")))
+            parse_clock(s)
+                .ok_or_else(|| invalid(key, format!("`{s}` is not a time `hh:mm` (00:00–24:00)")))
         };
         let days = |key: String, names: &[String]| -> Result<[bool; 7], PolicyError> {
             let mut set = [false; 7];
@@ -298,9 +301,15 @@ impl Policy {
             remove_holidays: w.remove_holidays,
         };
         if weekdays.close <= weekdays.open {
-            return Err(invalid("coverage.24x5.close".into(), "window ends before it starts".into()));
+            return Err(invalid(
+                "coverage.24x5.close".into(),
+                "window ends before it starts".into(),
+            ));
         }
-        let business_days = days("coverage.business_hours.days".into(), &raw.coverage.business_hours.days)?;
+        let business_days = days(
+            "coverage.business_hours.days".into(),
+            &raw.coverage.business_hours.days,
+        )?;
 
         if raw.regions.is_empty() {
             return Err(invalid("regions".into(), "no region defined".into()));
@@ -318,7 +327,10 @@ impl Policy {
             }
             let business_day_minutes = r.business_day_minutes.unwrap_or((close - open) / 60);
             if business_day_minutes == 0 {
-                return Err(invalid(key("business_day_minutes"), "must be positive".into()));
+                return Err(invalid(
+                    key("business_day_minutes"),
+                    "must be positive".into(),
+                ));
             }
             regions.push(Region {
                 name: name.clone(),
@@ -333,18 +345,25 @@ impl Policy {
             return Err(invalid("targets".into(), "no tier defined".into()));
         }
         let tiers: Vec<String> = raw.targets.keys().cloned().collect();
-        let entitlements = crate::entitlements::EntitlementPolicy::from_raw(&raw.entitlements, &tiers)
-            .map_err(|(key, reason)| invalid(key, reason))?;
+        let entitlements =
+            crate::entitlements::EntitlementPolicy::from_raw(&raw.entitlements, &tiers)
+                .map_err(|(key, reason)| invalid(key, reason))?;
         let mut targets = Vec::new();
         for (tier, by_priority) in &raw.targets {
             for p in by_priority.keys() {
                 if p.parse::<Priority>().is_err() {
-                    return Err(invalid(format!("targets.{tier}.{p}"), "unknown priority (expected P1–P4)".into()));
+                    return Err(invalid(
+                        format!("targets.{tier}.{p}"),
+                        "unknown priority (expected P1–P4)".into(),
+                    ));
                 }
             }
             let mut per_region = Vec::new();
             for region in &regions {
-                let mut row = [Target { coverage: Coverage::Always, minutes: 0 }; 4];
+                let mut row = [Target {
+                    coverage: Coverage::Always,
+                    minutes: 0,
+                }; 4];
                 for p in Priority::ALL {
                     let key = format!("targets.{tier}.{p}");
                     let t = by_priority
@@ -358,7 +377,10 @@ impl Policy {
                         (Some(m), None) => m,
                         (None, Some(d)) => d * region.business_day_minutes,
                         _ => {
-                            return Err(invalid(key, "give exactly one of `minutes` or `business_days`".into()))
+                            return Err(invalid(
+                                key,
+                                "give exactly one of `minutes` or `business_days`".into(),
+                            ))
                         }
                     };
                     row[p.index()] = Target { coverage, minutes };
@@ -370,8 +392,14 @@ impl Policy {
 
         for (i, o) in raw.coverage_overrides.iter().enumerate() {
             let key = |k: &str| format!("coverage_overrides[{i}].{k}");
-            let coverage: Coverage = o.coverage.parse().map_err(|e: String| invalid(key("coverage"), e))?;
-            let pick = |list: &Option<Vec<String>>, all: &[String], k: &str| -> Result<Vec<usize>, PolicyError> {
+            let coverage: Coverage = o
+                .coverage
+                .parse()
+                .map_err(|e: String| invalid(key("coverage"), e))?;
+            let pick = |list: &Option<Vec<String>>,
+                        all: &[String],
+                        k: &str|
+             -> Result<Vec<usize>, PolicyError> {
                 match list {
                     None => Ok((0..all.len()).collect()),
                     Some(names) => names
@@ -429,7 +457,12 @@ impl Policy {
 
     /// The weekly window of `coverage` in `region`, with its holidays;
     /// `None` for `24x7`.
-    pub fn window(&self, region: usize, coverage: Coverage, holidays: &Holidays) -> Option<WeeklyWindow> {
+    pub fn window(
+        &self,
+        region: usize,
+        coverage: Coverage,
+        holidays: &Holidays,
+    ) -> Option<WeeklyWindow> {
         let r = &self.regions[region];
         let (days, open, close, remove) = match coverage {
             Coverage::Always => return None,
@@ -439,14 +472,23 @@ impl Policy {
                 self.weekdays.close,
                 self.weekdays.remove_holidays,
             ),
-            Coverage::BusinessHours => (self.business_days, r.open, r.close, self.remove_holidays_business),
+            Coverage::BusinessHours => (
+                self.business_days,
+                r.open,
+                r.close,
+                self.remove_holidays_business,
+            ),
         };
         Some(WeeklyWindow {
             zone: r.zone,
             days,
             open,
             close,
-            closed_dates: if remove { holidays.dates(&r.name).to_vec() } else { Vec::new() },
+            closed_dates: if remove {
+                holidays.dates(&r.name).to_vec()
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -456,7 +498,10 @@ impl Policy {
         let by_region = (0..self.regions.len())
             .map(|r| {
                 [Coverage::Weekdays, Coverage::BusinessHours].map(|c| {
-                    Calendar::weekly(&self.window(r, c, holidays).expect("not 24x7"), years.clone())
+                    Calendar::weekly(
+                        &self.window(r, c, holidays).expect("not 24x7"),
+                        years.clone(),
+                    )
                 })
             })
             .collect();
@@ -493,7 +538,11 @@ mod tests {
     }
 
     fn target(p: &Policy, tier: &str, region: &str, priority: Priority) -> Target {
-        p.target(p.tier_index(tier).unwrap(), p.region_index(region).unwrap(), priority)
+        p.target(
+            p.tier_index(tier).unwrap(),
+            p.region_index(region).unwrap(),
+            priority,
+        )
     }
 
     #[test]
@@ -524,19 +573,27 @@ mod tests {
     }
 
     fn err_of(edit: impl Fn(String) -> String) -> String {
-        Policy::parse(&edit(BUNDLED_TOML.to_string()), "p.toml").unwrap_err().to_string()
+        Policy::parse(&edit(BUNDLED_TOML.to_string()), "p.toml")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn unknown_zone_names_the_key() {
         let e = err_of(|s| s.replace("Europe/London", "Europe/Londn"));
-        assert_eq!(e, "p.toml: `regions.EMEA.time_zone`: unknown time zone `Europe/Londn`");
+        assert_eq!(
+            e,
+            "p.toml: `regions.EMEA.time_zone`: unknown time zone `Europe/Londn`"
+        );
     }
 
     #[test]
     fn window_ending_before_it_starts_names_the_key() {
         let e = err_of(|s| s.replacen("close = \"17:00\"", "close = \"08:00\"", 1));
-        assert!(e.starts_with("p.toml: `regions.EMEA.close`: window ends before it starts"), "{e}");
+        assert!(
+            e.starts_with("p.toml: `regions.EMEA.close`: window ends before it starts"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -553,7 +610,11 @@ mod tests {
 
     #[test]
     fn from_creation_rule_is_read() {
-        let p = Policy::parse(&BUNDLED_TOML.replace("\"restart\"", "\"from_creation\""), "p").unwrap();
+        let p = Policy::parse(
+            &BUNDLED_TOML.replace("\"restart\"", "\"from_creation\""),
+            "p",
+        )
+        .unwrap();
         assert_eq!(p.priority_change, PriorityChangeRule::FromCreation);
     }
 }
