@@ -93,7 +93,10 @@ pub const DEMO: [(&str, &[u8]); 3] = [
 
 /// The demo's optional tables, embedded like [`DEMO`].
 pub const DEMO_OPTIONAL: [(&str, &[u8]); 2] = [
-    ("engagements", include_bytes!("../fixtures/demo/engagements.csv")),
+    (
+        "engagements",
+        include_bytes!("../fixtures/demo/engagements.csv"),
+    ),
     ("contacts", include_bytes!("../fixtures/demo/contacts.csv")),
 ];
 
@@ -261,7 +264,10 @@ pub struct Ingested {
 // ---- reading files ----
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn find_table(dir: &Path, table: Table) -> Result<(PathBuf, Format)> {
@@ -281,7 +287,11 @@ fn find_table(dir: &Path, table: Table) -> Result<(PathBuf, Format)> {
         }),
         _ => Err(Error::Input {
             path: dir.into(),
-            reason: format!("more than one `{}` table; keep one of {:?}", table.name(), found.iter().map(|f| &f.0).collect::<Vec<_>>()),
+            reason: format!(
+                "more than one `{}` table; keep one of {:?}",
+                table.name(),
+                found.iter().map(|f| &f.0).collect::<Vec<_>>()
+            ),
         }),
     }
 }
@@ -310,12 +320,18 @@ fn read_frame(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
 /// [`BROKEN_COLUMN`] says why.
 fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(bytes);
     let headers = reader
         .byte_headers()
         .map_err(|e| polars_err!(ComputeError: "cannot read the header row: {e}"))?
         .clone();
-    let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut broken: Vec<Option<String>> = Vec::new();
     let mut record = csv::ByteRecord::new();
@@ -325,13 +341,19 @@ fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
             Ok(true) => {
                 let mut why = None;
                 if record.len() != names.len() {
-                    why = Some(format!("row has {} fields, the header has {}", record.len(), names.len()));
+                    why = Some(format!(
+                        "row has {} fields, the header has {}",
+                        record.len(),
+                        names.len()
+                    ));
                 }
                 for (c, column) in columns.iter_mut().enumerate() {
                     let value = match record.get(c).map(std::str::from_utf8) {
                         Some(Ok(v)) if !v.is_empty() => Some(v.to_string()),
                         Some(Err(_)) => {
-                            why.get_or_insert_with(|| format!("column `{}` is not valid UTF-8", names[c]));
+                            why.get_or_insert_with(|| {
+                                format!("column `{}` is not valid UTF-8", names[c])
+                            });
                             None
                         }
                         _ => None,
@@ -347,8 +369,11 @@ fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
         }
     }
     let rows = broken.len();
-    let mut cols: Vec<Column> =
-        names.iter().zip(columns).map(|(n, v)| Column::new(n.as_str().into(), v)).collect();
+    let mut cols: Vec<Column> = names
+        .iter()
+        .zip(columns)
+        .map(|(n, v)| Column::new(n.as_str().into(), v))
+        .collect();
     if broken.iter().any(Option::is_some) {
         cols.push(Column::new(BROKEN_COLUMN.into(), broken));
     }
@@ -417,24 +442,44 @@ pub fn read_sources(input: &Input) -> Result<Vec<Source>> {
             let (path, format, bytes) = match input {
                 Input::Demo => {
                     let bytes = DEMO[table as usize].1.to_vec();
-                    (format!("fixtures/demo/{}.csv", table.name()), Format::Csv, bytes)
+                    (
+                        format!("fixtures/demo/{}.csv", table.name()),
+                        Format::Csv,
+                        bytes,
+                    )
                 }
                 Input::Dir(dir) => {
                     let (path, format) = find_table(dir, table)?;
-                    let bytes = std::fs::read(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+                    let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
                     (path.display().to_string(), format, bytes)
                 }
             };
             if format == Format::Csv && bytes.iter().all(u8::is_ascii_whitespace) {
-                return Err(Error::Input { path: path.into(), reason: "the file is empty (expected a header row)".into() });
+                return Err(Error::Input {
+                    path: path.into(),
+                    reason: "the file is empty (expected a header row)".into(),
+                });
             }
             // Hash on one core while polars parses on the others.
             let (sha256, frame) = rayon::join(|| hex_sha256(&bytes), || read_frame(&bytes, format));
             let frame = frame.map_err(|e| Error::Input {
                 path: path.clone().into(),
-                reason: format!("cannot read as {}: {}", format.extension(), e.to_string().lines().next().unwrap_or_default()),
+                reason: format!(
+                    "cannot read as {}: {}",
+                    format.extension(),
+                    e.to_string().lines().next().unwrap_or_default()
+                ),
             })?;
-            Ok(Source { table, path, format, sha256, frame })
+            Ok(Source {
+                table,
+                path,
+                format,
+                sha256,
+                frame,
+            })
         })
         .collect()
 }
@@ -445,26 +490,49 @@ pub fn read_sources(input: &Input) -> Result<Vec<Source>> {
 pub fn read_optional_source(input: &Input, table: Table) -> Result<Option<Source>> {
     let (path, format, bytes) = match input {
         Input::Demo => match DEMO_OPTIONAL.iter().find(|(name, _)| *name == table.name()) {
-            Some((_, bytes)) => (format!("fixtures/demo/{}.csv", table.name()), Format::Csv, bytes.to_vec()),
+            Some((_, bytes)) => (
+                format!("fixtures/demo/{}.csv", table.name()),
+                Format::Csv,
+                bytes.to_vec(),
+            ),
             None => return Ok(None),
         },
         Input::Dir(dir) => {
-            if !Format::ALL.iter().any(|f| dir.join(format!("{}.{}", table.name(), f.extension())).is_file()) {
+            if !Format::ALL.iter().any(|f| {
+                dir.join(format!("{}.{}", table.name(), f.extension()))
+                    .is_file()
+            }) {
                 return Ok(None);
             }
             let (path, format) = find_table(dir, table)?;
-            let bytes = std::fs::read(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+            let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
             (path.display().to_string(), format, bytes)
         }
     };
     if format == Format::Csv && bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::Input { path: path.into(), reason: "the file is empty (expected a header row)".into() });
+        return Err(Error::Input {
+            path: path.into(),
+            reason: "the file is empty (expected a header row)".into(),
+        });
     }
     let frame = read_frame(&bytes, format).map_err(|e| Error::Input {
         path: path.clone().into(),
-        reason: format!("cannot read as {}: {}", format.extension(), e.to_string().lines().next().unwrap_or_default()),
+        reason: format!(
+            "cannot read as {}: {}",
+            format.extension(),
+            e.to_string().lines().next().unwrap_or_default()
+        ),
     })?;
-    Ok(Some(Source { table, path, format, sha256: hex_sha256(&bytes), frame }))
+    Ok(Some(Source {
+        table,
+        path,
+        format,
+        sha256: hex_sha256(&bytes),
+        frame,
+    }))
 }
 
 // ---- columns as text ----
@@ -475,11 +543,20 @@ pub(crate) struct TextColumn {
     pub(crate) values: StringChunked,
 }
 
-pub(crate) fn text_column(source: &Source, mapping: &Mapping, canonical: &str, required: bool) -> Result<Option<TextColumn>> {
+pub(crate) fn text_column(
+    source: &Source,
+    mapping: &Mapping,
+    canonical: &str,
+    required: bool,
+) -> Result<Option<TextColumn>> {
     let name = mapping.source_column(source.table.name(), canonical);
     let Ok(column) = source.frame.column(name) else {
         if required {
-            let hint = if name == canonical { String::new() } else { format!(" (canonical `{canonical}`)") };
+            let hint = if name == canonical {
+                String::new()
+            } else {
+                format!(" (canonical `{canonical}`)")
+            };
             return Err(Error::Input {
                 path: source.path.clone().into(),
                 reason: format!("missing column `{name}`{hint}"),
@@ -502,8 +579,16 @@ pub(crate) fn text_column(source: &Source, mapping: &Mapping, canonical: &str, r
                 name.into(),
                 ca.iter().map(|v| {
                     v.map(|v| {
-                        let micros = if per_micro > 0 { v.div_euclid(per_micro) } else { v.saturating_mul(-per_micro) };
-                        let text = format_rfc3339(micros.clamp(crate::timestamp::MIN_INSTANT, crate::timestamp::MAX_INSTANT));
+                        let micros = if per_micro > 0 {
+                            v.div_euclid(per_micro)
+                        } else {
+                            v.saturating_mul(-per_micro)
+                        };
+                        let text =
+                            format_rfc3339(micros.clamp(
+                                crate::timestamp::MIN_INSTANT,
+                                crate::timestamp::MAX_INSTANT,
+                            ));
                         if has_zone {
                             text
                         } else {
@@ -524,13 +609,20 @@ pub(crate) fn text_column(source: &Source, mapping: &Mapping, canonical: &str, r
             .expect("cast to string")
             .clone(),
     };
-    Ok(Some(TextColumn { name: name.to_string(), values }))
+    Ok(Some(TextColumn {
+        name: name.to_string(),
+        values,
+    }))
 }
 
 /// Trimmed, empty-as-missing values of an optional column.
 pub(crate) fn values(col: &Option<TextColumn>, rows: usize) -> Vec<Option<&str>> {
     match col {
-        Some(c) => c.values.iter().map(|v| v.map(str::trim).filter(|s| !s.is_empty())).collect(),
+        Some(c) => c
+            .values
+            .iter()
+            .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
+            .collect(),
         None => vec![None; rows],
     }
 }
@@ -540,7 +632,10 @@ pub(crate) fn values(col: &Option<TextColumn>, rows: usize) -> Vec<Option<&str>>
 /// Why each row could not be read at all (NDJSON lines that are not JSON).
 pub(crate) fn unreadable(source: &Source) -> Vec<Option<String>> {
     match source.frame.column(BROKEN_COLUMN) {
-        Ok(c) => c.str().map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect()).unwrap_or_default(),
+        Ok(c) => c
+            .str()
+            .map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect())
+            .unwrap_or_default(),
         Err(_) => vec![None; source.frame.height()],
     }
 }
@@ -551,7 +646,14 @@ struct Rejecter<'a> {
 }
 
 impl Rejecter<'_> {
-    fn reject(&mut self, row: usize, key: Option<&str>, column: &str, value: Option<&str>, reason: impl Into<String>) {
+    fn reject(
+        &mut self,
+        row: usize,
+        key: Option<&str>,
+        column: &str,
+        value: Option<&str>,
+        reason: impl Into<String>,
+    ) {
         self.rejects.push(Reject {
             table: self.table,
             row_number: row as u64 + 1,
@@ -571,7 +673,9 @@ pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> std::result::Resul
             .map_err(|_| format!("`{text}` is not a real calendar date"))?;
         let t = resolve_local(zone, date.and_time(chrono::NaiveTime::MIN));
         if !(crate::timestamp::MIN_INSTANT..crate::timestamp::MAX_INSTANT).contains(&t) {
-            return Err(format!("`{text}` is outside the supported range 1900-01-01 to 2199-12-31"));
+            return Err(format!(
+                "`{text}` is outside the supported range 1900-01-01 to 2199-12-31"
+            ));
         }
         return Ok(t);
     }
@@ -593,13 +697,23 @@ pub struct IngestOptions {
 }
 
 /// Reads and validates an export.
-pub fn ingest(input: &Input, mapping: &Mapping, policy: &Policy, options: IngestOptions) -> Result<Ingested> {
+pub fn ingest(
+    input: &Input,
+    mapping: &Mapping,
+    policy: &Policy,
+    options: IngestOptions,
+) -> Result<Ingested> {
     let sources = read_sources(input)?;
     validate(sources, mapping, policy, options)
 }
 
 /// Validates tables already read.
-pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, options: IngestOptions) -> Result<Ingested> {
+pub fn validate(
+    sources: Vec<Source>,
+    mapping: &Mapping,
+    policy: &Policy,
+    options: IngestOptions,
+) -> Result<Ingested> {
     let mut rejects = Vec::new();
     let mut column_names = HashMap::new();
     let mut counts = [Counts::default(); 3];
@@ -648,7 +762,10 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
         (Table::Events, "kind"),
         (Table::Events, "value"),
     ] {
-        column_names.insert((table, canonical), mapping.source_column(table.name(), canonical).to_string());
+        column_names.insert(
+            (table, canonical),
+            mapping.source_column(table.name(), canonical).to_string(),
+        );
     }
 
     // ---- accounts ----
@@ -664,7 +781,10 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
     let col = |c: &Option<TextColumn>| c.as_ref().map(|c| c.name.clone()).unwrap_or_default();
     let mut contracts: PlHashMap<&str, Vec<(usize, Contract)>> = PlHashMap::new();
     {
-        let mut r = Rejecter { table: Table::Accounts, rejects: &mut rejects };
+        let mut r = Rejecter {
+            table: Table::Accounts,
+            rejects: &mut rejects,
+        };
         let broken = unreadable(acc);
         for i in 0..n {
             if let Some(reason) = &broken[i] {
@@ -678,13 +798,25 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
             };
             let tier_text = tiers[i].map(|t| mapping.value("tier", t));
             let Some(tier) = tier_text.and_then(|t| policy.tier_index(t)) else {
-                r.reject(i, key, &col(&a_tier), tiers[i], format!("unknown tier (expected one of {})", policy.tiers.join(", ")));
+                r.reject(
+                    i,
+                    key,
+                    &col(&a_tier),
+                    tiers[i],
+                    format!("unknown tier (expected one of {})", policy.tiers.join(", ")),
+                );
                 continue;
             };
             let region_text = regions[i].map(|t| mapping.value("region", t));
             let Some(region) = region_text.and_then(|t| policy.region_index(t)) else {
                 let known: Vec<&str> = policy.regions.iter().map(|r| r.name.as_str()).collect();
-                r.reject(i, key, &col(&a_region), regions[i], format!("unknown region (expected one of {})", known.join(", ")));
+                r.reject(
+                    i,
+                    key,
+                    &col(&a_region),
+                    regions[i],
+                    format!("unknown region (expected one of {})", known.join(", ")),
+                );
                 continue;
             };
             let zone = policy.regions[region].zone;
@@ -701,7 +833,13 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
             };
             let to = match tos[i].map(|t| parse_bound(t, zone)) {
                 Some(Ok(t)) if t <= from => {
-                    r.reject(i, key, &col(&a_to), tos[i], "valid_to is not after valid_from");
+                    r.reject(
+                        i,
+                        key,
+                        &col(&a_to),
+                        tos[i],
+                        "valid_to is not after valid_from",
+                    );
                     continue;
                 }
                 Some(Ok(t)) => Some(t),
@@ -711,7 +849,15 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
                 }
                 None => None,
             };
-            contracts.entry(id).or_default().push((i, Contract { tier, region, from, to }));
+            contracts.entry(id).or_default().push((
+                i,
+                Contract {
+                    tier,
+                    region,
+                    from,
+                    to,
+                },
+            ));
         }
         // Overlapping contract rows of one account: every row involved is rejected.
         for (id, rows) in contracts.iter_mut() {
@@ -727,9 +873,23 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
                 }
             }
             if bad.iter().any(|b| *b) {
-                let overlapping: Vec<String> = rows.iter().zip(&bad).filter(|(_, b)| **b).map(|((i, _), _)| (i + 1).to_string()).collect();
+                let overlapping: Vec<String> = rows
+                    .iter()
+                    .zip(&bad)
+                    .filter(|(_, b)| **b)
+                    .map(|((i, _), _)| (i + 1).to_string())
+                    .collect();
                 for ((i, _), _) in rows.iter().zip(&bad).filter(|(_, b)| **b) {
-                    r.reject(*i, Some(id), &col(&a_from), froms[*i], format!("contract rows {} of account `{id}` overlap", overlapping.join(", ")));
+                    r.reject(
+                        *i,
+                        Some(id),
+                        &col(&a_from),
+                        froms[*i],
+                        format!(
+                            "contract rows {} of account `{id}` overlap",
+                            overlapping.join(", ")
+                        ),
+                    );
                 }
                 let mut k = 0;
                 rows.retain(|_| {
@@ -762,7 +922,10 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
     }
     let mut candidates: Vec<Candidate> = Vec::with_capacity(n);
     {
-        let mut r = Rejecter { table: Table::Cases, rejects: &mut rejects };
+        let mut r = Rejecter {
+            table: Table::Cases,
+            rejects: &mut rejects,
+        };
         let broken = unreadable(cs);
         for i in 0..n {
             if let Some(reason) = &broken[i] {
@@ -778,17 +941,18 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
                 r.reject(i, key, &col(&c_account), None, "missing account_id");
                 continue;
             }
-            let priority = match priorities[i].map(|p| mapping.value("priority", p).parse::<Priority>()) {
-                Some(Ok(p)) => p,
-                Some(Err(e)) => {
-                    r.reject(i, key, &col(&c_priority), priorities[i], e);
-                    continue;
-                }
-                None => {
-                    r.reject(i, key, &col(&c_priority), None, "missing priority");
-                    continue;
-                }
-            };
+            let priority =
+                match priorities[i].map(|p| mapping.value("priority", p).parse::<Priority>()) {
+                    Some(Ok(p)) => p,
+                    Some(Err(e)) => {
+                        r.reject(i, key, &col(&c_priority), priorities[i], e);
+                        continue;
+                    }
+                    None => {
+                        r.reject(i, key, &col(&c_priority), None, "missing priority");
+                        continue;
+                    }
+                };
             let created_at = match createds[i].map(parse_rfc3339) {
                 Some(Ok(t)) => t,
                 Some(Err(e)) => {
@@ -802,7 +966,13 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
             };
             let closed_at = match closeds[i].map(parse_rfc3339) {
                 Some(Ok(t)) if t < created_at => {
-                    r.reject(i, key, &col(&c_closed), closeds[i], "closed_at is before created_at");
+                    r.reject(
+                        i,
+                        key,
+                        &col(&c_closed),
+                        closeds[i],
+                        "closed_at is before created_at",
+                    );
                     continue;
                 }
                 Some(Ok(t)) => Some(t),
@@ -814,11 +984,22 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
             };
             if let Some(as_of) = options.as_of {
                 if created_at > as_of {
-                    r.reject(i, key, &col(&c_created), createds[i], "created after --as-of: the case has not happened yet");
+                    r.reject(
+                        i,
+                        key,
+                        &col(&c_created),
+                        createds[i],
+                        "created after --as-of: the case has not happened yet",
+                    );
                     continue;
                 }
             }
-            candidates.push(Candidate { row: i, priority, created_at, closed_at });
+            candidates.push(Candidate {
+                row: i,
+                priority,
+                created_at,
+                closed_at,
+            });
         }
     }
 
@@ -840,18 +1021,27 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
             }
         }
     }
-    let mut by_first: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    let mut by_first: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
     for (first, k) in repeated {
         by_first.entry(first).or_insert_with(|| vec![first]).push(k);
     }
     let mut drop = vec![false; candidates.len()];
     {
-        let mut r = Rejecter { table: Table::Cases, rejects: &mut rejects };
+        let mut r = Rejecter {
+            table: Table::Cases,
+            rejects: &mut rejects,
+        };
         let groups: Vec<&Vec<usize>> = by_first.values().collect();
         for group in groups {
             let first = candidates[group[0]].row;
-            let all_identical = group.iter().all(|&k| signature(candidates[k].row) == signature(first));
-            let rows: Vec<String> = group.iter().map(|&k| (candidates[k].row + 1).to_string()).collect();
+            let all_identical = group
+                .iter()
+                .all(|&k| signature(candidates[k].row) == signature(first));
+            let rows: Vec<String> = group
+                .iter()
+                .map(|&k| (candidates[k].row + 1).to_string())
+                .collect();
             for (j, &k) in group.iter().enumerate() {
                 let row = candidates[k].row;
                 if all_identical && j == 0 {
@@ -861,7 +1051,10 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
                 let reason = if all_identical {
                     format!("identical duplicate of row {} (collapsed)", first + 1)
                 } else {
-                    format!("duplicate case_id with different content (rows {})", rows.join(", "))
+                    format!(
+                        "duplicate case_id with different content (rows {})",
+                        rows.join(", ")
+                    )
                 };
                 r.reject(row, ids[row], &col(&c_id), ids[row], reason);
             }
@@ -872,7 +1065,10 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
     let mut cases = Vec::with_capacity(candidates.len());
     let mut case_index: PlHashMap<&str, u32> = PlHashMap::with_capacity(candidates.len());
     {
-        let mut r = Rejecter { table: Table::Cases, rejects: &mut rejects };
+        let mut r = Rejecter {
+            table: Table::Cases,
+            rejects: &mut rejects,
+        };
         for (k, c) in candidates.iter().enumerate() {
             if drop[k] {
                 continue;
@@ -880,15 +1076,33 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
             let i = c.row;
             let account = accounts[i].expect("checked");
             let Some(rows) = contracts.get(account) else {
-                r.reject(i, ids[i], &col(&c_account), accounts[i], format!("unknown account `{account}`"));
+                r.reject(
+                    i,
+                    ids[i],
+                    &col(&c_account),
+                    accounts[i],
+                    format!("unknown account `{account}`"),
+                );
                 continue;
             };
             if rows.is_empty() {
-                r.reject(i, ids[i], &col(&c_account), accounts[i], format!("account `{account}` has only rejected contract rows"));
+                r.reject(
+                    i,
+                    ids[i],
+                    &col(&c_account),
+                    accounts[i],
+                    format!("account `{account}` has only rejected contract rows"),
+                );
                 continue;
             }
             let Some((_, contract)) = rows.iter().find(|(_, ct)| ct.in_force(c.created_at)) else {
-                r.reject(i, ids[i], &col(&c_created), createds[i], format!("account `{account}` has no contract in force at created_at"));
+                r.reject(
+                    i,
+                    ids[i],
+                    &col(&c_created),
+                    createds[i],
+                    format!("account `{account}` has no contract in force at created_at"),
+                );
                 continue;
             };
             case_index.insert(ids[i].expect("checked"), cases.len() as u32);
@@ -915,9 +1129,15 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
     let n = ev.frame.height();
     counts[2].read = n as u64;
     let before = rejects.len();
-    let (e_cases, ats, kinds, vals) = (values(&e_case, n), values(&e_at, n), values(&e_kind, n), values(&e_value, n));
+    let (e_cases, ats, kinds, vals) = (
+        values(&e_case, n),
+        values(&e_at, n),
+        values(&e_kind, n),
+        values(&e_value, n),
+    );
     let broken = unreadable(ev);
-    let (case_col, at_col, kind_col, value_col) = (col(&e_case), col(&e_at), col(&e_kind), col(&e_value));
+    let (case_col, at_col, kind_col, value_col) =
+        (col(&e_case), col(&e_at), col(&e_kind), col(&e_value));
     // Rows are judged in parallel; rejects are then collected in row order.
     let judged: Vec<std::result::Result<Event, EventReject>> = (0..n)
         .into_par_iter()
@@ -968,7 +1188,10 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
         .collect();
     let mut events = Vec::with_capacity(n);
     {
-        let mut r = Rejecter { table: Table::Events, rejects: &mut rejects };
+        let mut r = Rejecter {
+            table: Table::Events,
+            rejects: &mut rejects,
+        };
         for (i, j) in judged.into_iter().enumerate() {
             match j {
                 Ok(e) => events.push(e),
@@ -992,5 +1215,14 @@ pub fn validate(sources: Vec<Source>, mapping: &Mapping, policy: &Policy, option
         }
     };
 
-    Ok(Ingested { sources, cases, events, rejects, counts, as_of, as_of_source, column_names })
+    Ok(Ingested {
+        sources,
+        cases,
+        events,
+        rejects,
+        counts,
+        as_of,
+        as_of_source,
+        column_names,
+    })
 }

@@ -9,7 +9,10 @@ use std::process::{Command, Output};
 use polars::prelude::*;
 
 fn slt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slt")).args(args).output().expect("slt runs")
+    Command::new(env!("CARGO_BIN_EXE_slt"))
+        .args(args)
+        .output()
+        .expect("slt runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -30,14 +33,19 @@ fn export(dir: &Path, accounts: &str, cases: &str, events: &str) -> PathBuf {
 }
 
 fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 /// Every column of the row whose `key` column equals `value`, as text.
 fn row(df: &DataFrame, key: &str, value: &str) -> HashMap<String, String> {
     let keys = df.column(key).unwrap().cast(&DataType::String).unwrap();
     let keys = keys.str().unwrap();
-    let i = keys.iter().position(|k| k == Some(value)).unwrap_or_else(|| panic!("no row {key}={value}"));
+    let i = keys
+        .iter()
+        .position(|k| k == Some(value))
+        .unwrap_or_else(|| panic!("no row {key}={value}"));
     df.columns()
         .iter()
         .map(|c| {
@@ -59,7 +67,8 @@ E-JP,Elite,Japan,2025-01-01,
 O-APAC,Online,APAC,2025-01-01,
 ";
 
-const CASES: &str = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+const CASES: &str =
+    "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
 EX1,O-EMEA,Adobe Analytics,P2,2026-03-27T15:00:00Z,,web,en,c1
 EX2,E-EMEA,Adobe Analytics,P1,2026-07-04T23:55:00Z,,phone,en,c2
 EX3,E-AM,Adobe Target,P2,2026-05-15T23:50:00-07:00,,web,en,c3
@@ -85,7 +94,14 @@ fn worked_examples(policy: Option<&str>) -> (tempfile::TempDir, DataFrame) {
     let dir = tempfile::tempdir().unwrap();
     let input = export(dir.path(), ACCOUNTS, CASES, EVENTS);
     let out = dir.path().join("out");
-    let mut args = vec!["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
+    let mut args = vec![
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
     let policy_path = dir.path().join("policy.toml");
     if let Some(p) = policy {
         std::fs::write(&policy_path, p).unwrap();
@@ -107,53 +123,110 @@ fn check(r: &HashMap<String, String>, expected: &[(&str, &str)]) {
 fn spec_worked_examples_through_slt_report() {
     let (_dir, df) = worked_examples(None);
     assert_eq!(df.height(), 7);
-    check(&row(&df, "case_id", "EX1"), &[
-        ("tier", "Online"), ("region", "EMEA"), ("coverage", "business_hours"), ("target_minutes", "240"),
-        ("deadline", "2026-03-30 10:00:00 UTC"), ("outcome", "met"), ("response_business_minutes", "210.0"),
-        ("breach_business_minutes", "null"), ("period", "2026-Q1"), ("month", "2026-03"),
-    ]);
-    check(&row(&df, "case_id", "EX2"), &[
-        ("coverage", "24x7"), ("target_minutes", "15"), ("outcome", "breached"),
-        ("response_business_minutes", "17.0"), ("breach_business_minutes", "2.0"),
-    ]);
-    check(&row(&df, "case_id", "EX3"), &[
-        ("coverage", "24x5"), ("deadline", "2026-05-18 07:20:00 UTC"), ("outcome", "met"),
-        ("response_business_minutes", "25.0"),
-    ]);
-    check(&row(&df, "case_id", "EX4"), &[
-        ("coverage", "business_hours"), ("target_minutes", "30"), ("deadline", "2026-10-15 00:20:00 UTC"),
-        ("outcome", "met"), ("response_business_minutes", "20.0"),
-    ]);
-    check(&row(&df, "case_id", "EX5"), &[
-        ("target_minutes", "1440"), ("deadline", "2026-04-09 00:00:00 UTC"), ("outcome", "met"),
-        ("response_business_minutes", "1440.0"),
-    ]);
-    check(&row(&df, "case_id", "EX6"), &[
-        ("priority", "P1"), ("initial_priority", "P3"), ("priority_changes", "1"),
-        ("clock_start", "2026-06-09 09:00:00 UTC"), ("deadline", "2026-06-09 10:00:00 UTC"),
-        ("outcome", "breached"), ("response_business_minutes", "70.0"), ("breach_business_minutes", "10.0"),
-    ]);
-    check(&row(&df, "case_id", "EX7"), &[
-        ("deadline", "2026-03-30 08:00:00 UTC"), ("outcome", "met"), ("response_business_minutes", "240.0"),
-    ]);
+    check(
+        &row(&df, "case_id", "EX1"),
+        &[
+            ("tier", "Online"),
+            ("region", "EMEA"),
+            ("coverage", "business_hours"),
+            ("target_minutes", "240"),
+            ("deadline", "2026-03-30 10:00:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "210.0"),
+            ("breach_business_minutes", "null"),
+            ("period", "2026-Q1"),
+            ("month", "2026-03"),
+        ],
+    );
+    check(
+        &row(&df, "case_id", "EX2"),
+        &[
+            ("coverage", "24x7"),
+            ("target_minutes", "15"),
+            ("outcome", "breached"),
+            ("response_business_minutes", "17.0"),
+            ("breach_business_minutes", "2.0"),
+        ],
+    );
+    check(
+        &row(&df, "case_id", "EX3"),
+        &[
+            ("coverage", "24x5"),
+            ("deadline", "2026-05-18 07:20:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "25.0"),
+        ],
+    );
+    check(
+        &row(&df, "case_id", "EX4"),
+        &[
+            ("coverage", "business_hours"),
+            ("target_minutes", "30"),
+            ("deadline", "2026-10-15 00:20:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "20.0"),
+        ],
+    );
+    check(
+        &row(&df, "case_id", "EX5"),
+        &[
+            ("target_minutes", "1440"),
+            ("deadline", "2026-04-09 00:00:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "1440.0"),
+        ],
+    );
+    check(
+        &row(&df, "case_id", "EX6"),
+        &[
+            ("priority", "P1"),
+            ("initial_priority", "P3"),
+            ("priority_changes", "1"),
+            ("clock_start", "2026-06-09 09:00:00 UTC"),
+            ("deadline", "2026-06-09 10:00:00 UTC"),
+            ("outcome", "breached"),
+            ("response_business_minutes", "70.0"),
+            ("breach_business_minutes", "10.0"),
+        ],
+    );
+    check(
+        &row(&df, "case_id", "EX7"),
+        &[
+            ("deadline", "2026-03-30 08:00:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "240.0"),
+        ],
+    );
 }
 
 #[test]
 fn spec_example_6_under_from_creation_rule() {
-    let policy = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy.toml"))
-        .unwrap()
-        .replace("priority_change = \"restart\"", "priority_change = \"from_creation\"");
+    let policy =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy.toml"))
+            .unwrap()
+            .replace(
+                "priority_change = \"restart\"",
+                "priority_change = \"from_creation\"",
+            );
     let (_dir, df) = worked_examples(Some(&policy));
-    check(&row(&df, "case_id", "EX6"), &[
-        ("priority", "P1"), ("clock_start", "2026-06-09 08:00:00 UTC"), ("deadline", "2026-06-09 09:00:00 UTC"),
-        ("outcome", "breached"), ("response_business_minutes", "130.0"), ("breach_business_minutes", "70.0"),
-    ]);
+    check(
+        &row(&df, "case_id", "EX6"),
+        &[
+            ("priority", "P1"),
+            ("clock_start", "2026-06-09 08:00:00 UTC"),
+            ("deadline", "2026-06-09 09:00:00 UTC"),
+            ("outcome", "breached"),
+            ("response_business_minutes", "130.0"),
+            ("breach_business_minutes", "70.0"),
+        ],
+    );
 }
 
 #[test]
 fn pending_excluded_and_breached_without_response_at_an_explicit_as_of() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+    let cases =
+        "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
 OPEN,E-EMEA,x,P1,2026-07-01T10:00:00Z,,web,en,c
 LATE,E-EMEA,x,P1,2026-07-01T09:00:00Z,,web,en,c
 WITHDRAWN,E-EMEA,x,P1,2026-07-01T09:00:00Z,2026-07-01T09:15:00Z,web,en,c
@@ -169,19 +242,50 @@ FUTURE,2026-07-01T11:01:00Z,agent_response,
 ";
     let input = export(dir.path(), ACCOUNTS, cases, events);
     let out = dir.path().join("out");
-    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2026-07-01T10:15:00Z"]);
+    let o = slt(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2026-07-01T10:15:00Z",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let df = read(&out.join("case_slt.parquet"));
     // The response at 10:20 has not happened yet at 10:15: pending (deadline 10:15, as-of == deadline).
-    check(&row(&df, "case_id", "OPEN"), &[("outcome", "pending"), ("first_response_at", "null")]);
-    check(&row(&df, "case_id", "LATE"), &[("outcome", "breached"), ("breach_business_minutes", "null")]);
-    check(&row(&df, "case_id", "WITHDRAWN"), &[("outcome", "excluded")]);
-    check(&row(&df, "case_id", "CLOSEDLATE"), &[("outcome", "breached")]);
+    check(
+        &row(&df, "case_id", "OPEN"),
+        &[("outcome", "pending"), ("first_response_at", "null")],
+    );
+    check(
+        &row(&df, "case_id", "LATE"),
+        &[("outcome", "breached"), ("breach_business_minutes", "null")],
+    );
+    check(
+        &row(&df, "case_id", "WITHDRAWN"),
+        &[("outcome", "excluded")],
+    );
+    check(
+        &row(&df, "case_id", "CLOSEDLATE"),
+        &[("outcome", "breached")],
+    );
     // A response after closure does not count: closed within the target, so excluded.
-    check(&row(&df, "case_id", "AFTERCLOSE"), &[("outcome", "excluded"), ("first_response_at", "null")]);
+    check(
+        &row(&df, "case_id", "AFTERCLOSE"),
+        &[("outcome", "excluded"), ("first_response_at", "null")],
+    );
     let rejects = read(&out.join("rejects.parquet"));
-    check(&row(&rejects, "key", "FUTURE"), &[("table", "cases"), ("column", "created_at"), ("row_number", "6")]);
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    check(
+        &row(&rejects, "key", "FUTURE"),
+        &[
+            ("table", "cases"),
+            ("column", "created_at"),
+            ("row_number", "6"),
+        ],
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["as_of"], "2026-07-01T10:15:00Z");
     assert_eq!(manifest["tables"]["cases"]["rows_rejected"], 1);
     assert_eq!(manifest["tables"]["events"]["rows_rejected"], 1);
@@ -190,7 +294,8 @@ FUTURE,2026-07-01T11:01:00Z,agent_response,
 #[test]
 fn priority_change_rules_edge_instants() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+    let cases =
+        "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
 SAME,E-EMEA,x,P3,2026-06-10T09:00:00Z,,web,en,c
 ATRESPONSE,E-EMEA,x,P3,2026-06-10T09:00:00Z,,web,en,c
 ATDEADLINE,E-EMEA,x,P1,2026-06-10T09:00:00Z,,web,en,c
@@ -212,22 +317,56 @@ TWO,2026-06-10T10:05:00Z,agent_response,
 ";
     let input = export(dir.path(), ACCOUNTS, cases, events);
     let out = dir.path().join("out");
-    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = slt(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let df = read(&out.join("case_slt.parquet"));
-    check(&row(&df, "case_id", "SAME"), &[("priority_changes", "0"), ("outcome", "met")]);
-    check(&row(&df, "case_id", "ATRESPONSE"), &[("priority", "P3"), ("priority_changes", "0"), ("outcome", "met")]);
+    check(
+        &row(&df, "case_id", "SAME"),
+        &[("priority_changes", "0"), ("outcome", "met")],
+    );
+    check(
+        &row(&df, "case_id", "ATRESPONSE"),
+        &[
+            ("priority", "P3"),
+            ("priority_changes", "0"),
+            ("outcome", "met"),
+        ],
+    );
     // A change at the deadline instant still takes effect: P3 on 24x5 restarts at 09:15.
-    check(&row(&df, "case_id", "ATDEADLINE"), &[
-        ("priority", "P3"), ("clock_start", "2026-06-10 09:15:00 UTC"), ("outcome", "met"),
-        ("response_business_minutes", "35.0"),
-    ]);
+    check(
+        &row(&df, "case_id", "ATDEADLINE"),
+        &[
+            ("priority", "P3"),
+            ("clock_start", "2026-06-10 09:15:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "35.0"),
+        ],
+    );
     // One second later the P1 target had already been missed.
-    check(&row(&df, "case_id", "AFTERDEADLINE"), &[("priority", "P1"), ("outcome", "breached"), ("breach_business_minutes", "35.0")]);
+    check(
+        &row(&df, "case_id", "AFTERDEADLINE"),
+        &[
+            ("priority", "P1"),
+            ("outcome", "breached"),
+            ("breach_business_minutes", "35.0"),
+        ],
+    );
     // Two changes at one instant apply in file order: P1 then P2 (24x5, 30 min from 09:30).
-    check(&row(&df, "case_id", "TWO"), &[
-        ("priority", "P2"), ("priority_changes", "2"), ("deadline", "2026-06-10 10:00:00 UTC"), ("outcome", "breached"),
-    ]);
+    check(
+        &row(&df, "case_id", "TWO"),
+        &[
+            ("priority", "P2"),
+            ("priority_changes", "2"),
+            ("deadline", "2026-06-10 10:00:00 UTC"),
+            ("outcome", "breached"),
+        ],
+    );
 }
 
 #[test]
@@ -239,22 +378,39 @@ fn demo_report_reconciles_rows_and_is_byte_identical_across_runs() {
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(stderr(&o), "");
     }
-    for f in ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs");
+    for f in [
+        "case_slt.parquet",
+        "attainment.parquet",
+        "account_attainment.parquet",
+        "rejects.parquet",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
     }
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
     let rejects = read(&a.join("rejects.parquet"));
     let mut total_rejected = 0;
     for table in ["accounts", "cases", "events"] {
         let t = &manifest["tables"][table];
-        let (read_, used, rejected) = (t["rows_read"].as_u64().unwrap(), t["rows_used"].as_u64().unwrap(), t["rows_rejected"].as_u64().unwrap());
+        let (read_, used, rejected) = (
+            t["rows_read"].as_u64().unwrap(),
+            t["rows_used"].as_u64().unwrap(),
+            t["rows_rejected"].as_u64().unwrap(),
+        );
         assert_eq!(read_, used + rejected, "{table}");
         assert!(rejected > 0, "the demo has bad {table} rows");
         total_rejected += rejected;
     }
     assert_eq!(rejects.height() as u64, total_rejected);
     let cases = read(&a.join("case_slt.parquet"));
-    assert_eq!(cases.height() as u64, manifest["tables"]["cases"]["rows_used"].as_u64().unwrap());
+    assert_eq!(
+        cases.height() as u64,
+        manifest["tables"]["cases"]["rows_used"].as_u64().unwrap()
+    );
     // The demo's source lines: 3005 case rows, of which 5 are bad.
     assert_eq!(manifest["tables"]["cases"]["rows_read"], 3005);
 }
@@ -262,15 +418,32 @@ fn demo_report_reconciles_rows_and_is_byte_identical_across_runs() {
 #[test]
 fn missing_column_is_one_clear_line_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let input = export(dir.path(), ACCOUNTS, &CASES.replace("created_at", "opened_at"), EVENTS);
+    let input = export(
+        dir.path(),
+        ACCOUNTS,
+        &CASES.replace("created_at", "opened_at"),
+        EVENTS,
+    );
     let out = dir.path().join("out");
-    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = slt(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("cases.csv: missing column `created_at`"), "{err}");
+    assert!(
+        err.contains("cases.csv: missing column `created_at`"),
+        "{err}"
+    );
     assert!(!out.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
@@ -279,16 +452,28 @@ fn missing_table_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let input = export(dir.path(), ACCOUNTS, CASES, EVENTS);
     std::fs::remove_file(input.join("events.csv")).unwrap();
-    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap()]);
+    let o = slt(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(stderr(&o).contains("no `events` table (expected events.csv, events.parquet or events.ndjson)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("no `events` table (expected events.csv, events.parquet or events.ndjson)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn rejects_name_table_row_column_and_reason() {
     let dir = tempfile::tempdir().unwrap();
     let accounts = format!("{ACCOUNTS}BAD,Gold,EMEA,2025-01-01,\nOVL,Online,EMEA,2025-01-01,2026-06-01\nOVL,Elite,EMEA,2026-05-01,\n");
-    let cases = "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+    let cases =
+        "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
 A,O-EMEA,x,P2,2026-05-04T10:00:00,,web,en,c
 B,O-EMEA,x,P5,2026-05-04T10:00:00Z,,web,en,c
 C,NOPE,x,P2,2026-05-04T10:00:00Z,,web,en,c
@@ -309,7 +494,14 @@ D,2026-05-04T11:00:00Z,teleport,
 ";
     let input = export(dir.path(), &accounts, cases, events);
     let out = dir.path().join("out");
-    let o = slt(&["report", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--fail-on-rejects"]);
+    let o = slt(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--fail-on-rejects",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r = read(&out.join("rejects.parquet"));
     let reasons: Vec<String> = (0..r.height())
@@ -318,7 +510,15 @@ D,2026-05-04T11:00:00Z,teleport,
                 AnyValue::Null => "-".to_string(),
                 v => v.to_string().trim_matches('"').to_string(),
             };
-            format!("{} {} {} {} {} | {}", g("table"), g("row_number"), g("key"), g("column"), g("value"), g("reason"))
+            format!(
+                "{} {} {} {} {} | {}",
+                g("table"),
+                g("row_number"),
+                g("key"),
+                g("column"),
+                g("value"),
+                g("reason")
+            )
         })
         .collect();
     let expected = [
@@ -342,21 +542,69 @@ D,2026-05-04T11:00:00Z,teleport,
     assert_eq!(reasons, expected);
     let df = read(&out.join("case_slt.parquet"));
     assert_eq!(df.height(), 1);
-    check(&row(&df, "case_id", "D"), &[("outcome", "met"), ("first_response_at", "2026-05-04 11:00:00 UTC")]);
+    check(
+        &row(&df, "case_id", "D"),
+        &[
+            ("outcome", "met"),
+            ("first_response_at", "2026-05-04 11:00:00 UTC"),
+        ],
+    );
 }
 
 #[test]
 fn calendar_elapsed_and_deadline_commands() {
-    let o = slt(&["calendar", "elapsed", "--region", "EMEA", "--coverage", "business_hours", "2026-03-27T15:00:00Z", "2026-03-30T10:30:00+01:00"]);
+    let o = slt(&[
+        "calendar",
+        "elapsed",
+        "--region",
+        "EMEA",
+        "--coverage",
+        "business_hours",
+        "2026-03-27T15:00:00Z",
+        "2026-03-30T10:30:00+01:00",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "210\n");
-    let o = slt(&["calendar", "deadline", "--region", "EMEA", "--coverage", "business_hours", "2026-03-27T15:00:00Z", "240"]);
+    let o = slt(&[
+        "calendar",
+        "deadline",
+        "--region",
+        "EMEA",
+        "--coverage",
+        "business_hours",
+        "2026-03-27T15:00:00Z",
+        "240",
+    ]);
     assert_eq!(stdout(&o), "2026-03-30T10:00:00Z\n");
-    let o = slt(&["calendar", "elapsed", "--region", "EMEA", "--coverage", "24x7", "2026-03-27T15:00:01Z", "2026-03-27T15:00:00Z"]);
+    let o = slt(&[
+        "calendar",
+        "elapsed",
+        "--region",
+        "EMEA",
+        "--coverage",
+        "24x7",
+        "2026-03-27T15:00:01Z",
+        "2026-03-27T15:00:00Z",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stderr(&o), "slt: start `2026-03-27T15:00:01Z` is after end `2026-03-27T15:00:00Z`\n");
-    let o = slt(&["calendar", "elapsed", "--region", "Mars", "--coverage", "24x7", "2026-03-27T15:00:00Z", "2026-03-27T15:00:00Z"]);
-    assert_eq!(stderr(&o), "slt: unknown region `Mars` (expected one of APAC, Americas, EMEA, Japan)\n");
+    assert_eq!(
+        stderr(&o),
+        "slt: start `2026-03-27T15:00:01Z` is after end `2026-03-27T15:00:00Z`\n"
+    );
+    let o = slt(&[
+        "calendar",
+        "elapsed",
+        "--region",
+        "Mars",
+        "--coverage",
+        "24x7",
+        "2026-03-27T15:00:00Z",
+        "2026-03-27T15:00:00Z",
+    ]);
+    assert_eq!(
+        stderr(&o),
+        "slt: unknown region `Mars` (expected one of APAC, Americas, EMEA, Japan)\n"
+    );
 }
 
 #[test]
@@ -367,7 +615,11 @@ fn calendar_batch_answers_every_row_and_names_bad_lines() {
     let o = slt(&["calendar", "elapsed", "--batch", batch.to_str().unwrap()]);
     assert!(o.status.success());
     assert_eq!(stdout(&o), "id,region,coverage,start,end,business_minutes\n1,EMEA,business_hours,2026-03-27T15:00:00Z,2026-03-30T10:30:00+01:00,210\n2,Japan,business_hours,2026-10-14T17:20:00+09:00,yesterday,\n3,Americas,24x5,2026-05-16T06:50:00Z,2026-05-18T00:15:00-07:00,25\n");
-    assert!(stderr(&o).contains("q.csv: line 3: end: `yesterday` is not an RFC 3339 timestamp"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("q.csv: line 3: end: `yesterday` is not an RFC 3339 timestamp"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::write(&batch, "region,coverage,start,minutes\nAPAC,business_hours,2026-04-02T10:00:00+11:00,1440\nEMEA,24x7,2026-07-04T23:55:00Z,-5\n").unwrap();
     let o = slt(&["calendar", "deadline", "--batch", batch.to_str().unwrap()]);
     assert_eq!(stdout(&o), "region,coverage,start,minutes,deadline\nAPAC,business_hours,2026-04-02T10:00:00+11:00,1440,2026-04-09T00:00:00Z\nEMEA,24x7,2026-07-04T23:55:00Z,-5,\n");
@@ -379,23 +631,50 @@ fn generate_reproduces_the_bundled_demo_export() {
     let o = slt(&["generate", "--out", dir.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in ["accounts.csv", "cases.csv", "events.csv"] {
-        let bundled = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo").join(f)).unwrap();
-        assert!(std::fs::read(dir.path().join(f)).unwrap() == bundled, "{f}: run `slt generate --out fixtures/demo`");
+        let bundled = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/demo")
+                .join(f),
+        )
+        .unwrap();
+        assert!(
+            std::fs::read(dir.path().join(f)).unwrap() == bundled,
+            "{f}: run `slt generate --out fixtures/demo`"
+        );
     }
 }
 
 #[test]
 fn outputs_are_byte_identical_whatever_the_number_of_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let runs: Vec<PathBuf> = ["1", "2", "4"].iter().map(|t| dir.path().join(format!("t{t}"))).collect();
+    let runs: Vec<PathBuf> = ["1", "2", "4"]
+        .iter()
+        .map(|t| dir.path().join(format!("t{t}")))
+        .collect();
     for (out, threads) in runs.iter().zip(["1", "2", "4"]) {
-        let o = slt(&["report", "--out", out.to_str().unwrap(), "--quiet", "--threads", threads]);
+        let o = slt(&[
+            "report",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--threads",
+            threads,
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    for f in ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "rejects.parquet"] {
+    for f in [
+        "case_slt.parquet",
+        "attainment.parquet",
+        "account_attainment.parquet",
+        "rejects.parquet",
+    ] {
         let first = std::fs::read(runs[0].join(f)).unwrap();
         for other in &runs[1..] {
-            assert!(std::fs::read(other.join(f)).unwrap() == first, "{f} differs with {}", other.display());
+            assert!(
+                std::fs::read(other.join(f)).unwrap() == first,
+                "{f} differs with {}",
+                other.display()
+            );
         }
     }
 }

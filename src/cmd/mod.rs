@@ -17,7 +17,10 @@ pub fn load_policy(path: Option<&Path>) -> Result<(Policy, String)> {
     match path {
         None => Ok((Policy::bundled(), crate::policy::BUNDLED_TOML.to_string())),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| Error::Read { path: p.into(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
+                path: p.into(),
+                source,
+            })?;
             Ok((Policy::parse(&text, &p.display().to_string())?, text))
         }
     }
@@ -26,9 +29,15 @@ pub fn load_policy(path: Option<&Path>) -> Result<(Policy, String)> {
 /// Loads `--holidays FILE`, or the bundled list.
 pub fn load_holidays(path: Option<&Path>) -> Result<(Holidays, String)> {
     match path {
-        None => Ok((Holidays::bundled(), crate::calendar::holidays::BUNDLED_CSV.to_string())),
+        None => Ok((
+            Holidays::bundled(),
+            crate::calendar::holidays::BUNDLED_CSV.to_string(),
+        )),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| Error::Read { path: p.into(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
+                path: p.into(),
+                source,
+            })?;
             Ok((Holidays::parse_csv(&text, &p.display().to_string())?, text))
         }
     }

@@ -16,8 +16,8 @@ use crate::ingest::{self, AsOfSource, Counts, Ingested, Input, Reject, Table};
 use crate::mapping::Mapping;
 use crate::measure::{measure_all, Measured, Outcome};
 use crate::output::{
-    case_slt_for_writing, col, enum_column, internal, strings_to_enums, timestamp_column, write_case_slt_by_period,
-    write_parquet, Staging, SCHEMA_VERSION,
+    case_slt_for_writing, col, enum_column, internal, strings_to_enums, timestamp_column,
+    write_case_slt_by_period, write_parquet, Staging, SCHEMA_VERSION,
 };
 use crate::policy::Policy;
 use crate::timestamp::{format_rfc3339, parse_rfc3339, to_datetime};
@@ -89,7 +89,10 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
 
 fn file_entry(path: Option<&Path>, bundled: &str, text: &str) -> serde_json::Value {
     use sha2::{Digest, Sha256};
-    let sha: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     json!({
         "file": path.map(|p| p.display().to_string()).unwrap_or_else(|| format!("(bundled) {bundled}")),
         "sha256": sha,
@@ -104,7 +107,10 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
     let (mapping, mapping_text) = match &args.mapping {
         None => (Mapping::default(), None),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| Error::Read { path: p.clone(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
+                path: p.clone(),
+                source,
+            })?;
             (Mapping::parse(&text, &p.display().to_string())?, Some(text))
         }
     };
@@ -116,11 +122,17 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
     let sources = ingest::read_sources(input)?;
     let t_read = started.elapsed();
     let started = Clock::now();
-    let mut ingested = ingest::validate(sources, &mapping, &policy, ingest::IngestOptions { as_of })?;
+    let mut ingested =
+        ingest::validate(sources, &mapping, &policy, ingest::IngestOptions { as_of })?;
     let t_validate = started.elapsed();
 
     let started = Clock::now();
-    let lo = ingested.cases.iter().map(|c| c.created_at).min().unwrap_or(ingested.as_of);
+    let lo = ingested
+        .cases
+        .iter()
+        .map(|c| c.created_at)
+        .min()
+        .unwrap_or(ingested.as_of);
     let hi = ingested
         .cases
         .iter()
@@ -130,10 +142,17 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         .max()
         .unwrap_or(ingested.as_of);
     let calendars = policy.calendars(&holidays, years_spanning(lo.min(hi), hi));
-    let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, ingested.as_of);
+    let results = measure_all(
+        &ingested.cases,
+        &ingested.events,
+        &policy,
+        &calendars,
+        ingested.as_of,
+    );
     let measured = keep_measurable(&mut ingested, results);
     let t_measure = started.elapsed();
-    let checked = crate::entitlements::frames::check(input, &mapping, &policy, &mut ingested, &measured)?;
+    let checked =
+        crate::entitlements::frames::check(input, &mapping, &policy, &mut ingested, &measured)?;
 
     let started = Clock::now();
     let case_slt = case_frame(&ingested, &measured, &policy)?;
@@ -143,7 +162,12 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
     let t_aggregate = started.elapsed();
 
     let mut outcomes = BTreeMap::new();
-    for o in [Outcome::Met, Outcome::Breached, Outcome::Pending, Outcome::Excluded] {
+    for o in [
+        Outcome::Met,
+        Outcome::Breached,
+        Outcome::Pending,
+        Outcome::Excluded,
+    ] {
         outcomes.insert(o.as_str(), 0u64);
     }
     for (_, m) in &measured {
@@ -169,11 +193,18 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         .collect();
     tables.extend(checked.tables);
     let rejected_rows = ingested.counts.iter().map(|c| c.rejected).sum::<u64>() + checked.rejected;
-    let outputs: Vec<&str> =
-        ["case_slt.parquet", "attainment.parquet", "account_attainment.parquet", "entitlements.parquet", "entitlement_findings.parquet", "rejects.parquet", "manifest.json"]
-            .into_iter()
-            .chain(crate::charts::CHART_FILES)
-            .collect();
+    let outputs: Vec<&str> = [
+        "case_slt.parquet",
+        "attainment.parquet",
+        "account_attainment.parquet",
+        "entitlements.parquet",
+        "entitlement_findings.parquet",
+        "rejects.parquet",
+        "manifest.json",
+    ]
+    .into_iter()
+    .chain(crate::charts::CHART_FILES)
+    .collect();
     let manifest = json!({
         "tool": "slt",
         "version": env!("CARGO_PKG_VERSION"),
@@ -199,7 +230,17 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         },
     });
     let (entitlements, entitlement_findings) = (checked.entitlements, checked.findings);
-    Ok(Report { case_slt, attainment, account_attainment, entitlements, entitlement_findings, rejects, manifest, rejected_rows, policy })
+    Ok(Report {
+        case_slt,
+        attainment,
+        account_attainment,
+        entitlements,
+        entitlement_findings,
+        rejects,
+        manifest,
+        rejected_rows,
+        policy,
+    })
 }
 
 /// Moves cases the calendar could not measure (outside its years) to the
@@ -233,7 +274,11 @@ fn keep_measurable(
         ingested.counts[1].used -= 1;
         ingested.counts[1].rejected += 1;
     }
-    for e in ingested.events.iter().filter(|e| failed_set.contains(&(e.case as usize))) {
+    for e in ingested
+        .events
+        .iter()
+        .filter(|e| failed_set.contains(&(e.case as usize)))
+    {
         ingested.rejects.push(Reject {
             table: Table::Events,
             row_number: u64::from(e.row) + 1,
@@ -249,17 +294,29 @@ fn keep_measurable(
 }
 
 /// Text of canonical column `canonical` of a source, trimmed, at `rows`.
-fn gather_text(ingested: &Ingested, table: Table, canonical: &'static str, rows: &[u32]) -> Result<Vec<Option<String>>> {
+fn gather_text(
+    ingested: &Ingested,
+    table: Table,
+    canonical: &'static str,
+    rows: &[u32],
+) -> Result<Vec<Option<String>>> {
     let name = &ingested.column_names[&(table, canonical)];
     let frame = &ingested.sources[table as usize].frame;
     let Ok(column) = frame.column(name) else {
         return Ok(vec![None; rows.len()]);
     };
-    let series = column.as_materialized_series().cast(&DataType::String).map_err(internal)?;
+    let series = column
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .map_err(internal)?;
     let ca = series.str().expect("string").rechunk();
     Ok(rows
         .iter()
-        .map(|&r| ca.get(r as usize).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        .map(|&r| {
+            ca.get(r as usize)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
         .collect())
 }
 
@@ -268,7 +325,11 @@ fn as_refs(v: &[Option<String>]) -> Vec<Option<&str>> {
 }
 
 /// The `case_slt` frame, text dimensions as plain strings.
-pub fn case_frame(ingested: &Ingested, measured: &[(usize, Measured)], policy: &Policy) -> Result<DataFrame> {
+pub fn case_frame(
+    ingested: &Ingested,
+    measured: &[(usize, Measured)],
+    policy: &Policy,
+) -> Result<DataFrame> {
     let cases: Vec<&ingest::Case> = measured.iter().map(|(i, _)| &ingested.cases[*i]).collect();
     let rows: Vec<u32> = cases.iter().map(|c| c.row).collect();
     let text = |canonical| gather_text(ingested, Table::Cases, canonical, &rows);
@@ -286,26 +347,70 @@ pub fn case_frame(ingested: &Ingested, measured: &[(usize, Measured)], policy: &
     let columns = vec![
         Column::new(col::CASE_ID.into(), as_refs(&case_id)),
         Column::new(col::ACCOUNT_ID.into(), as_refs(&account_id)),
-        Column::new(col::TIER.into(), cases.iter().map(|c| policy.tiers[c.tier].as_str()).collect::<Vec<_>>()),
-        Column::new(col::REGION.into(), cases.iter().map(|c| policy.regions[c.region].name.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            col::TIER.into(),
+            cases
+                .iter()
+                .map(|c| policy.tiers[c.tier].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            col::REGION.into(),
+            cases
+                .iter()
+                .map(|c| policy.regions[c.region].name.as_str())
+                .collect::<Vec<_>>(),
+        ),
         Column::new(col::PRODUCT.into(), as_refs(&product)),
-        Column::new(col::PRIORITY.into(), ms().map(|m| m.priority.as_str()).collect::<Vec<_>>()),
-        Column::new(col::INITIAL_PRIORITY.into(), ms().map(|m| m.initial_priority.as_str()).collect::<Vec<_>>()),
-        Column::new(col::PRIORITY_CHANGES.into(), ms().map(|m| i64::from(m.priority_changes)).collect::<Vec<_>>()),
-        timestamp_column(col::CREATED_AT, cases.iter().map(|c| Some(c.created_at)).collect()),
-        timestamp_column(col::CLOCK_START, ms().map(|m| Some(m.clock_start)).collect()),
-        Column::new(col::COVERAGE.into(), ms().map(|m| m.coverage.as_str()).collect::<Vec<_>>()),
-        Column::new(col::TARGET_MINUTES.into(), ms().map(|m| i64::from(m.target_minutes)).collect::<Vec<_>>()),
+        Column::new(
+            col::PRIORITY.into(),
+            ms().map(|m| m.priority.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            col::INITIAL_PRIORITY.into(),
+            ms().map(|m| m.initial_priority.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            col::PRIORITY_CHANGES.into(),
+            ms().map(|m| i64::from(m.priority_changes))
+                .collect::<Vec<_>>(),
+        ),
+        timestamp_column(
+            col::CREATED_AT,
+            cases.iter().map(|c| Some(c.created_at)).collect(),
+        ),
+        timestamp_column(
+            col::CLOCK_START,
+            ms().map(|m| Some(m.clock_start)).collect(),
+        ),
+        Column::new(
+            col::COVERAGE.into(),
+            ms().map(|m| m.coverage.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            col::TARGET_MINUTES.into(),
+            ms().map(|m| i64::from(m.target_minutes))
+                .collect::<Vec<_>>(),
+        ),
         timestamp_column(col::DEADLINE, ms().map(|m| Some(m.deadline)).collect()),
-        timestamp_column(col::FIRST_RESPONSE_AT, ms().map(|m| m.first_response_at).collect()),
+        timestamp_column(
+            col::FIRST_RESPONSE_AT,
+            ms().map(|m| m.first_response_at).collect(),
+        ),
         Column::new(
             col::RESPONSE_BUSINESS_MINUTES.into(),
-            ms().map(|m| m.response_business.map(micros_to_minutes)).collect::<Vec<_>>(),
+            ms().map(|m| m.response_business.map(micros_to_minutes))
+                .collect::<Vec<_>>(),
         ),
-        Column::new(col::OUTCOME.into(), ms().map(|m| m.outcome.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            col::OUTCOME.into(),
+            ms().map(|m| m.outcome.as_str()).collect::<Vec<_>>(),
+        ),
         Column::new(
             col::BREACH_BUSINESS_MINUTES.into(),
-            ms().map(|m| m.breach_business.map(micros_to_minutes)).collect::<Vec<_>>(),
+            ms().map(|m| m.breach_business.map(micros_to_minutes))
+                .collect::<Vec<_>>(),
         ),
         Column::new(col::PERIOD.into(), period),
         Column::new(col::MONTH.into(), month),
@@ -318,12 +423,39 @@ pub fn rejects_frame(rejects: &[Reject]) -> Result<DataFrame> {
     let mut sorted: Vec<&Reject> = rejects.iter().collect();
     sorted.sort_by_key(|r| (r.table, r.row_number));
     let columns = vec![
-        enum_column("table", &sorted.iter().map(|r| Some(r.table.name())).collect::<Vec<_>>())?,
-        Column::new("row_number".into(), sorted.iter().map(|r| r.row_number as i64).collect::<Vec<_>>()),
-        Column::new("key".into(), sorted.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>()),
-        Column::new("column".into(), sorted.iter().map(|r| r.column.as_str()).collect::<Vec<_>>()),
-        Column::new("value".into(), sorted.iter().map(|r| r.value.as_deref()).collect::<Vec<_>>()),
-        Column::new("reason".into(), sorted.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>()),
+        enum_column(
+            "table",
+            &sorted
+                .iter()
+                .map(|r| Some(r.table.name()))
+                .collect::<Vec<_>>(),
+        )?,
+        Column::new(
+            "row_number".into(),
+            sorted
+                .iter()
+                .map(|r| r.row_number as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "key".into(),
+            sorted.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "column".into(),
+            sorted.iter().map(|r| r.column.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            sorted
+                .iter()
+                .map(|r| r.value.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reason".into(),
+            sorted.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
+        ),
     ];
     DataFrame::new(sorted.len(), columns).map_err(internal)
 }
@@ -338,23 +470,49 @@ pub fn write(report: &Report, out: &Path) -> Result<()> {
 /// instead of one file; with `update` too, the partitions of the existing
 /// `out` whose period has no case in this run are kept, and the aggregates
 /// are recomputed over every partition.
-pub fn write_as(report: &Report, out: &Path, partition_by: Option<PartitionBy>, update: bool) -> Result<()> {
+pub fn write_as(
+    report: &Report,
+    out: &Path,
+    partition_by: Option<PartitionBy>,
+    update: bool,
+) -> Result<()> {
     let staging = Staging::new(out)?;
     let m = &report.manifest;
     let metadata = vec![
-        ("slt_version".to_string(), m["version"].as_str().unwrap_or_default().to_string()),
+        (
+            "slt_version".to_string(),
+            m["version"].as_str().unwrap_or_default().to_string(),
+        ),
         ("slt_schema_version".to_string(), SCHEMA_VERSION.to_string()),
-        ("slt_as_of".to_string(), m["as_of"].as_str().unwrap_or_default().to_string()),
-        ("slt_policy_sha256".to_string(), m["policy"]["sha256"].as_str().unwrap_or_default().to_string()),
+        (
+            "slt_as_of".to_string(),
+            m["as_of"].as_str().unwrap_or_default().to_string(),
+        ),
+        (
+            "slt_policy_sha256".to_string(),
+            m["policy"]["sha256"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ),
     ];
     let mut manifest = report.manifest.clone();
-    let (mut attainment, mut account_attainment) = (report.attainment.clone(), report.account_attainment.clone());
+    let (mut attainment, mut account_attainment) =
+        (report.attainment.clone(), report.account_attainment.clone());
     match partition_by {
-        None => write_parquet(&mut case_slt_for_writing(&report.case_slt)?, &staging.file("case_slt.parquet"), &metadata)?,
+        None => write_parquet(
+            &mut case_slt_for_writing(&report.case_slt)?,
+            &staging.file("case_slt.parquet"),
+            &metadata,
+        )?,
         Some(PartitionBy::Period) => {
             let keep_from = update.then(|| out.join("case_slt"));
-            let (all, partitions) =
-                write_case_slt_by_period(&report.case_slt, &staging.file("case_slt"), &metadata, keep_from.as_deref())?;
+            let (all, partitions) = write_case_slt_by_period(
+                &report.case_slt,
+                &staging.file("case_slt"),
+                &metadata,
+                keep_from.as_deref(),
+            )?;
             if let Some(all) = all {
                 attainment = run_query(&all, ATTAINMENT_SQL)?;
                 account_attainment = run_query(&all, ACCOUNT_ATTAINMENT_SQL)?;
@@ -364,14 +522,39 @@ pub fn write_as(report: &Report, out: &Path, partition_by: Option<PartitionBy>, 
             manifest["case_slt_partitions"] = partitions;
         }
     }
-    write_parquet(&mut strings_to_enums(&attainment)?, &staging.file("attainment.parquet"), &metadata)?;
-    write_parquet(&mut strings_to_enums(&account_attainment)?, &staging.file("account_attainment.parquet"), &metadata)?;
-    write_parquet(&mut report.entitlements.clone(), &staging.file("entitlements.parquet"), &metadata)?;
-    write_parquet(&mut report.entitlement_findings.clone(), &staging.file("entitlement_findings.parquet"), &metadata)?;
-    write_parquet(&mut report.rejects.clone(), &staging.file("rejects.parquet"), &metadata)?;
-    crate::charts::write_report_charts(&report.case_slt, &report.policy, |name| staging.file(name))?;
+    write_parquet(
+        &mut strings_to_enums(&attainment)?,
+        &staging.file("attainment.parquet"),
+        &metadata,
+    )?;
+    write_parquet(
+        &mut strings_to_enums(&account_attainment)?,
+        &staging.file("account_attainment.parquet"),
+        &metadata,
+    )?;
+    write_parquet(
+        &mut report.entitlements.clone(),
+        &staging.file("entitlements.parquet"),
+        &metadata,
+    )?;
+    write_parquet(
+        &mut report.entitlement_findings.clone(),
+        &staging.file("entitlement_findings.parquet"),
+        &metadata,
+    )?;
+    write_parquet(
+        &mut report.rejects.clone(),
+        &staging.file("rejects.parquet"),
+        &metadata,
+    )?;
+    crate::charts::write_report_charts(&report.case_slt, &report.policy, |name| {
+        staging.file(name)
+    })?;
     let manifest = serde_json::to_string_pretty(&manifest).expect("json") + "\n";
     let path = staging.file("manifest.json");
-    std::fs::write(&path, manifest).map_err(|e| Error::Write { path, reason: e.to_string() })?;
+    std::fs::write(&path, manifest).map_err(|e| Error::Write {
+        path,
+        reason: e.to_string(),
+    })?;
     staging.commit()
 }
