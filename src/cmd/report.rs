@@ -517,7 +517,11 @@ pub fn write_as(
                 attainment = run_query(&all, ATTAINMENT_SQL)?;
                 account_attainment = run_query(&all, ACCOUNT_ATTAINMENT_SQL)?;
             }
-            manifest["outputs"][0] = json!("case_slt/");
+            for output in manifest["outputs"].as_array_mut().into_iter().flatten() {
+                if output == "case_slt.parquet" {
+                    *output = json!("case_slt/");
+                }
+            }
             manifest["case_slt_partitioned_by"] = json!(col::PERIOD);
             manifest["case_slt_partitions"] = partitions;
         }
