@@ -7,6 +7,8 @@
 //! breached); pending and excluded cases are counted but not in the
 //! denominator. A group with no cases is "no cases", never 0 %.
 
+use std::collections::HashMap;
+
 use crate::measure::Outcome;
 use crate::policy::Priority;
 
@@ -213,6 +215,14 @@ pub fn heatmap(
     goal: f64,
     scope: &str,
 ) -> Heatmap {
+    // One pass over the cases (millions in a big report), then a lookup per cell.
+    let mut groups: HashMap<(&str, &str, Priority), Counts> = HashMap::new();
+    for c in cases.iter().filter(|c| c.period == period) {
+        groups
+            .entry((c.tier.as_str(), c.region.as_str(), c.priority))
+            .or_default()
+            .add(c.outcome);
+    }
     let panels = tiers
         .iter()
         .map(|tier| {
@@ -220,12 +230,10 @@ pub fn heatmap(
                 .iter()
                 .flat_map(|&priority| regions.iter().map(move |region| (priority, region)))
                 .map(|(priority, region)| {
-                    let counts = Counts::of(cases.iter().filter(|c| {
-                        c.period == period
-                            && &c.tier == tier
-                            && &c.region == region
-                            && c.priority == priority
-                    }));
+                    let counts = groups
+                        .get(&(tier.as_str(), region.as_str(), priority))
+                        .copied()
+                        .unwrap_or_default();
                     heatmap_cell(priority, region, counts, goal)
                 })
                 .collect();
@@ -331,17 +339,23 @@ pub fn highlight(months: &[String], period: &str) -> Option<Highlight> {
 
 /// Attainment per priority for each of `months`.
 pub fn trend(cases: &[CaseRow], months: &[String], goal: f64, scope: &str) -> Trend {
+    let mut groups: HashMap<(&str, Priority), Counts> = HashMap::new();
+    for c in cases {
+        groups
+            .entry((c.month.as_str(), c.priority))
+            .or_default()
+            .add(c.outcome);
+    }
     let series = Priority::ALL
         .iter()
         .map(|&priority| {
             let counts: Vec<Counts> = months
                 .iter()
                 .map(|m| {
-                    Counts::of(
-                        cases
-                            .iter()
-                            .filter(|c| &c.month == m && c.priority == priority),
-                    )
+                    groups
+                        .get(&(m.as_str(), priority))
+                        .copied()
+                        .unwrap_or_default()
                 })
                 .collect();
             TrendSeries {
@@ -406,21 +420,24 @@ pub struct Response {
 
 /// The response distribution of `cases`, a curve per tier in `tiers`.
 pub fn response(cases: &[CaseRow], tiers: &[String], scope: &str) -> Response {
+    let mut groups: HashMap<(&str, Priority), Vec<&CaseRow>> = HashMap::new();
+    for c in cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Met | Outcome::Breached))
+    {
+        groups
+            .entry((c.tier.as_str(), c.priority))
+            .or_default()
+            .push(c);
+    }
     let panels = Priority::ALL
         .iter()
         .map(|&priority| {
             let curves: Vec<ResponseCurve> = tiers
                 .iter()
                 .filter_map(|tier| {
-                    let group: Vec<&CaseRow> = cases
-                        .iter()
-                        .filter(|c| {
-                            &c.tier == tier
-                                && c.priority == priority
-                                && matches!(c.outcome, Outcome::Met | Outcome::Breached)
-                        })
-                        .collect();
-                    (!group.is_empty()).then(|| response_curve(tier, &group))
+                    let group = groups.get(&(tier.as_str(), priority))?;
+                    Some(response_curve(tier, group))
                 })
                 .collect();
             let x_max = 2.0
@@ -461,6 +478,16 @@ fn response_curve(tier: &str, group: &[&CaseRow]) -> ResponseCurve {
             _ => steps.push((t, share)),
         }
     }
+    // A curve of millions of steps draws the same as one of a few thousand.
+    const MAX_STEPS: usize = 2000;
+    if steps.len() > MAX_STEPS + 1 {
+        let last = *steps.last().expect("non-empty");
+        let stride = steps.len().div_ceil(MAX_STEPS);
+        steps = steps.into_iter().step_by(stride).collect();
+        if steps.last() != Some(&last) {
+            steps.push(last);
+        }
+    }
     let met = group.iter().filter(|c| c.outcome == Outcome::Met).count() as u64;
     ResponseCurve {
         tier: tier.to_string(),
@@ -489,15 +516,13 @@ pub struct Volume {
 
 /// Cases created in each of `months`, by priority.
 pub fn volume(cases: &[CaseRow], months: &[String], scope: &str) -> Volume {
+    let mut by_month: HashMap<&str, [u64; 4]> = HashMap::new();
+    for c in cases {
+        by_month.entry(c.month.as_str()).or_default()[c.priority.index()] += 1;
+    }
     let counts = months
         .iter()
-        .map(|m| {
-            let mut by_priority = [0u64; 4];
-            for c in cases.iter().filter(|c| &c.month == m) {
-                by_priority[c.priority.index()] += 1;
-            }
-            by_priority
-        })
+        .map(|m| by_month.get(m.as_str()).copied().unwrap_or_default())
         .collect();
     Volume {
         title: format!("Cases created per month by priority ({scope})"),

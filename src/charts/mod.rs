@@ -215,13 +215,14 @@ pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
             .map_err(internal)?;
         Ok(s.f64().map_err(internal)?.iter().collect())
     };
-    let (case_id, account_id, tier, region) = (
+    // Moved out row by row below (`take`), not cloned: millions of rows.
+    let (mut case_id, mut account_id, mut tier, mut region) = (
         text(col::CASE_ID)?,
         text(col::ACCOUNT_ID)?,
         text(col::TIER)?,
         text(col::REGION)?,
     );
-    let (priority, outcome, period, month) = (
+    let (priority, outcome, mut period, mut month) = (
         text(col::PRIORITY)?,
         text(col::OUTCOME)?,
         text(col::PERIOD)?,
@@ -242,12 +243,12 @@ pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
     };
     (0..df.height())
         .map(|i| {
-            let s = |v: &Vec<Option<String>>| v[i].clone().unwrap_or_default();
+            let s = |v: &mut Vec<Option<String>>| v[i].take().unwrap_or_default();
             Ok(CaseRow {
-                case_id: s(&case_id),
-                account_id: s(&account_id),
-                tier: s(&tier),
-                region: s(&region),
+                case_id: s(&mut case_id),
+                account_id: s(&mut account_id),
+                tier: s(&mut tier),
+                region: s(&mut region),
                 priority: priority[i]
                     .as_deref()
                     .and_then(|p| p.parse::<Priority>().ok())
@@ -262,8 +263,8 @@ pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
                     .and_then(parse_outcome)
                     .ok_or_else(|| bad(col::OUTCOME, i))?,
                 breach_minutes: breach[i],
-                period: s(&period),
-                month: s(&month),
+                period: s(&mut period),
+                month: s(&mut month),
             })
         })
         .collect()
