@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
+use polars::prelude::{DataFrame, DataType};
 
 use super::report::{self, Report};
 use crate::charts::data::{self, ComparisonRow};
@@ -25,7 +26,7 @@ use crate::charts::{self, CaseRow, Charts, Counts};
 use crate::cli::{ReportArgs, ReviewArgs};
 use crate::ingest::Input;
 use crate::measure::Outcome;
-use crate::output::Staging;
+use crate::output::{internal, Staging};
 use crate::policy::Policy;
 use crate::timestamp::{format_rfc3339, to_datetime};
 use crate::{Error, Exit, Result};
@@ -86,6 +87,13 @@ pub fn write_demo_pack(report: &Report, out: &Path) -> Result<()> {
 pub struct Pack {
     /// The account.
     pub account: String,
+    /// Entitlement rows of the account (`entitlements.parquet`), as text:
+    /// contract year, year start, entitlement, entitled, delivered,
+    /// remaining, expected by now, status.
+    pub entitlements: Vec<Vec<String>>,
+    /// Entitlement findings of the account (`entitlement_findings.parquet`),
+    /// as text: rule, product, evidence, detail.
+    pub findings: Vec<Vec<String>>,
     /// The quarter under review.
     pub period: String,
     /// Tier and region of the account's cases in the quarter (usually one).
@@ -120,10 +128,61 @@ pub fn pack_of(report: &Report, account: &str, period: &str) -> Result<Pack> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    pack(&cases, &report.policy, account, period, &as_of).map_err(|reason| Error::Input {
-        path: source,
-        reason,
-    })
+    let mut pack =
+        pack(&cases, &report.policy, account, period, &as_of).map_err(|reason| Error::Input {
+            path: source,
+            reason,
+        })?;
+    pack.entitlements = account_rows(
+        &report.entitlements,
+        account,
+        &[
+            "contract_year",
+            "year_start",
+            "entitlement",
+            "entitled",
+            "delivered",
+            "remaining",
+            "expected_by_now",
+            "status",
+        ],
+    )?;
+    pack.findings = account_rows(
+        &report.entitlement_findings,
+        account,
+        &["rule", "product", "evidence", "detail"],
+    )?;
+    Ok(pack)
+}
+
+/// The rows of `frame` whose `account_id` is `account`, `columns` as text.
+fn account_rows(frame: &DataFrame, account: &str, columns: &[&str]) -> Result<Vec<Vec<String>>> {
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        let s = frame
+            .column(name)
+            .map_err(internal)?
+            .as_materialized_series()
+            .cast(&DataType::String)
+            .map_err(internal)?;
+        Ok(s.str()
+            .map_err(internal)?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    if frame.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let ids = text("account_id")?;
+    let cols: Vec<Vec<Option<String>>> = columns.iter().map(|c| text(c)).collect::<Result<_>>()?;
+    Ok((0..frame.height())
+        .filter(|&i| ids[i].as_deref() == Some(account))
+        .map(|i| {
+            cols.iter()
+                .map(|c| c[i].clone().unwrap_or_default())
+                .collect()
+        })
+        .collect())
 }
 
 /// The pack of `account` for `period`; `Err` is the reason there is none.
@@ -196,6 +255,8 @@ pub fn pack(
     let (previous_period, comparison) = data::comparison(&cases, period);
     Ok(Pack {
         account: account.to_string(),
+        entitlements: Vec::new(),
+        findings: Vec::new(),
         period: period.to_string(),
         contracts,
         counts: Counts::of(&in_period),
@@ -434,6 +495,40 @@ pub fn html(pack: &Pack) -> Result<String> {
         );
     }
     h.push_str("</tbody>\n</table>\n<p class=\"meta\">Attainment = met ÷ (met + breached); pending and excluded cases are not in it.</p>\n</section>\n");
+
+    h.push_str("<section>\n<h2>Entitlements</h2>\n");
+    if pack.entitlements.is_empty() {
+        h.push_str("<p>No entitlement row for this account.</p>\n");
+    } else {
+        h.push_str("<table>\n<thead><tr><th>contract year</th><th>year start</th><th>entitlement</th><th class=\"num\">entitled</th><th class=\"num\">delivered</th><th class=\"num\">remaining</th><th class=\"num\">expected by now</th><th>status</th></tr></thead>\n<tbody>\n");
+        for row in &pack.entitlements {
+            h.push_str("<tr>");
+            for (i, cell) in row.iter().enumerate() {
+                let class = if (3..=6).contains(&i) {
+                    " class=\"num\""
+                } else {
+                    ""
+                };
+                let _ = write!(h, "<td{class}>{}</td>", escape(cell));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    if pack.findings.is_empty() {
+        h.push_str("<p>No entitlement finding for this account.</p>\n");
+    } else {
+        h.push_str("<h3>Findings</h3>\n<table>\n<thead><tr><th>rule</th><th>product</th><th>evidence</th><th>detail</th></tr></thead>\n<tbody>\n");
+        for row in &pack.findings {
+            h.push_str("<tr>");
+            for cell in row {
+                let _ = write!(h, "<td>{}</td>", escape(cell));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
 
     h.push_str("<section>\n<h2>Charts</h2>\n");
     for (name, chart) in pack.charts.named() {
