@@ -696,17 +696,6 @@ pub struct IngestOptions {
     pub as_of: Option<Instant>,
 }
 
-/// Reads and validates an export.
-pub fn ingest(
-    input: &Input,
-    mapping: &Mapping,
-    policy: &Policy,
-    options: IngestOptions,
-) -> Result<Ingested> {
-    let sources = read_sources(input)?;
-    validate(sources, mapping, policy, options)
-}
-
 /// Validates tables already read.
 pub fn validate(
     sources: Vec<Source>,

@@ -79,11 +79,6 @@ impl Mapping {
             Some(m) => m.get(value).map(String::as_str).unwrap_or(value),
         }
     }
-
-    /// Whether values of `column` are mapped at all.
-    pub fn maps_values_of(&self, column: &str) -> bool {
-        self.values.contains_key(column)
-    }
 }
 
 #[cfg(test)]

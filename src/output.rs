@@ -72,6 +72,21 @@ pub fn enum_column(name: &str, values: &[Option<&str>]) -> Result<Column> {
     Ok(series.cast(&dtype).map_err(internal)?.into_column())
 }
 
+/// The values of column `name` of `df` as owned text (any type cast to text).
+pub fn text_values(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let s = df
+        .column(name)
+        .map_err(internal)?
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .map_err(internal)?;
+    Ok(s.str()
+        .map_err(internal)?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
 /// Builds a UTC microsecond timestamp column.
 pub fn timestamp_column(name: &str, values: Vec<Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), values.into_iter())

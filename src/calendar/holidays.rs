@@ -102,11 +102,6 @@ impl Holidays {
     pub fn dates(&self, region: &str) -> &[NaiveDate] {
         self.by_region.get(region).map(Vec::as_slice).unwrap_or(&[])
     }
-
-    /// Region names that appear in the list.
-    pub fn regions(&self) -> impl Iterator<Item = &str> {
-        self.by_region.keys().map(String::as_str)
-    }
 }
 
 #[cfg(test)]

@@ -294,14 +294,6 @@ impl Calendar {
             }
         }
     }
-
-    /// Number of open intervals in the table (0 for `24x7`).
-    pub fn interval_count(&self) -> usize {
-        match &self.kind {
-            Kind::Always => 0,
-            Kind::Table(t) => t.starts.len(),
-        }
-    }
 }
 
 impl Table {

@@ -26,7 +26,7 @@ pub use data::{CaseRow, Counts};
 use data::{Heatmap, Response, Trend, Volume};
 
 use crate::measure::Outcome;
-use crate::output::{col, internal};
+use crate::output::{col, internal, text_values};
 use crate::policy::{Policy, Priority};
 use crate::{Error, Result};
 
@@ -184,19 +184,7 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
 /// Reads the measured cases of a `case_slt` frame (as built by `slt report`
 /// or read back from `case_slt.parquet`).
 pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let s = df
-            .column(name)
-            .map_err(internal)?
-            .as_materialized_series()
-            .cast(&DataType::String)
-            .map_err(internal)?;
-        Ok(s.str()
-            .map_err(internal)?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| text_values(df, name);
     let int = |name: &str| -> Result<Vec<Option<i64>>> {
         let s = df
             .column(name)

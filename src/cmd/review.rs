@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
-use polars::prelude::{DataFrame, DataType};
+use polars::prelude::DataFrame;
 
 use super::report::{self, Report};
 use crate::charts::data::{self, ComparisonRow};
@@ -26,7 +26,7 @@ use crate::charts::{self, CaseRow, Charts, Counts};
 use crate::cli::{ReportArgs, ReviewArgs};
 use crate::ingest::Input;
 use crate::measure::Outcome;
-use crate::output::{internal, Staging};
+use crate::output::{text_values, Staging};
 use crate::policy::Policy;
 use crate::timestamp::{format_rfc3339, to_datetime};
 use crate::{Error, Exit, Result};
@@ -157,19 +157,7 @@ pub fn pack_of(report: &Report, account: &str, period: &str) -> Result<Pack> {
 
 /// The rows of `frame` whose `account_id` is `account`, `columns` as text.
 fn account_rows(frame: &DataFrame, account: &str, columns: &[&str]) -> Result<Vec<Vec<String>>> {
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let s = frame
-            .column(name)
-            .map_err(internal)?
-            .as_materialized_series()
-            .cast(&DataType::String)
-            .map_err(internal)?;
-        Ok(s.str()
-            .map_err(internal)?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| text_values(frame, name);
     if frame.height() == 0 {
         return Ok(Vec::new());
     }
