@@ -20,6 +20,18 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// How progress and errors are written to standard error: `text` (a
+    /// progress bar per stage on a terminal, one plain line per stage
+    /// otherwise, e.g. under cron) or `json` (one JSON object per line, for
+    /// log collectors). --quiet silences everything but errors.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub log_format: crate::progress::LogFormat,
 }
 
 /// The subcommands.

@@ -28,6 +28,7 @@ pub mod mapping;
 pub mod measure;
 pub mod output;
 pub mod policy;
+pub mod progress;
 pub mod timestamp;
 
 pub use error::{Error, Exit, Result};
@@ -35,10 +36,10 @@ pub use error::{Error, Exit, Result};
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> Result<Exit> {
     match cli.command {
-        cli::Command::Report(args) => cmd::report::run(args),
+        cli::Command::Report(args) => cmd::report::run(args, cli.log_format),
         cli::Command::Calendar(args) => cmd::calendar::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
-        cli::Command::Review(args) => cmd::review::run(args),
+        cli::Command::Review(args) => cmd::review::run(args, cli.log_format),
         cli::Command::Query(args) => cmd::query::run(args),
     }
 }

@@ -199,18 +199,44 @@ pub fn measure_all(
     calendars: &Calendars,
     as_of: Instant,
 ) -> Vec<Result<Measured, CalendarError>> {
+    measure_all_reporting(cases, events, policy, calendars, as_of, &|_| {})
+}
+
+/// Cases measured between two calls of the progress callback.
+const PROGRESS_CHUNK: usize = 4096;
+
+/// [`measure_all`], calling `done(n)` from the worker threads as each batch
+/// of `n` cases is measured (for a progress bar). Results keep case order.
+pub fn measure_all_reporting(
+    cases: &[Case],
+    events: &[Event],
+    policy: &Policy,
+    calendars: &Calendars,
+    as_of: Instant,
+    done: &(dyn Fn(u64) + Sync),
+) -> Vec<Result<Measured, CalendarError>> {
     let (grouped, offsets) = group_events(cases.len(), events);
     cases
-        .par_iter()
+        .par_chunks(PROGRESS_CHUNK)
         .enumerate()
-        .map(|(i, case)| {
-            measure_case(
-                case,
-                &grouped[offsets[i]..offsets[i + 1]],
-                policy,
-                calendars,
-                as_of,
-            )
+        .flat_map_iter(|(chunk, batch)| {
+            let first = chunk * PROGRESS_CHUNK;
+            let results: Vec<_> = batch
+                .iter()
+                .enumerate()
+                .map(|(j, case)| {
+                    let i = first + j;
+                    measure_case(
+                        case,
+                        &grouped[offsets[i]..offsets[i + 1]],
+                        policy,
+                        calendars,
+                        as_of,
+                    )
+                })
+                .collect();
+            done(batch.len() as u64);
+            results
         })
         .collect()
 }

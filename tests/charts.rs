@@ -69,7 +69,12 @@ fn built(input: &Path) -> report::Report {
         as_of: Some(AS_OF.into()),
         ..ReportArgs::default()
     };
-    report::build(&args, &Input::Dir(input.into())).unwrap()
+    report::build(
+        &args,
+        &Input::Dir(input.into()),
+        &slt::progress::Progress::silent(),
+    )
+    .unwrap()
 }
 
 fn tiny() -> (tempfile::TempDir, PathBuf, Vec<CaseRow>, report::Report) {
@@ -411,7 +416,7 @@ fn review_writes_a_self_contained_pack() {
     assert_eq!(
         stderr(&o)
             .lines()
-            .next()
+            .last()
             .unwrap()
             .split("; wrote")
             .next()
@@ -522,7 +527,12 @@ fn review_period_must_be_a_quarter() {
 /// The heatmap counts cases as `sql/attainment.sql` does.
 #[test]
 fn demo_heatmap_agrees_with_attainment_parquet() {
-    let report = report::build(&ReportArgs::default(), &Input::Demo).unwrap();
+    let report = report::build(
+        &ReportArgs::default(),
+        &Input::Demo,
+        &slt::progress::Progress::silent(),
+    )
+    .unwrap();
     let cases = charts::cases_from_frame(&report.case_slt).unwrap();
     let h = charts::report_charts(&cases, &report.policy).heatmap;
     let a = report

@@ -702,3 +702,107 @@ fn review_pack_shows_the_accounts_entitlements_and_findings() {
     assert!(section.contains("<td>service_review</td>"), "{section}");
     assert!(section.contains("<td>expert_session</td>"), "{section}");
 }
+
+/// The stages `slt report` logs, in order.
+const STAGES: [&str; 6] = [
+    "read",
+    "validate",
+    "measure",
+    "entitlements",
+    "aggregate",
+    "write",
+];
+
+#[test]
+fn progress_without_a_terminal_is_one_plain_line_per_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = slt(&["report", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), STAGES.len() + 1, "{err}");
+    for (line, stage) in lines.iter().zip(STAGES) {
+        assert!(line.starts_with(&format!("slt: {stage}: ")), "{line}");
+        assert!(line.ends_with(" s)"), "{line}");
+        assert!(!line.contains('\x1b'), "no terminal codes: {line:?}");
+    }
+    assert!(lines[2].contains("cases as of "), "{}", lines[2]);
+    assert!(lines[6].starts_with("slt: ") && lines[6].contains(" cases measured (met "));
+    assert!(o.stdout.is_empty(), "stdout stays for data");
+}
+
+#[test]
+fn log_format_json_is_one_object_per_line_with_stage_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = slt(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events: Vec<serde_json::Value> = stderr(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(events.len(), STAGES.len() + 1);
+    for (event, stage) in events.iter().zip(STAGES) {
+        assert_eq!(event["level"], "info");
+        assert_eq!(event["command"], "report");
+        assert_eq!(event["event"], "stage");
+        assert_eq!(event["stage"], stage);
+        assert!(event["elapsed_ms"].is_u64(), "{event}");
+        assert!(event["ts"].as_str().unwrap().ends_with('Z'), "{event}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let done = &events[STAGES.len()];
+    assert_eq!(done["event"], "done");
+    assert_eq!(done["outcomes"], manifest["outcomes"]);
+    assert_eq!(done["rows_rejected"], manifest["rows_rejected"]);
+    assert_eq!(events[1]["rows_rejected"], manifest["rows_rejected"]);
+    assert_eq!(events[2]["cases"], manifest["cases_measured"]);
+    for stage in ["read", "validate", "measure", "entitlements", "aggregate"] {
+        assert!(manifest["timing_ms"][stage].is_u64(), "timing_ms.{stage}");
+    }
+}
+
+#[test]
+fn quiet_prints_nothing_and_errors_stay_one_line_in_either_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = slt(&["report", "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success());
+    assert_eq!(stderr(&o), "");
+
+    let missing = dir.path().join("missing");
+    let (missing, out) = (missing.to_str().unwrap(), out.to_str().unwrap());
+    let o = slt(&["report", "--input", missing, "--out", out, "--quiet"]);
+    assert_eq!(o.status.code(), Some(3));
+    let text = stderr(&o);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("slt: ") && text.contains(missing),
+        "{text}"
+    );
+
+    let o = slt(&[
+        "report",
+        "--log-format",
+        "json",
+        "--input",
+        missing,
+        "--out",
+        out,
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let text = stderr(&o);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let error: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["level"], "error");
+    assert_eq!(error["exit_code"], 3);
+    assert!(error["message"].as_str().unwrap().contains(missing));
+}

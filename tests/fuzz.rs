@@ -2,18 +2,23 @@
 //! (proptest): any mix of valid and broken rows — malformed, offset-less or
 //! impossible timestamps, unknown values, duplicate ids, quotes, commas,
 //! newlines, bytes that are not UTF-8, ragged rows — must never panic, and
-//! per table rows read = rows used + rows rejected must hold.
+//! per table rows read = rows used + rows rejected must hold. The calendar
+//! operations get any instant slt can parse (1900–2199) and any target
+//! against calendars built for a few years only: an answer that is
+//! consistent, or a range error, never a panic or a wrapped number.
 //!
-//! Run longer with `PROPTEST_CASES=5000 cargo test --release --test fuzz`.
+//! Run longer with `PROPTEST_CASES=5000 cargo test --release --test fuzz`, or
+//! for a bounded time with `scripts/fuzz SECONDS` (a new seed every round).
 //! A failing case proptest finds is kept under `tests/fuzz.proptest-regressions`
 //! and replayed first on every run.
 
 use proptest::prelude::*;
-use slt::calendar::years_spanning;
+use slt::calendar::{years_spanning, CalendarError, Coverage};
 use slt::ingest::{read_sources, validate, IngestOptions, Input};
 use slt::mapping::Mapping;
 use slt::measure::measure_all;
 use slt::policy::Policy;
+use slt::timestamp::{MAX_INSTANT, MIN_INSTANT};
 
 fn field() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -79,6 +84,56 @@ proptest! {
             let calendars = policy.calendars(&slt::calendar::holidays::Holidays::bundled(), years_spanning(lo, hi));
             let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, ingested.as_of);
             prop_assert_eq!(results.len(), ingested.cases.len());
+        }
+    }
+}
+
+/// Instants anywhere slt accepts, weighted towards the calendars' own years
+/// and their edges.
+fn instant() -> impl Strategy<Value = i64> {
+    const YEAR: i64 = 365 * 86_400 * 1_000_000;
+    let y2025 = 1_735_689_600_000_000i64;
+    prop_oneof![
+        2 => MIN_INSTANT..MAX_INSTANT,
+        3 => (y2025 - YEAR / 12)..(y2025 + 2 * YEAR + YEAR / 12),
+        1 => prop::sample::select(vec![MIN_INSTANT, MAX_INSTANT - 1, y2025, y2025 - 1, y2025 + 2 * YEAR]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn calendar_operations_on_any_instant_answer_consistently_or_refuse(
+        region in 0usize..4,
+        coverage in prop::sample::select(vec![Coverage::Always, Coverage::Weekdays, Coverage::BusinessHours]),
+        a in instant(),
+        b in instant(),
+        target in prop_oneof![0i64..10_000_000_000, 0i64..(1_000_000_000i64 * 60_000_000), Just(0i64), -5i64..0],
+    ) {
+        let policy = Policy::bundled();
+        let calendars = policy.calendars(&slt::calendar::holidays::Holidays::bundled(), 2025..=2026);
+        let calendar = calendars.get(region, coverage);
+        match calendar.elapsed(a, b) {
+            Ok(covered) => {
+                prop_assert!(a <= b);
+                prop_assert!((0..=b - a).contains(&covered));
+            }
+            Err(CalendarError::StartAfterEnd { .. }) => prop_assert!(a > b),
+            Err(CalendarError::OutOfRange { .. }) => prop_assert!(coverage != Coverage::Always),
+            Err(e) => prop_assert!(false, "unexpected {e}"),
+        }
+        match calendar.deadline(a, target) {
+            Ok(deadline) => {
+                prop_assert!(target >= 0);
+                prop_assert!(deadline >= a, "deadline {deadline} before start {a}");
+                if coverage != Coverage::Always {
+                    prop_assert_eq!(calendar.elapsed(a, deadline), Ok(target));
+                }
+            }
+            Err(CalendarError::NegativeTarget(_)) => prop_assert!(target < 0),
+            Err(CalendarError::OutOfRange { .. }) => prop_assert!(coverage != Coverage::Always),
+            Err(e) => prop_assert!(false, "unexpected {e}"),
         }
     }
 }

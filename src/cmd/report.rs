@@ -1,25 +1,24 @@
 //! `slt report`: export → measured cases → attainment Parquet, rejects and
 //! a manifest, written atomically.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::Instant as Clock;
-
 use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
 use crate::calendar::{micros_to_minutes, years_spanning};
 use crate::cli::{PartitionBy, ReportArgs};
 use crate::ingest::{self, AsOfSource, Counts, Ingested, Input, Reject, Table};
 use crate::mapping::Mapping;
-use crate::measure::{measure_all, Measured, Outcome};
+use crate::measure::{measure_all_reporting, Measured, Outcome};
 use crate::output::{
     case_slt_for_writing, col, enum_column, internal, strings_to_enums, timestamp_column,
     write_case_slt_by_period, write_parquet, Staging, SCHEMA_VERSION,
 };
 use crate::policy::Policy;
+use crate::progress::{LogFormat, Progress};
 use crate::timestamp::{format_rfc3339, parse_rfc3339, to_datetime};
 use crate::{Error, Exit, Result};
 
@@ -46,7 +45,7 @@ pub struct Report {
 }
 
 /// Runs `slt report`.
-pub fn run(args: ReportArgs) -> Result<Exit> {
+pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -63,15 +62,22 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
         (None, Some(_)) => return Err(Error::Usage("--out DIR is required with --input".into())),
     };
     let _lock = crate::lock::Lock::acquire(&out)?;
-    let report = build(&args, &input)?;
+    let progress = Progress::new("report", args.quiet, log_format);
+    let report = build(&args, &input, &progress)?;
+    let stage = progress.stage("write", None);
     write_as(&report, &out, args.partition_by, args.update)?;
     if matches!(input, Input::Demo) {
         super::review::write_demo_pack(&report, &out)?;
     }
-    if !args.quiet {
-        let outcomes = &report.manifest["outcomes"];
-        eprintln!(
-            "slt: {} cases measured (met {}, breached {}, pending {}, excluded {}), {} rows rejected; wrote {}",
+    let files = report.manifest["outputs"].as_array().map_or(0, Vec::len);
+    stage.finish(
+        &format!("{files} files into {}", out.display()),
+        json!({ "out": out.display().to_string(), "files": files }),
+    );
+    let outcomes = &report.manifest["outcomes"];
+    progress.done(
+        &format!(
+            "{} cases measured (met {}, breached {}, pending {}, excluded {}), {} rows rejected; wrote {}",
             report.case_slt.height(),
             outcomes["met"],
             outcomes["breached"],
@@ -79,8 +85,14 @@ pub fn run(args: ReportArgs) -> Result<Exit> {
             outcomes["excluded"],
             report.rejected_rows,
             out.display()
-        );
-    }
+        ),
+        json!({
+            "cases_measured": report.case_slt.height(),
+            "outcomes": outcomes,
+            "rows_rejected": report.rejected_rows,
+            "out": out.display().to_string(),
+        }),
+    );
     if args.fail_on_rejects && report.rejected_rows > 0 {
         return Ok(Exit::Rejects);
     }
@@ -99,9 +111,10 @@ fn file_entry(path: Option<&Path>, bundled: &str, text: &str) -> serde_json::Val
     })
 }
 
-/// Ingests, measures and aggregates, without writing anything.
-pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
-    let started = Clock::now();
+/// Ingests, measures and aggregates, without writing anything, telling
+/// `progress` as each stage ends.
+pub fn build(args: &ReportArgs, input: &Input, progress: &Progress) -> Result<Report> {
+    let stage = progress.stage("read", None);
     let (policy, policy_text) = super::load_policy(args.policy.as_deref())?;
     let (holidays, holidays_text) = super::load_holidays(args.holidays.as_deref())?;
     let (mapping, mapping_text) = match &args.mapping {
@@ -120,13 +133,24 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
     };
 
     let sources = ingest::read_sources(input)?;
-    let t_read = started.elapsed();
-    let started = Clock::now();
+    let rows: usize = sources.iter().map(|s| s.frame.height()).sum();
+    let t_read = stage.finish(
+        &format!("{} tables, {rows} rows", sources.len()),
+        json!({ "tables": sources.len(), "rows": rows }),
+    );
+    let stage = progress.stage("validate", None);
     let mut ingested =
         ingest::validate(sources, &mapping, &policy, ingest::IngestOptions { as_of })?;
-    let t_validate = started.elapsed();
+    let (used, rejected) = ingested
+        .counts
+        .iter()
+        .fold((0, 0), |(u, r), c| (u + c.used, r + c.rejected));
+    let t_validate = stage.finish(
+        &format!("{used} rows used, {rejected} rejected"),
+        json!({ "rows_used": used, "rows_rejected": rejected }),
+    );
 
-    let started = Clock::now();
+    let stage = progress.stage("measure", Some(ingested.cases.len() as u64));
     let lo = ingested
         .cases
         .iter()
@@ -142,24 +166,48 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
         .max()
         .unwrap_or(ingested.as_of);
     let calendars = policy.calendars(&holidays, years_spanning(lo.min(hi), hi));
-    let results = measure_all(
+    let results = measure_all_reporting(
         &ingested.cases,
         &ingested.events,
         &policy,
         &calendars,
         ingested.as_of,
+        &|n| stage.inc(n),
     );
     let measured = keep_measurable(&mut ingested, results);
-    let t_measure = started.elapsed();
+    let t_measure = stage.finish(
+        &format!(
+            "{} cases as of {}",
+            measured.len(),
+            format_rfc3339(ingested.as_of)
+        ),
+        json!({ "cases": measured.len(), "as_of": format_rfc3339(ingested.as_of) }),
+    );
+    let stage = progress.stage("entitlements", None);
     let checked =
         crate::entitlements::frames::check(input, &mapping, &policy, &mut ingested, &measured)?;
+    let t_entitlements = stage.finish(
+        &format!(
+            "{} contract-year rows, {} findings",
+            checked.entitlements.height(),
+            checked.findings.height()
+        ),
+        json!({ "rows": checked.entitlements.height(), "findings": checked.findings.height() }),
+    );
 
-    let started = Clock::now();
+    let stage = progress.stage("aggregate", None);
     let case_slt = case_frame(&ingested, &measured, &policy)?;
     let attainment = run_query(&case_slt, ATTAINMENT_SQL)?;
     let account_attainment = run_query(&case_slt, ACCOUNT_ATTAINMENT_SQL)?;
     let rejects = rejects_frame(&ingested.rejects)?;
-    let t_aggregate = started.elapsed();
+    let t_aggregate = stage.finish(
+        &format!(
+            "{} attainment groups, {} account groups",
+            attainment.height(),
+            account_attainment.height()
+        ),
+        json!({ "groups": attainment.height(), "account_groups": account_attainment.height() }),
+    );
 
     let mut outcomes = BTreeMap::new();
     for o in [
@@ -226,6 +274,7 @@ pub fn build(args: &ReportArgs, input: &Input) -> Result<Report> {
             "read": t_read.as_millis() as u64,
             "validate": t_validate.as_millis() as u64,
             "measure": t_measure.as_millis() as u64,
+            "entitlements": t_entitlements.as_millis() as u64,
             "aggregate": t_aggregate.as_millis() as u64,
         },
     });

@@ -28,6 +28,7 @@ use crate::ingest::Input;
 use crate::measure::Outcome;
 use crate::output::{text_values, Staging};
 use crate::policy::Policy;
+use crate::progress::{LogFormat, Progress};
 use crate::timestamp::{format_rfc3339, to_datetime};
 use crate::{Error, Exit, Result};
 
@@ -36,7 +37,7 @@ use crate::{Error, Exit, Result};
 pub const DEMO_REVIEW: (&str, &str) = ("ACC-0012", "2026-Q3");
 
 /// Runs `slt review`.
-pub fn run(args: ReviewArgs) -> Result<Exit> {
+pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
     if data::parse_quarter(&args.period).is_none() {
         return Err(Error::Usage(format!(
             "--period: `{}` is not a quarter (expected YYYY-Qn, e.g. 2026-Q3)",
@@ -55,13 +56,19 @@ pub fn run(args: ReviewArgs) -> Result<Exit> {
         mapping: args.mapping.clone(),
         ..ReportArgs::default()
     };
-    let report = report::build(&report_args, &input)?;
+    let progress = Progress::new("review", args.quiet, log_format);
+    let report = report::build(&report_args, &input, &progress)?;
+    let stage = progress.stage("write", None);
     let pack = pack_of(&report, &args.account, &args.period)?;
     write_pack(&pack, &args.out)?;
-    if !args.quiet {
-        let c = &pack.counts;
-        eprintln!(
-            "slt: review of {} for {}: {} (met {}, breached {}, pending {}, excluded {}); wrote {}",
+    stage.finish(
+        &format!("review pack into {}", args.out.display()),
+        serde_json::json!({ "out": args.out.display().to_string() }),
+    );
+    let c = &pack.counts;
+    progress.done(
+        &format!(
+            "review of {} for {}: {} (met {}, breached {}, pending {}, excluded {}); wrote {}",
             pack.account,
             pack.period,
             data::cases_label(c.cases),
@@ -70,8 +77,15 @@ pub fn run(args: ReviewArgs) -> Result<Exit> {
             c.pending,
             c.excluded,
             args.out.display()
-        );
-    }
+        ),
+        serde_json::json!({
+            "account": pack.account,
+            "period": pack.period,
+            "cases": c.cases,
+            "outcomes": { "met": c.met, "breached": c.breached, "pending": c.pending, "excluded": c.excluded },
+            "out": args.out.display().to_string(),
+        }),
+    );
     Ok(Exit::Success)
 }
 
