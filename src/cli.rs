@@ -201,6 +201,9 @@ pub struct GenerateArgs {
     /// Do not inject the handful of deliberately bad rows.
     #[arg(long)]
     pub no_bad_rows: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `slt calendar …`

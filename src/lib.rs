@@ -38,7 +38,7 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
     match cli.command {
         cli::Command::Report(args) => cmd::report::run(args, cli.log_format),
         cli::Command::Calendar(args) => cmd::calendar::run(args),
-        cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Generate(args) => cmd::generate::run(args, cli.log_format),
         cli::Command::Review(args) => cmd::review::run(args, cli.log_format),
         cli::Command::Query(args) => cmd::query::run(args),
     }

@@ -1,13 +1,12 @@
 //! `slt generate`: a seeded synthetic export (the demo, or millions of cases).
 
-use std::io::Write;
-
 use crate::cli::GenerateArgs;
 use crate::generate::{generate, GenerateOptions};
+use crate::progress::{LogFormat, Progress};
 use crate::{Error, Exit, Result};
 
 /// Runs `slt generate`.
-pub fn run(args: GenerateArgs) -> Result<Exit> {
+pub fn run(args: GenerateArgs, log_format: LogFormat) -> Result<Exit> {
     let options = GenerateOptions {
         seed: args.seed,
         cases: args.cases,
@@ -19,14 +18,20 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
         path: args.out.clone(),
         reason: e.to_string(),
     })?;
-    writeln!(
-        std::io::stderr(),
-        "slt: wrote {} accounts, {} cases, {} events to {}",
-        summary.accounts,
-        summary.cases,
-        summary.events,
-        args.out.display()
-    )
-    .map_err(Error::Stdout)?;
+    Progress::new("generate", args.quiet, log_format).done(
+        &format!(
+            "wrote {} accounts, {} cases, {} events to {}",
+            summary.accounts,
+            summary.cases,
+            summary.events,
+            args.out.display()
+        ),
+        serde_json::json!({
+            "accounts": summary.accounts,
+            "cases": summary.cases,
+            "events": summary.events,
+            "out": args.out.display().to_string(),
+        }),
+    );
     Ok(Exit::Success)
 }
