@@ -1,6 +1,6 @@
 //! One run at a time per output directory.
 //!
-//! `slt report --out DIR` holds `DIR.lock` (a file beside `DIR`, since `DIR`
+//! `slt report --out DIR` (and `slt review --out DIR`) holds `DIR.lock` (a file beside `DIR`, since `DIR`
 //! itself is replaced whole) for the length of the run. The file names its
 //! holder: pid and start time. A second run exits at once with exit code 4
 //! and that holder in the message. A lock whose process is gone (a run killed

@@ -436,3 +436,47 @@ fn a_second_run_on_the_same_output_is_refused_naming_the_holder() {
     std::fs::remove_file(&lock).unwrap();
     assert_eq!(run(&e).status.code(), Some(0));
 }
+
+#[test]
+fn a_review_pack_being_written_is_locked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pack");
+    let lock = dir.path().join("pack.lock");
+    std::fs::write(
+        &lock,
+        format!("pid={}\nstarted=2026-11-26T08:00:00Z\n", std::process::id()),
+    )
+    .unwrap();
+    let review = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slt"))
+            .args([
+                "review",
+                "--account",
+                "ACC-0012",
+                "--period",
+                "2026-Q3",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = review();
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out.exists());
+    std::fs::remove_file(&lock).unwrap();
+    let o = review();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.join("review.html").is_file());
+    assert!(!lock.exists(), "released after the run");
+}

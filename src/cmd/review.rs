@@ -56,6 +56,7 @@ pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
         mapping: args.mapping.clone(),
         ..ReportArgs::default()
     };
+    let _lock = crate::lock::Lock::acquire(&args.out)?;
     let progress = Progress::new("review", args.quiet, log_format);
     let report = report::build(&report_args, &input, &progress)?;
     let stage = progress.stage("write", None);
