@@ -81,6 +81,16 @@ pub enum PriorityChangeRule {
     FromCreation,
 }
 
+impl PriorityChangeRule {
+    /// The rule's name as the policy file spells it (`restart`, `from_creation`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriorityChangeRule::Restart => "restart",
+            PriorityChangeRule::FromCreation => "from_creation",
+        }
+    }
+}
+
 /// Why a policy file can't be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {

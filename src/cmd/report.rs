@@ -259,7 +259,7 @@ pub fn build(args: &ReportArgs, input: &Input, progress: &Progress) -> Result<Re
         "schema_version": SCHEMA_VERSION,
         "as_of": format_rfc3339(ingested.as_of),
         "as_of_source": match ingested.as_of_source { AsOfSource::Flag => "flag", AsOfSource::LatestInExport => "latest_in_export" },
-        "priority_change_rule": format!("{:?}", policy.priority_change).to_lowercase(),
+        "priority_change_rule": policy.priority_change.as_str(),
         "report_time_zone": policy.report_zone.name(),
         "tables": tables,
         "policy": file_entry(args.policy.as_deref(), "fixtures/policy.toml", &policy_text),
