@@ -297,6 +297,14 @@ fn find_table(dir: &Path, table: Table) -> Result<(PathBuf, Format)> {
 }
 
 fn read_frame(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
+    // One chunk per column, so that every column is read in place later
+    // ([`Texts`]) instead of being copied into one.
+    let mut frame = read_frame_chunked(bytes, format)?;
+    frame.rechunk_mut_par();
+    Ok(frame)
+}
+
+fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
     match format {
         Format::Csv => {
             // polars' fast reader first; on ragged rows or bytes that are not
@@ -611,33 +619,47 @@ pub(crate) fn text_column(
     };
     Ok(Some(TextColumn {
         name: name.to_string(),
-        values,
+        values: values.rechunk().into_owned(),
     }))
 }
 
-/// Trimmed, empty-as-missing values of an optional column.
-pub(crate) fn values(col: &Option<TextColumn>, rows: usize) -> Vec<Option<&str>> {
-    match col {
-        Some(c) => c
-            .values
-            .iter()
-            .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
-            .collect(),
-        None => vec![None; rows],
+/// Trimmed, empty-as-missing values of an optional column, read in place
+/// (no per-row copy: on big exports, a vector of them per column was a
+/// fifth of the peak memory).
+#[derive(Clone, Copy)]
+pub(crate) struct Texts<'a>(Option<&'a <StringType as PolarsDataType>::Array>);
+
+impl<'a> Texts<'a> {
+    /// The value at `row`: `None` when null, blank, or the column is absent.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
+        self.0?.get(row).map(str::trim).filter(|s| !s.is_empty())
     }
+}
+
+/// The values of an optional column (see [`Texts`]).
+pub(crate) fn values(col: &Option<TextColumn>) -> Texts<'_> {
+    Texts(
+        col.as_ref()
+            .filter(|c| c.values.chunks().len() == 1)
+            .map(|c| c.values.downcast_as_array()),
+    )
 }
 
 // ---- validation ----
 
-/// Why each row could not be read at all (NDJSON lines that are not JSON).
-pub(crate) fn unreadable(source: &Source) -> Vec<Option<String>> {
-    match source.frame.column(BROKEN_COLUMN) {
-        Ok(c) => c
-            .str()
-            .map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect())
-            .unwrap_or_default(),
-        Err(_) => vec![None; source.frame.height()],
-    }
+/// Why each row could not be read at all (ragged CSV rows, NDJSON lines
+/// that are not JSON): the hidden column the readers add when any row is.
+pub(crate) fn unreadable(source: &Source) -> Texts<'_> {
+    Texts(
+        source
+            .frame
+            .column(BROKEN_COLUMN)
+            .ok()
+            .and_then(|c| c.str().ok())
+            .filter(|ca| ca.chunks().len() == 1)
+            .map(|ca| ca.downcast_as_array()),
+    )
 }
 
 struct Rejecter<'a> {
@@ -761,11 +783,11 @@ pub fn validate(
     let n = acc.frame.height();
     counts[0].read = n as u64;
     let (ids, tiers, regions, froms, tos) = (
-        values(&a_id, n),
-        values(&a_tier, n),
-        values(&a_region, n),
-        values(&a_from, n),
-        values(&a_to, n),
+        values(&a_id),
+        values(&a_tier),
+        values(&a_region),
+        values(&a_from),
+        values(&a_to),
     );
     let col = |c: &Option<TextColumn>| c.as_ref().map(|c| c.name.clone()).unwrap_or_default();
     let mut contracts: PlHashMap<&str, Vec<(usize, Contract)>> = PlHashMap::new();
@@ -776,43 +798,43 @@ pub fn validate(
         };
         let broken = unreadable(acc);
         for i in 0..n {
-            if let Some(reason) = &broken[i] {
-                r.reject(i, None, "", None, reason.clone());
+            if let Some(reason) = broken.get(i) {
+                r.reject(i, None, "", None, reason);
                 continue;
             }
-            let key = ids[i];
+            let key = ids.get(i);
             let Some(id) = key else {
                 r.reject(i, None, &col(&a_id), None, "missing account_id");
                 continue;
             };
-            let tier_text = tiers[i].map(|t| mapping.value("tier", t));
+            let tier_text = tiers.get(i).map(|t| mapping.value("tier", t));
             let Some(tier) = tier_text.and_then(|t| policy.tier_index(t)) else {
                 r.reject(
                     i,
                     key,
                     &col(&a_tier),
-                    tiers[i],
+                    tiers.get(i),
                     format!("unknown tier (expected one of {})", policy.tiers.join(", ")),
                 );
                 continue;
             };
-            let region_text = regions[i].map(|t| mapping.value("region", t));
+            let region_text = regions.get(i).map(|t| mapping.value("region", t));
             let Some(region) = region_text.and_then(|t| policy.region_index(t)) else {
                 let known: Vec<&str> = policy.regions.iter().map(|r| r.name.as_str()).collect();
                 r.reject(
                     i,
                     key,
                     &col(&a_region),
-                    regions[i],
+                    regions.get(i),
                     format!("unknown region (expected one of {})", known.join(", ")),
                 );
                 continue;
             };
             let zone = policy.regions[region].zone;
-            let from = match froms[i].map(|t| parse_bound(t, zone)) {
+            let from = match froms.get(i).map(|t| parse_bound(t, zone)) {
                 Some(Ok(t)) => t,
                 Some(Err(e)) => {
-                    r.reject(i, key, &col(&a_from), froms[i], e);
+                    r.reject(i, key, &col(&a_from), froms.get(i), e);
                     continue;
                 }
                 None => {
@@ -820,20 +842,20 @@ pub fn validate(
                     continue;
                 }
             };
-            let to = match tos[i].map(|t| parse_bound(t, zone)) {
+            let to = match tos.get(i).map(|t| parse_bound(t, zone)) {
                 Some(Ok(t)) if t <= from => {
                     r.reject(
                         i,
                         key,
                         &col(&a_to),
-                        tos[i],
+                        tos.get(i),
                         "valid_to is not after valid_from",
                     );
                     continue;
                 }
                 Some(Ok(t)) => Some(t),
                 Some(Err(e)) => {
-                    r.reject(i, key, &col(&a_to), tos[i], e);
+                    r.reject(i, key, &col(&a_to), tos.get(i), e);
                     continue;
                 }
                 None => None,
@@ -873,7 +895,7 @@ pub fn validate(
                         *i,
                         Some(id),
                         &col(&a_from),
-                        froms[*i],
+                        froms.get(*i),
                         format!(
                             "contract rows {} of account `{id}` overlap",
                             overlapping.join(", ")
@@ -896,13 +918,13 @@ pub fn validate(
     counts[1].read = n as u64;
     let before = rejects.len();
     let (ids, accounts, priorities, createds, closeds) = (
-        values(&c_id, n),
-        values(&c_account, n),
-        values(&c_priority, n),
-        values(&c_created, n),
-        values(&c_closed, n),
+        values(&c_id),
+        values(&c_account),
+        values(&c_priority),
+        values(&c_created),
+        values(&c_closed),
     );
-    let others: Vec<Vec<Option<&str>>> = c_others.iter().map(|c| values(c, n)).collect();
+    let others: Vec<Texts> = c_others.iter().map(values).collect();
     struct Candidate {
         row: usize,
         priority: Priority,
@@ -917,35 +939,37 @@ pub fn validate(
         };
         let broken = unreadable(cs);
         for i in 0..n {
-            if let Some(reason) = &broken[i] {
-                r.reject(i, None, "", None, reason.clone());
+            if let Some(reason) = broken.get(i) {
+                r.reject(i, None, "", None, reason);
                 continue;
             }
-            let key = ids[i];
+            let key = ids.get(i);
             if key.is_none() {
                 r.reject(i, None, &col(&c_id), None, "missing case_id");
                 continue;
             }
-            if accounts[i].is_none() {
+            if accounts.get(i).is_none() {
                 r.reject(i, key, &col(&c_account), None, "missing account_id");
                 continue;
             }
-            let priority =
-                match priorities[i].map(|p| mapping.value("priority", p).parse::<Priority>()) {
-                    Some(Ok(p)) => p,
-                    Some(Err(e)) => {
-                        r.reject(i, key, &col(&c_priority), priorities[i], e);
-                        continue;
-                    }
-                    None => {
-                        r.reject(i, key, &col(&c_priority), None, "missing priority");
-                        continue;
-                    }
-                };
-            let created_at = match createds[i].map(parse_rfc3339) {
+            let priority = match priorities
+                .get(i)
+                .map(|p| mapping.value("priority", p).parse::<Priority>())
+            {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    r.reject(i, key, &col(&c_priority), priorities.get(i), e);
+                    continue;
+                }
+                None => {
+                    r.reject(i, key, &col(&c_priority), None, "missing priority");
+                    continue;
+                }
+            };
+            let created_at = match createds.get(i).map(parse_rfc3339) {
                 Some(Ok(t)) => t,
                 Some(Err(e)) => {
-                    r.reject(i, key, &col(&c_created), createds[i], e.to_string());
+                    r.reject(i, key, &col(&c_created), createds.get(i), e.to_string());
                     continue;
                 }
                 None => {
@@ -953,20 +977,20 @@ pub fn validate(
                     continue;
                 }
             };
-            let closed_at = match closeds[i].map(parse_rfc3339) {
+            let closed_at = match closeds.get(i).map(parse_rfc3339) {
                 Some(Ok(t)) if t < created_at => {
                     r.reject(
                         i,
                         key,
                         &col(&c_closed),
-                        closeds[i],
+                        closeds.get(i),
                         "closed_at is before created_at",
                     );
                     continue;
                 }
                 Some(Ok(t)) => Some(t),
                 Some(Err(e)) => {
-                    r.reject(i, key, &col(&c_closed), closeds[i], e.to_string());
+                    r.reject(i, key, &col(&c_closed), closeds.get(i), e.to_string());
                     continue;
                 }
                 None => None,
@@ -977,7 +1001,7 @@ pub fn validate(
                         i,
                         key,
                         &col(&c_created),
-                        createds[i],
+                        createds.get(i),
                         "created after --as-of: the case has not happened yet",
                     );
                     continue;
@@ -995,14 +1019,20 @@ pub fn validate(
     // Duplicate case ids: identical rows collapse into the first; rows that
     // differ are all rejected (slt does not guess which one is right).
     let signature = |i: usize| {
-        let mut s = vec![ids[i], accounts[i], priorities[i], createds[i], closeds[i]];
-        s.extend(others.iter().map(|o| o[i]));
+        let mut s = vec![
+            ids.get(i),
+            accounts.get(i),
+            priorities.get(i),
+            createds.get(i),
+            closeds.get(i),
+        ];
+        s.extend(others.iter().map(|o| o.get(i)));
         s
     };
     let mut first_of: PlHashMap<&str, usize> = PlHashMap::with_capacity(candidates.len());
     let mut repeated: Vec<(usize, usize)> = Vec::new();
     for (k, c) in candidates.iter().enumerate() {
-        let id = ids[c.row].expect("checked");
+        let id = ids.get(c.row).expect("checked");
         match first_of.get(id) {
             Some(&first) => repeated.push((first, k)),
             None => {
@@ -1045,7 +1075,7 @@ pub fn validate(
                         rows.join(", ")
                     )
                 };
-                r.reject(row, ids[row], &col(&c_id), ids[row], reason);
+                r.reject(row, ids.get(row), &col(&c_id), ids.get(row), reason);
             }
         }
     }
@@ -1063,13 +1093,13 @@ pub fn validate(
                 continue;
             }
             let i = c.row;
-            let account = accounts[i].expect("checked");
+            let account = accounts.get(i).expect("checked");
             let Some(rows) = contracts.get(account) else {
                 r.reject(
                     i,
-                    ids[i],
+                    ids.get(i),
                     &col(&c_account),
-                    accounts[i],
+                    accounts.get(i),
                     format!("unknown account `{account}`"),
                 );
                 continue;
@@ -1077,9 +1107,9 @@ pub fn validate(
             if rows.is_empty() {
                 r.reject(
                     i,
-                    ids[i],
+                    ids.get(i),
                     &col(&c_account),
-                    accounts[i],
+                    accounts.get(i),
                     format!("account `{account}` has only rejected contract rows"),
                 );
                 continue;
@@ -1087,14 +1117,14 @@ pub fn validate(
             let Some((_, contract)) = rows.iter().find(|(_, ct)| ct.in_force(c.created_at)) else {
                 r.reject(
                     i,
-                    ids[i],
+                    ids.get(i),
                     &col(&c_created),
-                    createds[i],
+                    createds.get(i),
                     format!("account `{account}` has no contract in force at created_at"),
                 );
                 continue;
             };
-            case_index.insert(ids[i].expect("checked"), cases.len() as u32);
+            case_index.insert(ids.get(i).expect("checked"), cases.len() as u32);
             cases.push(Case {
                 row: i as u32,
                 tier: contract.tier,
@@ -1119,27 +1149,31 @@ pub fn validate(
     counts[2].read = n as u64;
     let before = rejects.len();
     let (e_cases, ats, kinds, vals) = (
-        values(&e_case, n),
-        values(&e_at, n),
-        values(&e_kind, n),
-        values(&e_value, n),
+        values(&e_case),
+        values(&e_at),
+        values(&e_kind),
+        values(&e_value),
     );
     let broken = unreadable(ev);
     let (case_col, at_col, kind_col, value_col) =
         (col(&e_case), col(&e_at), col(&e_kind), col(&e_value));
     // Rows are judged in parallel; rejects are then collected in row order.
-    let judged: Vec<std::result::Result<Event, EventReject>> = (0..n)
+    // A reject is boxed: most rows are events, and an unboxed reject would
+    // triple the size of every row's result.
+    let judged: Vec<std::result::Result<Event, Box<EventReject>>> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let fail = |column: &str, value: Option<&str>, reason: String| EventReject {
-                column: column.to_string(),
-                value: value.map(str::to_string),
-                reason,
+            let fail = |column: &str, value: Option<&str>, reason: String| {
+                Box::new(EventReject {
+                    column: column.to_string(),
+                    value: value.map(str::to_string),
+                    reason,
+                })
             };
-            if let Some(reason) = &broken[i] {
-                return Err(fail("", None, reason.clone()));
+            if let Some(reason) = broken.get(i) {
+                return Err(fail("", None, reason.to_string()));
             }
-            let Some(case_id) = e_cases[i] else {
+            let Some(case_id) = e_cases.get(i) else {
                 return Err(fail(&case_col, None, "missing case_id".into()));
             };
             let Some(&case) = case_index.get(case_id) else {
@@ -1150,21 +1184,21 @@ pub fn validate(
                 };
                 return Err(fail(&case_col, Some(case_id), reason));
             };
-            let at = match ats[i].map(parse_rfc3339) {
+            let at = match ats.get(i).map(parse_rfc3339) {
                 Some(Ok(t)) => t,
-                Some(Err(e)) => return Err(fail(&at_col, ats[i], e.to_string())),
+                Some(Err(e)) => return Err(fail(&at_col, ats.get(i), e.to_string())),
                 None => return Err(fail(&at_col, None, "missing at".into())),
             };
-            let Some(kind) = kinds[i].and_then(|k| EventKind::parse(mapping.value("kind", k))) else {
-                return Err(fail(&kind_col, kinds[i], "unknown event kind (expected agent_response, auto_response, internal_note, customer_update, priority_change, status_change, closed or reopened)".into()));
+            let Some(kind) = kinds.get(i).and_then(|k| EventKind::parse(mapping.value("kind", k))) else {
+                return Err(fail(&kind_col, kinds.get(i), "unknown event kind (expected agent_response, auto_response, internal_note, customer_update, priority_change, status_change, closed or reopened)".into()));
             };
             if at < cases[case as usize].created_at {
-                return Err(fail(&at_col, ats[i], "event before its case's creation".into()));
+                return Err(fail(&at_col, ats.get(i), "event before its case's creation".into()));
             }
             let priority = if kind == EventKind::PriorityChange {
-                match vals[i].map(|v| mapping.value("priority", v).parse::<Priority>()) {
+                match vals.get(i).map(|v| mapping.value("priority", v).parse::<Priority>()) {
                     Some(Ok(p)) => Some(p),
-                    Some(Err(e)) => return Err(fail(&value_col, vals[i], e)),
+                    Some(Err(e)) => return Err(fail(&value_col, vals.get(i), e)),
                     None => {
                         return Err(fail(&value_col, None, "priority_change without a new priority in `value`".into()))
                     }
@@ -1184,7 +1218,7 @@ pub fn validate(
         for (i, j) in judged.into_iter().enumerate() {
             match j {
                 Ok(e) => events.push(e),
-                Err(f) => r.reject(i, e_cases[i], &f.column, f.value.as_deref(), f.reason),
+                Err(f) => r.reject(i, e_cases.get(i), &f.column, f.value.as_deref(), f.reason),
             }
         }
     }

@@ -295,7 +295,6 @@ fn case_findings(
     measured: &[(usize, Measured)],
 ) -> Result<Vec<Finding>> {
     let source = &ingested.sources[Table::Cases as usize];
-    let n = source.frame.height();
     let column = |c: &str| text_column(source, mapping, c, false);
     let (c_id, c_account, c_product, c_channel, c_language) = (
         column("case_id")?,
@@ -305,11 +304,11 @@ fn case_findings(
         column("language")?,
     );
     let (ids, accounts, products, channels, languages) = (
-        values(&c_id, n),
-        values(&c_account, n),
-        values(&c_product, n),
-        values(&c_channel, n),
-        values(&c_language, n),
+        values(&c_id),
+        values(&c_account),
+        values(&c_product),
+        values(&c_channel),
+        values(&c_language),
     );
     let ent = &policy.entitlements;
     let mut out = Vec::new();
@@ -317,9 +316,9 @@ fn case_findings(
         let case = &ingested.cases[*i];
         let row = case.row as usize;
         let (id, account, product) = (
-            ids[row].unwrap_or_default(),
-            accounts[row].unwrap_or_default(),
-            products[row],
+            ids.get(row).unwrap_or_default(),
+            accounts.get(row).unwrap_or_default(),
+            products.get(row),
         );
         let finding = |rule: Rule, detail: String| Finding {
             rule,
@@ -334,7 +333,7 @@ fn case_findings(
             evidence: id.to_string(),
             detail,
         };
-        if let Some(channel) = channels[row].map(|c| mapping.value("channel", c)) {
+        if let Some(channel) = channels.get(row).map(|c| mapping.value("channel", c)) {
             if !phone_allowed(ent, case.tier, channel, case.priority) {
                 let allowed: Vec<&str> = Priority::ALL
                     .iter()
@@ -355,7 +354,7 @@ fn case_findings(
                 ));
             }
         }
-        if let Some(language) = languages[row].map(|l| mapping.value("language", l)) {
+        if let Some(language) = languages.get(row).map(|l| mapping.value("language", l)) {
             if !language_supported(ent, product, language) {
                 let list = product
                     .and_then(|p| ent.product_languages.get(p))

@@ -158,31 +158,35 @@ fn contracts(
         column("valid_to", false)?,
     );
     let (ids, tiers, regions, froms, tos) = (
-        values(&id, n),
-        values(&tier, n),
-        values(&region, n),
-        values(&from, n),
-        values(&to, n),
+        values(&id),
+        values(&tier),
+        values(&region),
+        values(&from),
+        values(&to),
     );
     let mut out: BTreeMap<String, Vec<ContractRow>> = BTreeMap::new();
     let mut known = HashSet::new();
     for i in 0..n {
-        let Some(id) = ids[i] else { continue };
+        let Some(id) = ids.get(i) else { continue };
         known.insert(id.to_string());
         if rejected.contains(&(i as u64 + 1)) {
             continue;
         }
         // Ingest accepted this row, so every value below parses.
-        let tier = tiers[i].and_then(|t| policy.tier_index(mapping.value("tier", t)));
-        let region = regions[i].and_then(|r| policy.region_index(mapping.value("region", r)));
+        let tier = tiers
+            .get(i)
+            .and_then(|t| policy.tier_index(mapping.value("tier", t)));
+        let region = regions
+            .get(i)
+            .and_then(|r| policy.region_index(mapping.value("region", r)));
         let (Some(tier), Some(region)) = (tier, region) else {
             continue;
         };
         let zone = policy.regions[region].zone;
-        let Some(Ok(from)) = froms[i].map(|t| ingest::parse_bound(t, zone)) else {
+        let Some(Ok(from)) = froms.get(i).map(|t| ingest::parse_bound(t, zone)) else {
             continue;
         };
-        let to = match tos[i].map(|t| ingest::parse_bound(t, zone)) {
+        let to = match tos.get(i).map(|t| ingest::parse_bound(t, zone)) {
             Some(Ok(t)) => Some(t),
             Some(Err(_)) => continue,
             None => None,
@@ -264,12 +268,12 @@ fn judge_engagements(
     );
     let n = source.frame.height();
     let (account, kind, track, at, product, id) = (
-        values(&c_account, n),
-        values(&c_kind, n),
-        values(&c_track, n),
-        values(&c_at, n),
-        values(&c_product, n),
-        values(&c_id, n),
+        values(&c_account),
+        values(&c_kind),
+        values(&c_track),
+        values(&c_at),
+        values(&c_product),
+        values(&c_id),
     );
     let broken = unreadable(&source);
     let before = rejects.len();
@@ -279,11 +283,11 @@ fn judge_engagements(
     };
     let mut candidates: Vec<Engagement> = Vec::with_capacity(n);
     for i in 0..n {
-        if let Some(reason) = &broken[i] {
-            r.reject(i, None, "", None, reason.clone());
+        if let Some(reason) = broken.get(i) {
+            r.reject(i, None, "", None, reason);
             continue;
         }
-        let key = account[i];
+        let key = account.get(i);
         let Some(acc) = key else {
             r.reject(
                 i,
@@ -294,19 +298,28 @@ fn judge_engagements(
             );
             continue;
         };
-        let Some(k) = kind[i].and_then(|k| Kind::parse(mapping.value("kind", k))) else {
+        let Some(k) = kind
+            .get(i)
+            .and_then(|k| Kind::parse(mapping.value("kind", k)))
+        else {
             let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-            let reason = match kind[i] {
+            let reason = match kind.get(i) {
                 None => "missing kind".to_string(),
                 Some(_) => format!("unknown engagement kind (expected {})", known.join(", ")),
             };
-            r.reject(i, key, &name(&c_kind, "kind"), kind[i], reason);
+            r.reject(i, key, &name(&c_kind, "kind"), kind.get(i), reason);
             continue;
         };
-        let delivered_at = match at[i].map(parse_rfc3339) {
+        let delivered_at = match at.get(i).map(parse_rfc3339) {
             Some(Ok(t)) => t,
             Some(Err(e)) => {
-                r.reject(i, key, &name(&c_at, "delivered_at"), at[i], e.to_string());
+                r.reject(
+                    i,
+                    key,
+                    &name(&c_at, "delivered_at"),
+                    at.get(i),
+                    e.to_string(),
+                );
                 continue;
             }
             None => {
@@ -322,14 +335,17 @@ fn judge_engagements(
         };
         // The track matters for field activities only; elsewhere it is ignored.
         let t = if k == Kind::FieldActivity {
-            match track[i].map(|t| Track::parse(mapping.value("track", t))) {
+            match track
+                .get(i)
+                .map(|t| Track::parse(mapping.value("track", t)))
+            {
                 Some(Some(t)) => Some(t),
                 Some(None) => {
                     r.reject(
                         i,
                         key,
                         &name(&c_track, "track"),
-                        track[i],
+                        track.get(i),
                         "unknown track (expected technical or strategic)",
                     );
                     continue;
@@ -364,7 +380,7 @@ fn judge_engagements(
                 i,
                 key,
                 &name(&c_at, "delivered_at"),
-                at[i],
+                at.get(i),
                 format!("account `{acc}` has no contract in force at delivered_at"),
             );
             continue;
@@ -372,20 +388,28 @@ fn judge_engagements(
         candidates.push(Engagement {
             row: i as u32,
             account: acc.to_string(),
-            id: id[i].map(str::to_string),
+            id: id.get(i).map(str::to_string),
             kind: k,
             track: t,
             delivered_at,
-            product: product[i].map(str::to_string),
+            product: product.get(i).map(str::to_string),
             tier,
         });
     }
     // Duplicate engagement ids: identical rows collapse into the first; rows
     // that differ are all rejected (slt does not guess which one is right).
-    let signature = |i: usize| (account[i], kind[i], track[i], at[i], product[i]);
+    let signature = |i: usize| {
+        (
+            account.get(i),
+            kind.get(i),
+            track.get(i),
+            at.get(i),
+            product.get(i),
+        )
+    };
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (k, e) in candidates.iter().enumerate() {
-        if let Some(id) = id[e.row as usize] {
+        if let Some(id) = id.get(e.row as usize) {
             groups.entry(id).or_default().push(k);
         }
     }
@@ -408,14 +432,18 @@ fn judge_engagements(
                     list.join(", ")
                 )
             };
-            by_row.push((rows[j], id[rows[j]].unwrap_or_default().to_string(), reason));
+            by_row.push((
+                rows[j],
+                id.get(rows[j]).unwrap_or_default().to_string(),
+                reason,
+            ));
         }
     }
     by_row.sort();
     for (i, value, reason) in by_row {
         r.reject(
             i,
-            account[i],
+            account.get(i),
             &name(&c_id, "engagement_id"),
             Some(&value),
             reason,
@@ -456,11 +484,11 @@ fn judge_contacts(
     );
     let n = source.frame.height();
     let (account, product, contact, added, removed) = (
-        values(&c_account, n),
-        values(&c_product, n),
-        values(&c_contact, n),
-        values(&c_added, n),
-        values(&c_removed, n),
+        values(&c_account),
+        values(&c_product),
+        values(&c_contact),
+        values(&c_added),
+        values(&c_removed),
     );
     let broken = unreadable(&source);
     let before = rejects.len();
@@ -470,11 +498,11 @@ fn judge_contacts(
     };
     let mut candidates: Vec<Contact> = Vec::with_capacity(n);
     for i in 0..n {
-        if let Some(reason) = &broken[i] {
-            r.reject(i, None, "", None, reason.clone());
+        if let Some(reason) = broken.get(i) {
+            r.reject(i, None, "", None, reason);
             continue;
         }
-        let key = account[i];
+        let key = account.get(i);
         let Some(acc) = key else {
             r.reject(
                 i,
@@ -485,7 +513,7 @@ fn judge_contacts(
             );
             continue;
         };
-        let Some(prod) = product[i] else {
+        let Some(prod) = product.get(i) else {
             r.reject(
                 i,
                 key,
@@ -495,7 +523,7 @@ fn judge_contacts(
             );
             continue;
         };
-        let Some(contact_id) = contact[i] else {
+        let Some(contact_id) = contact.get(i) else {
             r.reject(
                 i,
                 key,
@@ -505,10 +533,16 @@ fn judge_contacts(
             );
             continue;
         };
-        let added_at = match added[i].map(parse_rfc3339) {
+        let added_at = match added.get(i).map(parse_rfc3339) {
             Some(Ok(t)) => t,
             Some(Err(e)) => {
-                r.reject(i, key, &name(&c_added, "added_at"), added[i], e.to_string());
+                r.reject(
+                    i,
+                    key,
+                    &name(&c_added, "added_at"),
+                    added.get(i),
+                    e.to_string(),
+                );
                 continue;
             }
             None => {
@@ -522,13 +556,13 @@ fn judge_contacts(
                 continue;
             }
         };
-        let removed_at = match removed[i].map(parse_rfc3339) {
+        let removed_at = match removed.get(i).map(parse_rfc3339) {
             Some(Ok(t)) if t <= added_at => {
                 r.reject(
                     i,
                     key,
                     &name(&c_removed, "removed_at"),
-                    removed[i],
+                    removed.get(i),
                     "removed_at is not after added_at",
                 );
                 continue;
@@ -539,7 +573,7 @@ fn judge_contacts(
                     i,
                     key,
                     &name(&c_removed, "removed_at"),
-                    removed[i],
+                    removed.get(i),
                     e.to_string(),
                 );
                 continue;
@@ -587,7 +621,8 @@ fn judge_contacts(
                 Some(o) => {
                     drop[k] = true;
                     let (i, first) = (c.row as usize, candidates[o].row as usize);
-                    let identical = (added[i], removed[i]) == (added[first], removed[first]);
+                    let identical =
+                        (added.get(i), removed.get(i)) == (added.get(first), removed.get(first));
                     let reason = if identical {
                         format!("identical duplicate of row {} (collapsed)", first + 1)
                     } else {
@@ -603,7 +638,13 @@ fn judge_contacts(
     }
     late.sort();
     for (i, reason) in late {
-        r.reject(i, account[i], &name(&c_added, "added_at"), added[i], reason);
+        r.reject(
+            i,
+            account.get(i),
+            &name(&c_added, "added_at"),
+            added.get(i),
+            reason,
+        );
     }
     let rows: Vec<Contact> = candidates
         .into_iter()
