@@ -37,7 +37,7 @@ pub use error::{Error, Exit, Result};
 pub fn run(cli: cli::Cli) -> Result<Exit> {
     match cli.command {
         cli::Command::Report(args) => cmd::report::run(args, cli.log_format),
-        cli::Command::Calendar(args) => cmd::calendar::run(args),
+        cli::Command::Calendar(args) => cmd::calendar::run(args, cli.log_format),
         cli::Command::Generate(args) => cmd::generate::run(args, cli.log_format),
         cli::Command::Review(args) => cmd::review::run(args, cli.log_format),
         cli::Command::Query(args) => cmd::query::run(args),

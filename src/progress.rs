@@ -185,6 +185,15 @@ pub fn error_line(format: LogFormat, message: &str, exit_code: u8) -> String {
     }
 }
 
+/// A line about one bad piece of input that does not stop the command
+/// (`slt calendar --batch`): plain, or JSON with `fields` merged in.
+pub fn warning_line(format: LogFormat, message: &str, fields: Value) -> String {
+    match format {
+        LogFormat::Text => format!("slt: {message}"),
+        LogFormat::Json => json_line("", "warn", "warning", None, message, fields),
+    }
+}
+
 fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .expect("progress templates are valid")

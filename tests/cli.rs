@@ -623,6 +623,19 @@ fn calendar_batch_answers_every_row_and_names_bad_lines() {
     std::fs::write(&batch, "region,coverage,start,minutes\nAPAC,business_hours,2026-04-02T10:00:00+11:00,1440\nEMEA,24x7,2026-07-04T23:55:00Z,-5\n").unwrap();
     let o = slt(&["calendar", "deadline", "--batch", batch.to_str().unwrap()]);
     assert_eq!(stdout(&o), "region,coverage,start,minutes,deadline\nAPAC,business_hours,2026-04-02T10:00:00+11:00,1440,2026-04-09T00:00:00Z\nEMEA,24x7,2026-07-04T23:55:00Z,-5,\n");
+    // For a log collector, the same warning as one JSON object.
+    let o = slt(&[
+        "calendar",
+        "deadline",
+        "--log-format",
+        "json",
+        "--batch",
+        batch.to_str().unwrap(),
+    ]);
+    let warning: serde_json::Value = serde_json::from_str(stderr(&o).trim()).unwrap();
+    assert_eq!(warning["level"], "warn");
+    assert_eq!(warning["line"], 3);
+    assert!(warning["message"].as_str().unwrap().contains("line 3: "));
 }
 
 #[test]

@@ -7,21 +7,22 @@ use std::path::Path;
 use crate::calendar::{micros_to_minutes, years_spanning, Calendar, Coverage};
 use crate::cli::{CalendarCommand, CalendarOptions};
 use crate::policy::Policy;
+use crate::progress::{warning_line, LogFormat};
 use crate::timestamp::{format_rfc3339, parse_rfc3339, Instant, MICROS_PER_MINUTE};
 use crate::{Error, Exit, Result};
 
 /// Runs `slt calendar …`.
-pub fn run(command: CalendarCommand) -> Result<Exit> {
+pub fn run(command: CalendarCommand, log_format: LogFormat) -> Result<Exit> {
     match command {
         CalendarCommand::Elapsed(a) => match a.options.batch.as_deref() {
-            Some(path) => batch(&a.options, path, Op::Elapsed),
+            Some(path) => batch(&a.options, path, Op::Elapsed, log_format),
             None => {
                 let (start, end) = (a.start.unwrap_or_default(), a.end.unwrap_or_default());
                 single(&a.options, &start, &end, Op::Elapsed)
             }
         },
         CalendarCommand::Deadline(a) => match a.options.batch.as_deref() {
-            Some(path) => batch(&a.options, path, Op::Deadline),
+            Some(path) => batch(&a.options, path, Op::Deadline, log_format),
             None => {
                 let (start, minutes) = (a.start.unwrap_or_default(), a.minutes.unwrap_or_default());
                 single(&a.options, &start, &minutes, Op::Deadline)
@@ -150,7 +151,17 @@ fn single(options: &CalendarOptions, start: &str, second: &str, op: Op) -> Resul
     Ok(Exit::Success)
 }
 
-fn batch(options: &CalendarOptions, path: &Path, op: Op) -> Result<Exit> {
+fn batch(options: &CalendarOptions, path: &Path, op: Op, log_format: LogFormat) -> Result<Exit> {
+    let warn = |line: usize, reason: &str| {
+        eprintln!(
+            "{}",
+            warning_line(
+                log_format,
+                &format!("{}: line {line}: {reason}", path.display()),
+                serde_json::json!({ "file": path.display().to_string(), "line": line }),
+            )
+        );
+    };
     let (policy, _) = super::load_policy(options.policy.as_deref())?;
     let (holidays, _) = super::load_holidays(options.holidays.as_deref())?;
     let input_error = |reason: String| Error::Input {
@@ -202,7 +213,7 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op) -> Result<Exit> {
             }
         };
         if let Err(reason) = &parsed {
-            eprintln!("slt: {}: line {line}: {reason}", path.display());
+            warn(line, reason);
         }
         questions.push(parsed.ok());
     }
@@ -227,7 +238,7 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op) -> Result<Exit> {
             (Some(q), Some(cals)) => match answer(cals.get(q.region, q.coverage), q, op) {
                 Ok(v) => v,
                 Err(reason) => {
-                    eprintln!("slt: {}: line {}: {reason}", path.display(), i + 2);
+                    warn(i + 2, &reason);
                     String::new()
                 }
             },
