@@ -37,7 +37,7 @@ struct RawMapping {
 }
 
 /// Tables a mapping may rename columns of.
-const TABLES: [&str; 3] = ["accounts", "cases", "events"];
+const TABLES: [&str; 5] = ["accounts", "cases", "events", "engagements", "contacts"];
 
 impl Mapping {
     /// Parses a mapping file; `source_name` names it in errors.
@@ -51,7 +51,7 @@ impl Mapping {
                 return Err(Error::Input {
                     path: source_name.into(),
                     reason: format!(
-                        "`columns.{table}`: unknown table (expected accounts, cases or events)"
+                        "`columns.{table}`: unknown table (expected accounts, cases, events, engagements or contacts)"
                     ),
                 });
             }

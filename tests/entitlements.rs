@@ -635,3 +635,55 @@ fn demo_has_every_status_and_finding_kinds_and_generate_reproduces_its_tables() 
         );
     }
 }
+
+#[test]
+fn a_mapping_renames_the_columns_of_the_optional_tables_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = export(
+        dir.path(),
+        &[
+            (
+                "accounts.csv",
+                "account_id,tier,region,valid_from,valid_to\nE1,Elite,EMEA,2026-01-01,\n",
+            ),
+            ("cases.csv", ONE_CASE),
+            ("events.csv", ONE_EVENT),
+            (
+                "contacts.csv",
+                "Account,Product,Contact,Added,Removed\nE1,Adobe Target,k1,2026-01-05T00:00:00Z,\n",
+            ),
+            (
+                "engagements.csv",
+                "Id,Account,Type,track,When,product\nG1,E1,Service Review,,2026-02-01T10:00:00Z,\n",
+            ),
+        ],
+    );
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(
+        &mapping,
+        "[columns.contacts]\naccount_id = \"Account\"\nproduct = \"Product\"\ncontact_id = \"Contact\"\nadded_at = \"Added\"\nremoved_at = \"Removed\"\n\n\
+         [columns.engagements]\nengagement_id = \"Id\"\naccount_id = \"Account\"\nkind = \"Type\"\ndelivered_at = \"When\"\n\n\
+         [values.kind]\n\"Service Review\" = \"service_review\"\n",
+    )
+    .unwrap();
+    let out = report(
+        dir.path(),
+        &input,
+        &["--mapping", mapping.to_str().unwrap()],
+    );
+    let m = manifest(&out);
+    for table in ["contacts", "engagements"] {
+        assert_eq!(m["tables"][table]["rows_read"], 1, "{table}");
+        assert_eq!(
+            m["tables"][table]["rows_used"], 1,
+            "{table}: {}",
+            m["tables"][table]
+        );
+    }
+    let rows = read(&out.join("entitlements.parquet"));
+    let rows = lines(&rows, &["account_id", "entitlement", "delivered"]);
+    assert!(
+        rows.contains(&"E1|service_review|1".to_string()),
+        "{rows:?}"
+    );
+}
