@@ -637,7 +637,8 @@ impl<'a> Texts<'a> {
     }
 }
 
-/// The values of an optional column (see [`Texts`]).
+/// The values of an optional column (see [`Texts`]). [`text_column`]
+/// leaves exactly one chunk; only a column without rows can have none.
 pub(crate) fn values(col: &Option<TextColumn>) -> Texts<'_> {
     Texts(
         col.as_ref()

@@ -1,11 +1,12 @@
 //! `slt report`: export → measured cases → attainment Parquet, rejects and
 //! a manifest, written atomically.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
 use crate::calendar::{micros_to_minutes, years_spanning};
@@ -141,8 +142,8 @@ pub fn build(args: &ReportArgs, input: &Input, progress: &Progress) -> Result<Re
     let stage = progress.stage("validate", None);
     let mut ingested =
         ingest::validate(sources, &mapping, &policy, ingest::IngestOptions { as_of })?;
-    // Events are parsed and judged: their text is not needed any more, and
-    // is the largest table (a third of the peak memory on big exports).
+    // Events are parsed and judged: their text, the largest table, is not
+    // needed any more (measure, aggregate and write run without it).
     ingested.sources[Table::Events as usize].frame = DataFrame::empty();
     let (used, rejected) = ingested
         .counts
