@@ -663,13 +663,15 @@ pub(crate) fn unreadable(source: &Source) -> Texts<'_> {
     )
 }
 
-struct Rejecter<'a> {
-    table: Table,
-    rejects: &'a mut Vec<Reject>,
+/// Records the rejects of one table.
+pub(crate) struct Rejecter<'a> {
+    pub(crate) table: Table,
+    pub(crate) rejects: &'a mut Vec<Reject>,
 }
 
 impl Rejecter<'_> {
-    fn reject(
+    /// Rejects 0-based data row `row` (reported 1-based).
+    pub(crate) fn reject(
         &mut self,
         row: usize,
         key: Option<&str>,

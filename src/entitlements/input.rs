@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{ContractRow, Kind, Track};
 use crate::ingest::{
-    self, text_column, unreadable, values, Counts, Ingested, Input, Reject, Source, Table,
-    TextColumn,
+    self, text_column, unreadable, values, Counts, Ingested, Input, Reject, Rejecter, Source,
+    Table, TextColumn,
 };
 use crate::mapping::Mapping;
 use crate::policy::Policy;
@@ -216,32 +216,6 @@ impl Accounts<'_> {
             )),
             None => Err(format!("unknown account `{account}`")),
         }
-    }
-}
-
-/// Records rejects of one table.
-struct Rejecter<'a> {
-    table: Table,
-    rejects: &'a mut Vec<Reject>,
-}
-
-impl Rejecter<'_> {
-    fn reject(
-        &mut self,
-        row: usize,
-        key: Option<&str>,
-        column: &str,
-        value: Option<&str>,
-        reason: impl Into<String>,
-    ) {
-        self.rejects.push(Reject {
-            table: self.table,
-            row_number: row as u64 + 1,
-            key: key.map(str::to_string),
-            column: column.to_string(),
-            value: value.map(str::to_string),
-            reason: reason.into(),
-        });
     }
 }
 
