@@ -8,21 +8,24 @@
 //! denominator. A group with no cases is "no cases", never 0 %.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::measure::Outcome;
 use crate::policy::Priority;
 
-/// One measured case, as the charts and the review pack need it.
+/// One measured case, as the charts and the review pack need it. The text
+/// dimensions are shared (`Arc<str>`): a handful of values over millions of
+/// rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRow {
     /// Case id.
     pub case_id: String,
     /// Account id.
-    pub account_id: String,
+    pub account_id: Arc<str>,
     /// Tier of the contract in force at creation.
-    pub tier: String,
+    pub tier: Arc<str>,
     /// Region of the contract in force at creation.
-    pub region: String,
+    pub region: Arc<str>,
     /// Priority the case is reported under.
     pub priority: Priority,
     /// Creation instant (µs since the Unix epoch, UTC).
@@ -40,9 +43,9 @@ pub struct CaseRow {
     /// Business minutes past the target (breached cases with a response).
     pub breach_minutes: Option<f64>,
     /// Quarter of creation (`2026-Q3`).
-    pub period: String,
+    pub period: Arc<str>,
     /// Month of creation (`2026-07`).
-    pub month: String,
+    pub month: Arc<str>,
 }
 
 /// Outcome counts of a group of cases.
@@ -217,9 +220,9 @@ pub fn heatmap(
 ) -> Heatmap {
     // One pass over the cases (millions in a big report), then a lookup per cell.
     let mut groups: HashMap<(&str, &str, Priority), Counts> = HashMap::new();
-    for c in cases.iter().filter(|c| c.period == period) {
+    for c in cases.iter().filter(|c| *c.period == *period) {
         groups
-            .entry((c.tier.as_str(), c.region.as_str(), c.priority))
+            .entry((&*c.tier, &*c.region, c.priority))
             .or_default()
             .add(c.outcome);
     }
@@ -342,7 +345,7 @@ pub fn trend(cases: &[CaseRow], months: &[String], goal: f64, scope: &str) -> Tr
     let mut groups: HashMap<(&str, Priority), Counts> = HashMap::new();
     for c in cases {
         groups
-            .entry((c.month.as_str(), c.priority))
+            .entry((&*c.month, c.priority))
             .or_default()
             .add(c.outcome);
     }
@@ -425,10 +428,7 @@ pub fn response(cases: &[CaseRow], tiers: &[String], scope: &str) -> Response {
         .iter()
         .filter(|c| matches!(c.outcome, Outcome::Met | Outcome::Breached))
     {
-        groups
-            .entry((c.tier.as_str(), c.priority))
-            .or_default()
-            .push(c);
+        groups.entry((&*c.tier, c.priority)).or_default().push(c);
     }
     let panels = Priority::ALL
         .iter()
@@ -518,7 +518,7 @@ pub struct Volume {
 pub fn volume(cases: &[CaseRow], months: &[String], scope: &str) -> Volume {
     let mut by_month: HashMap<&str, [u64; 4]> = HashMap::new();
     for c in cases {
-        by_month.entry(c.month.as_str()).or_default()[c.priority.index()] += 1;
+        by_month.entry(&*c.month).or_default()[c.priority.index()] += 1;
     }
     let counts = months
         .iter()
@@ -592,21 +592,23 @@ pub fn months_before(month: &str, n: u32) -> Option<String> {
 
 /// The latest quarter with cases.
 pub fn latest_period(cases: &[CaseRow]) -> Option<String> {
-    cases.iter().map(|c| &c.period).max().cloned()
+    cases.iter().map(|c| &c.period).max().map(|p| p.to_string())
 }
 
 /// The first and last months with cases.
 pub fn month_span(cases: &[CaseRow]) -> Option<(String, String)> {
     let first = cases.iter().map(|c| &c.month).min()?;
     let last = cases.iter().map(|c| &c.month).max()?;
-    Some((first.clone(), last.clone()))
+    Some((first.to_string(), last.to_string()))
 }
 
 /// Breached and still-pending cases created in `period`, by creation.
 pub fn open_issues<'a>(cases: &'a [CaseRow], period: &str) -> Vec<&'a CaseRow> {
     let mut v: Vec<&CaseRow> = cases
         .iter()
-        .filter(|c| c.period == period && matches!(c.outcome, Outcome::Breached | Outcome::Pending))
+        .filter(|c| {
+            *c.period == *period && matches!(c.outcome, Outcome::Breached | Outcome::Pending)
+        })
         .collect();
     v.sort_by(|a, b| (a.created_at, &a.case_id).cmp(&(b.created_at, &b.case_id)));
     v
@@ -645,7 +647,7 @@ pub fn comparison(cases: &[CaseRow], period: &str) -> (String, Vec<ComparisonRow
         Counts::of(
             cases
                 .iter()
-                .filter(|c| c.period == p && priority.is_none_or(|pr| c.priority == pr)),
+                .filter(|c| *c.period == *p && priority.is_none_or(|pr| c.priority == pr)),
         )
     };
     let mut rows: Vec<ComparisonRow> = Priority::ALL
@@ -690,7 +692,7 @@ mod tests {
             target_minutes: 60,
             outcome,
             breach_minutes: None,
-            period: format!("{y}-Q{}", (m - 1) / 3 + 1),
+            period: format!("{y}-Q{}", (m - 1) / 3 + 1).into(),
             month: month.into(),
         }
     }
@@ -756,14 +758,7 @@ mod tests {
         let cells: Vec<(&str, &str, &str, Band)> = h.panels[0]
             .cells
             .iter()
-            .map(|c| {
-                (
-                    c.region.as_str(),
-                    c.label.as_str(),
-                    c.detail.as_str(),
-                    c.band,
-                )
-            })
+            .map(|c| (&*c.region, c.label.as_str(), c.detail.as_str(), c.band))
             .collect();
         assert_eq!(
             cells,

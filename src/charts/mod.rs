@@ -18,7 +18,7 @@ pub mod data;
 pub mod draw;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
 
@@ -204,17 +204,17 @@ pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
         Ok(s.f64().map_err(internal)?.iter().collect())
     };
     // Moved out row by row below (`take`), not cloned: millions of rows.
-    let (mut case_id, mut account_id, mut tier, mut region) = (
-        text(col::CASE_ID)?,
-        text(col::ACCOUNT_ID)?,
-        text(col::TIER)?,
-        text(col::REGION)?,
+    let mut case_id = text(col::CASE_ID)?;
+    let (account_id, tier, region, period, month) = (
+        shared_values(df, col::ACCOUNT_ID)?,
+        shared_values(df, col::TIER)?,
+        shared_values(df, col::REGION)?,
+        shared_values(df, col::PERIOD)?,
+        shared_values(df, col::MONTH)?,
     );
-    let (priority, outcome, mut period, mut month) = (
-        text(col::PRIORITY)?,
-        text(col::OUTCOME)?,
-        text(col::PERIOD)?,
-        text(col::MONTH)?,
+    let (priority, outcome) = (
+        shared_values(df, col::PRIORITY)?,
+        shared_values(df, col::OUTCOME)?,
     );
     let (created_at, deadline, first_response_at, target) = (
         int(col::CREATED_AT)?,
@@ -231,31 +231,47 @@ pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
     };
     (0..df.height())
         .map(|i| {
-            let s = |v: &mut Vec<Option<String>>| v[i].take().unwrap_or_default();
             Ok(CaseRow {
-                case_id: s(&mut case_id),
-                account_id: s(&mut account_id),
-                tier: s(&mut tier),
-                region: s(&mut region),
+                case_id: case_id[i].take().unwrap_or_default(),
+                account_id: account_id[i].clone(),
+                tier: tier[i].clone(),
+                region: region[i].clone(),
                 priority: priority[i]
-                    .as_deref()
-                    .and_then(|p| p.parse::<Priority>().ok())
-                    .ok_or_else(|| bad(col::PRIORITY, i))?,
+                    .parse::<Priority>()
+                    .map_err(|_| bad(col::PRIORITY, i))?,
                 created_at: created_at[i].ok_or_else(|| bad(col::CREATED_AT, i))?,
                 deadline: deadline[i].ok_or_else(|| bad(col::DEADLINE, i))?,
                 first_response_at: first_response_at[i],
                 response_minutes: response[i],
                 target_minutes: target[i].ok_or_else(|| bad(col::TARGET_MINUTES, i))?,
-                outcome: outcome[i]
-                    .as_deref()
-                    .and_then(parse_outcome)
-                    .ok_or_else(|| bad(col::OUTCOME, i))?,
+                outcome: parse_outcome(&outcome[i]).ok_or_else(|| bad(col::OUTCOME, i))?,
                 breach_minutes: breach[i],
-                period: s(&mut period),
-                month: s(&mut month),
+                period: period[i].clone(),
+                month: month[i].clone(),
             })
         })
         .collect()
+}
+
+/// A low-cardinality text column, one shared copy per distinct value
+/// (null as ""): no allocation per row.
+fn shared_values(df: &DataFrame, name: &str) -> Result<Vec<Arc<str>>> {
+    let series = df
+        .column(name)
+        .map_err(internal)?
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .map_err(internal)?;
+    let mut distinct: PlHashMap<&str, Arc<str>> = PlHashMap::new();
+    Ok(series
+        .str()
+        .map_err(internal)?
+        .iter()
+        .map(|v| {
+            let v = v.unwrap_or_default();
+            distinct.entry(v).or_insert_with(|| v.into()).clone()
+        })
+        .collect())
 }
 
 fn parse_outcome(s: &str) -> Option<Outcome> {

@@ -198,7 +198,7 @@ pub fn pack(
 ) -> std::result::Result<Pack, String> {
     let cases: Vec<CaseRow> = all
         .iter()
-        .filter(|c| c.account_id == account)
+        .filter(|c| *c.account_id == *account)
         .cloned()
         .collect();
     let Some((first, last)) = data::month_span(&cases) else {
@@ -206,7 +206,7 @@ pub fn pack(
     };
     let in_period: Vec<CaseRow> = cases
         .iter()
-        .filter(|c| c.period == period)
+        .filter(|c| *c.period == *period)
         .cloned()
         .collect();
     if in_period.is_empty() {
@@ -218,19 +218,19 @@ pub fn pack(
     let tiers: Vec<String> = policy
         .tiers
         .iter()
-        .filter(|t| in_period.iter().any(|c| &c.tier == *t))
+        .filter(|t| in_period.iter().any(|c| *c.tier == ***t))
         .cloned()
         .collect();
     let regions: Vec<String> = policy
         .regions
         .iter()
         .map(|r| r.name.clone())
-        .filter(|r| in_period.iter().any(|c| &c.region == r))
+        .filter(|r| in_period.iter().any(|c| *c.region == **r))
         .collect();
     let contracts = tiers
         .iter()
         .flat_map(|t| regions.iter().map(move |r| (t.clone(), r.clone())))
-        .filter(|(t, r)| in_period.iter().any(|c| &c.tier == t && &c.region == r))
+        .filter(|(t, r)| in_period.iter().any(|c| *c.tier == **t && *c.region == **r))
         .collect();
 
     let end = data::quarter_months(period).expect("a valid quarter")[2].clone();
