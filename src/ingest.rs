@@ -630,6 +630,12 @@ pub(crate) fn text_column(
 pub(crate) struct Texts<'a>(Option<&'a <StringType as PolarsDataType>::Array>);
 
 impl<'a> Texts<'a> {
+    /// The values of a one-chunk string column (see [`text_column`]); a
+    /// column without chunks has no rows.
+    pub(crate) fn of(ca: &'a StringChunked) -> Texts<'a> {
+        Texts((ca.chunks().len() == 1).then(|| ca.downcast_as_array()))
+    }
+
     /// The value at `row`: `None` when null, blank, or the column is absent.
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
@@ -637,14 +643,9 @@ impl<'a> Texts<'a> {
     }
 }
 
-/// The values of an optional column (see [`Texts`]). [`text_column`]
-/// leaves exactly one chunk; only a column without rows can have none.
+/// The values of an optional column (see [`Texts`]).
 pub(crate) fn values(col: &Option<TextColumn>) -> Texts<'_> {
-    Texts(
-        col.as_ref()
-            .filter(|c| c.values.chunks().len() == 1)
-            .map(|c| c.values.downcast_as_array()),
-    )
+    col.as_ref().map_or(Texts(None), |c| Texts::of(&c.values))
 }
 
 // ---- validation ----
@@ -652,15 +653,12 @@ pub(crate) fn values(col: &Option<TextColumn>) -> Texts<'_> {
 /// Why each row could not be read at all (ragged CSV rows, NDJSON lines
 /// that are not JSON): the hidden column the readers add when any row is.
 pub(crate) fn unreadable(source: &Source) -> Texts<'_> {
-    Texts(
-        source
-            .frame
-            .column(BROKEN_COLUMN)
-            .ok()
-            .and_then(|c| c.str().ok())
-            .filter(|ca| ca.chunks().len() == 1)
-            .map(|ca| ca.downcast_as_array()),
-    )
+    source
+        .frame
+        .column(BROKEN_COLUMN)
+        .ok()
+        .and_then(|c| c.str().ok())
+        .map_or(Texts(None), Texts::of)
 }
 
 /// Records the rejects of one table.

@@ -301,6 +301,21 @@ fn parquet_with_unexpected_types_is_judged_row_by_row() {
         (2, 2, 0),
         "integer ids are read as text, UTC timestamps as instants"
     );
+    let case_slt = ParquetReader::new(std::fs::File::open(e.out.join("case_slt.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let ids: Vec<Option<&str>> = case_slt
+        .column("case_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        ids,
+        [Some("1"), Some("2")],
+        "the integer ids, as text, in case_slt"
+    );
 
     // A naive (zone-less) timestamp column: no offset, so every row is rejected.
     let naive = df

@@ -346,35 +346,34 @@ fn keep_measurable(
     measured
 }
 
-/// Text of canonical column `canonical` of a source, trimmed, at `rows`.
+/// Column `canonical` of the cases source as text, trimmed, at `rows`,
+/// named `name` (no copy per row but the text itself).
 fn gather_text(
     ingested: &Ingested,
-    table: Table,
     canonical: &'static str,
     rows: &[u32],
-) -> Result<Vec<Option<String>>> {
-    let name = &ingested.column_names[&(table, canonical)];
-    let frame = &ingested.sources[table as usize].frame;
-    let Ok(column) = frame.column(name) else {
-        return Ok(vec![None; rows.len()]);
+    name: &str,
+) -> Result<Column> {
+    let source_name = &ingested.column_names[&(Table::Cases, canonical)];
+    let frame = &ingested.sources[Table::Cases as usize].frame;
+    let Ok(column) = frame.column(source_name) else {
+        return Ok(Column::full_null(
+            name.into(),
+            rows.len(),
+            &DataType::String,
+        ));
     };
+    // A no-op for text; typed Parquet columns (integer ids) become text.
     let series = column
         .as_materialized_series()
         .cast(&DataType::String)
         .map_err(internal)?;
-    let ca = series.str().expect("string").rechunk();
-    Ok(rows
-        .iter()
-        .map(|&r| {
-            ca.get(r as usize)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        })
-        .collect())
-}
-
-fn as_refs(v: &[Option<String>]) -> Vec<Option<&str>> {
-    v.iter().map(|s| s.as_deref()).collect()
+    let ca = series.str().map_err(internal)?.rechunk();
+    let texts = ingest::Texts::of(&ca);
+    Ok(
+        StringChunked::from_iter_options(name.into(), rows.iter().map(|&r| texts.get(r as usize)))
+            .into_column(),
+    )
 }
 
 /// The `case_slt` frame, text dimensions as plain strings.
@@ -385,21 +384,27 @@ pub fn case_frame(
 ) -> Result<DataFrame> {
     let cases: Vec<&ingest::Case> = measured.iter().map(|(i, _)| &ingested.cases[*i]).collect();
     let rows: Vec<u32> = cases.iter().map(|c| c.row).collect();
-    let text = |canonical| gather_text(ingested, Table::Cases, canonical, &rows);
-    let (case_id, account_id, product) = (text("case_id")?, text("account_id")?, text("product")?);
+    let text = |canonical, name| gather_text(ingested, canonical, &rows, name);
+    // Period and month labels, formatted once per distinct month.
     let zone = policy.report_zone;
-    let (period, month): (Vec<String>, Vec<String>) = cases
+    let mut labels: BTreeMap<(i32, u32), (String, String)> = BTreeMap::new();
+    let months: Vec<(i32, u32)> = cases
         .iter()
         .map(|c| {
             let local = to_datetime(c.created_at).with_timezone(&zone);
             let (y, m) = (local.year(), local.month());
-            (format!("{y}-Q{}", (m - 1) / 3 + 1), format!("{y}-{m:02}"))
+            labels
+                .entry((y, m))
+                .or_insert_with(|| (format!("{y}-Q{}", (m - 1) / 3 + 1), format!("{y}-{m:02}")));
+            (y, m)
         })
-        .unzip();
+        .collect();
+    let period: Vec<&str> = months.iter().map(|k| labels[k].0.as_str()).collect();
+    let month: Vec<&str> = months.iter().map(|k| labels[k].1.as_str()).collect();
     let ms = || measured.iter().map(|(_, m)| m);
     let columns = vec![
-        Column::new(col::CASE_ID.into(), as_refs(&case_id)),
-        Column::new(col::ACCOUNT_ID.into(), as_refs(&account_id)),
+        text("case_id", col::CASE_ID)?,
+        text("account_id", col::ACCOUNT_ID)?,
         Column::new(
             col::TIER.into(),
             cases
@@ -414,7 +419,7 @@ pub fn case_frame(
                 .map(|c| policy.regions[c.region].name.as_str())
                 .collect::<Vec<_>>(),
         ),
-        Column::new(col::PRODUCT.into(), as_refs(&product)),
+        text("product", col::PRODUCT)?,
         Column::new(
             col::PRIORITY.into(),
             ms().map(|m| m.priority.as_str()).collect::<Vec<_>>(),
