@@ -819,3 +819,120 @@ fn quiet_prints_nothing_and_errors_stay_one_line_in_either_format() {
     assert_eq!(error["exit_code"], 3);
     assert!(error["message"].as_str().unwrap().contains(missing));
 }
+
+/// Every way a run can stop before writing anything, and the one line it
+/// prints: a snapshot (tests/snapshots/), so that any change of wording is
+/// reviewed. Paths are shown relative to the scenario's directory.
+#[test]
+fn every_refusal_is_one_line_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap().to_string();
+    let mut seen = String::new();
+    let mut scenario = |name: &str, files: &[(&str, &str)], args: &[&str]| {
+        let here = dir.path().join(name);
+        std::fs::create_dir_all(here.join("in")).unwrap();
+        for (file, text) in files {
+            std::fs::write(here.join(file), text).unwrap();
+        }
+        let here_text = here.to_str().unwrap().to_string();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{here}", &here_text))
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = slt(&args);
+        let err = stderr(&o).replace(&root, "…");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        seen.push_str(&format!(
+            "{name} (exit {}): {err}",
+            o.status.code().unwrap()
+        ));
+    };
+    let export = [
+        ("in/accounts.csv", ACCOUNTS),
+        ("in/cases.csv", CASES),
+        ("in/events.csv", EVENTS),
+    ];
+    let report = ["report", "--input", "{here}/in", "--out", "{here}/out"];
+    scenario("no_events_table", &export[..2], &report);
+    let no_created = CASES.replace("created_at", "opened_at");
+    scenario(
+        "missing_column",
+        &[export[0], ("in/cases.csv", &no_created), export[2]],
+        &report,
+    );
+    scenario(
+        "empty_file",
+        &[("in/accounts.csv", "\n"), export[1], export[2]],
+        &report,
+    );
+    let policy = |text: &'static str| [export[0], export[1], export[2], ("policy.toml", text)];
+    let with_policy = [&report[..], &["--policy", "{here}/policy.toml"]].concat();
+    scenario(
+        "policy_bad_value",
+        &policy("[rules]\npriority_change = \"sometimes\"\n"),
+        &with_policy,
+    );
+    scenario(
+        "policy_missing_section",
+        &policy("[rules]\npriority_change = \"restart\"\n"),
+        &with_policy,
+    );
+    let mapping = [
+        export[0],
+        export[1],
+        export[2],
+        ("m.toml", "[columns.tickets]\nid = \"Id\"\n"),
+    ];
+    scenario(
+        "mapping_unknown_table",
+        &mapping,
+        &[&report[..], &["--mapping", "{here}/m.toml"]].concat(),
+    );
+    let holidays = [
+        export[0],
+        export[1],
+        export[2],
+        ("h.csv", "region,date,name\nEMEA,2026-02-30,Nope\n"),
+    ];
+    scenario(
+        "holiday_impossible_date",
+        &holidays,
+        &[&report[..], &["--holidays", "{here}/h.csv"]].concat(),
+    );
+    scenario(
+        "as_of_without_offset",
+        &export,
+        &[&report[..], &["--as-of", "2026-09-30T23:59:59"]].concat(),
+    );
+    scenario(
+        "input_without_out",
+        &export,
+        &["report", "--input", "{here}/in"],
+    );
+    scenario(
+        "locked",
+        &[
+            export[0],
+            export[1],
+            export[2],
+            ("out.lock", "pid=1\nstarted=2026-11-26T08:00:00Z\n"),
+        ],
+        &report,
+    );
+    scenario(
+        "calendar_backwards",
+        &[],
+        &[
+            "calendar",
+            "elapsed",
+            "--region",
+            "EMEA",
+            "--coverage",
+            "business_hours",
+            "2026-03-30T10:00:00Z",
+            "2026-03-27T15:00:00Z",
+        ],
+    );
+    insta::assert_snapshot!(seen);
+}
