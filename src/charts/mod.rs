@@ -203,7 +203,8 @@ pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
             .map_err(internal)?;
         Ok(s.f64().map_err(internal)?.iter().collect())
     };
-    // Moved out row by row below (`take`), not cloned: millions of rows.
+    // Case ids are moved out row by row below (`take`), not cloned: millions
+    // of rows; the other text dimensions are shared.
     let mut case_id = text(col::CASE_ID)?;
     let (account_id, tier, region, period, month) = (
         shared_values(df, col::ACCOUNT_ID)?,
