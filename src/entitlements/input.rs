@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::{ContractRow, Kind, Track};
 use crate::ingest::{
     self, text_column, unreadable, values, Counts, Ingested, Input, Reject, Rejecter, Source,
-    Table, TextColumn,
+    Table, TextColumn, Texts,
 };
 use crate::mapping::Mapping;
 use crate::policy::Policy;
@@ -225,6 +225,57 @@ fn name(c: &Option<TextColumn>, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_string())
 }
 
+/// The account id of row `i`, or `None` once the row is rejected as
+/// unreadable or without an account id.
+fn readable_account<'a>(
+    r: &mut Rejecter,
+    i: usize,
+    broken: &Texts,
+    account: &Texts<'a>,
+    column: &Option<TextColumn>,
+) -> Option<&'a str> {
+    if let Some(reason) = broken.get(i) {
+        r.reject(i, None, "", None, reason);
+        return None;
+    }
+    let id = account.get(i);
+    if id.is_none() {
+        r.reject(
+            i,
+            None,
+            &name(column, "account_id"),
+            None,
+            "missing account_id",
+        );
+    }
+    id
+}
+
+/// The instant in required column `canonical` of row `i`, or `None` once
+/// the row is rejected as missing it or holding no RFC 3339 instant.
+fn required_instant(
+    r: &mut Rejecter,
+    i: usize,
+    key: Option<&str>,
+    texts: &Texts,
+    column: &Option<TextColumn>,
+    canonical: &str,
+) -> Option<Instant> {
+    match texts.get(i).map(parse_rfc3339) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            let column = name(column, canonical);
+            r.reject(i, key, &column, texts.get(i), e.to_string());
+            None
+        }
+        None => {
+            let column = name(column, canonical);
+            r.reject(i, key, &column, None, format!("missing {canonical}"));
+            None
+        }
+    }
+}
+
 fn judge_engagements(
     source: Source,
     mapping: &Mapping,
@@ -257,21 +308,10 @@ fn judge_engagements(
     };
     let mut candidates: Vec<Engagement> = Vec::with_capacity(n);
     for i in 0..n {
-        if let Some(reason) = broken.get(i) {
-            r.reject(i, None, "", None, reason);
-            continue;
-        }
-        let key = account.get(i);
-        let Some(acc) = key else {
-            r.reject(
-                i,
-                None,
-                &name(&c_account, "account_id"),
-                None,
-                "missing account_id",
-            );
+        let Some(acc) = readable_account(&mut r, i, &broken, &account, &c_account) else {
             continue;
         };
+        let key = Some(acc);
         let Some(k) = kind
             .get(i)
             .and_then(|k| Kind::parse(mapping.value("kind", k)))
@@ -284,28 +324,9 @@ fn judge_engagements(
             r.reject(i, key, &name(&c_kind, "kind"), kind.get(i), reason);
             continue;
         };
-        let delivered_at = match at.get(i).map(parse_rfc3339) {
-            Some(Ok(t)) => t,
-            Some(Err(e)) => {
-                r.reject(
-                    i,
-                    key,
-                    &name(&c_at, "delivered_at"),
-                    at.get(i),
-                    e.to_string(),
-                );
-                continue;
-            }
-            None => {
-                r.reject(
-                    i,
-                    key,
-                    &name(&c_at, "delivered_at"),
-                    None,
-                    "missing delivered_at",
-                );
-                continue;
-            }
+        let Some(delivered_at) = required_instant(&mut r, i, key, &at, &c_at, "delivered_at")
+        else {
+            continue;
         };
         // The track matters for field activities only; elsewhere it is ignored.
         let t = if k == Kind::FieldActivity {
@@ -472,21 +493,10 @@ fn judge_contacts(
     };
     let mut candidates: Vec<Contact> = Vec::with_capacity(n);
     for i in 0..n {
-        if let Some(reason) = broken.get(i) {
-            r.reject(i, None, "", None, reason);
-            continue;
-        }
-        let key = account.get(i);
-        let Some(acc) = key else {
-            r.reject(
-                i,
-                None,
-                &name(&c_account, "account_id"),
-                None,
-                "missing account_id",
-            );
+        let Some(acc) = readable_account(&mut r, i, &broken, &account, &c_account) else {
             continue;
         };
+        let key = Some(acc);
         let Some(prod) = product.get(i) else {
             r.reject(
                 i,
@@ -507,28 +517,8 @@ fn judge_contacts(
             );
             continue;
         };
-        let added_at = match added.get(i).map(parse_rfc3339) {
-            Some(Ok(t)) => t,
-            Some(Err(e)) => {
-                r.reject(
-                    i,
-                    key,
-                    &name(&c_added, "added_at"),
-                    added.get(i),
-                    e.to_string(),
-                );
-                continue;
-            }
-            None => {
-                r.reject(
-                    i,
-                    key,
-                    &name(&c_added, "added_at"),
-                    None,
-                    "missing added_at",
-                );
-                continue;
-            }
+        let Some(added_at) = required_instant(&mut r, i, key, &added, &c_added, "added_at") else {
+            continue;
         };
         let removed_at = match removed.get(i).map(parse_rfc3339) {
             Some(Ok(t)) if t <= added_at => {
