@@ -77,6 +77,29 @@ pub struct Judged<T> {
     pub counts: Counts,
 }
 
+impl<T> Judged<T> {
+    /// A table read from `source`: the candidate rows not marked in
+    /// `drop`, and `rejected` of its rows rejected.
+    fn of(source: Source, candidates: Vec<T>, drop: Vec<bool>, rejected: u64) -> Judged<T> {
+        let read = source.frame.height() as u64;
+        let rows = candidates
+            .into_iter()
+            .zip(drop)
+            .filter(|(_, d)| !d)
+            .map(|(row, _)| row)
+            .collect();
+        Judged {
+            source: Some(source),
+            rows,
+            counts: Counts {
+                read,
+                used: read - rejected,
+                rejected,
+            },
+        }
+    }
+}
+
 impl<T> Default for Judged<T> {
     /// An absent table: no file, no rows.
     fn default() -> Self {
@@ -444,23 +467,8 @@ fn judge_engagements(
             reason,
         );
     }
-    let rows: Vec<Engagement> = candidates
-        .into_iter()
-        .zip(drop)
-        .filter(|(_, d)| !d)
-        .map(|(e, _)| e)
-        .collect();
     let rejected = (rejects.len() - before) as u64;
-    let counts = Counts {
-        read: n as u64,
-        used: n as u64 - rejected,
-        rejected,
-    };
-    Ok(Judged {
-        source: Some(source),
-        rows,
-        counts,
-    })
+    Ok(Judged::of(source, candidates, drop, rejected))
 }
 
 fn judge_contacts(
@@ -610,21 +618,6 @@ fn judge_contacts(
             reason,
         );
     }
-    let rows: Vec<Contact> = candidates
-        .into_iter()
-        .zip(drop)
-        .filter(|(_, d)| !d)
-        .map(|(c, _)| c)
-        .collect();
     let rejected = (rejects.len() - before) as u64;
-    let counts = Counts {
-        read: n as u64,
-        used: n as u64 - rejected,
-        rejected,
-    };
-    Ok(Judged {
-        source: Some(source),
-        rows,
-        counts,
-    })
+    Ok(Judged::of(source, candidates, drop, rejected))
 }
