@@ -98,8 +98,12 @@ pub struct ReportArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Refuse to write (exit 1, --out left as it was) when more than this
+    /// share of any table's rows was rejected, e.g. 0.05 for 5 %.
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
+    pub max_rejected: Option<f64>,
     /// Worker threads for measuring (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Write case_slt hive-style, one directory per quarter
     /// (case_slt/period=2026-Q3/part-0.parquet), instead of case_slt.parquet.
@@ -267,4 +271,54 @@ pub struct DeadlineArgs {
     /// Target in business minutes (decimals allowed).
     #[arg(required_unless_present = "batch")]
     pub minutes: Option<String>,
+}
+
+/// `--threads`: a positive number.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of threads")),
+    }
+}
+
+/// `--max-rejected`: a share between 0 and 1.
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "`{text}` is not a fraction between 0 and 1 (e.g. 0.05 for 5 %)"
+        )),
+    }
+}
+
+/// A clap error as one line: the message, its tips, and which `--help` to
+/// read (`unexpected argument '--fail-on-reject' found; a similar argument
+/// exists: '--fail-on-rejects' (see `slt report --help`)`).
+pub fn one_line(err: &clap::Error, args: &[String]) -> String {
+    let text = err.to_string();
+    let mut parts: Vec<String> = Vec::new();
+    let cli = <Cli as clap::CommandFactory>::command();
+    let is_subcommand = |a: &&String| cli.get_subcommands().any(|c| c.get_name() == a.as_str());
+    let mut command = match args.iter().skip(1).find(is_subcommand) {
+        Some(sub) => format!("slt {sub}"),
+        None => String::from("slt"),
+    };
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(usage) = line.strip_prefix("Usage: ") {
+            command = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ");
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            parts.push(tip.to_string());
+        } else if parts.is_empty() {
+            parts.push(line.strip_prefix("error: ").unwrap_or(line).to_string());
+        }
+    }
+    if parts.is_empty() {
+        parts.push("invalid command line".into());
+    }
+    format!("{} (see `{command} --help`)", parts.join("; "))
 }

@@ -12,7 +12,8 @@ use crate::policy::PolicyError;
 pub enum Exit {
     /// The report was written (rejected rows, if any, are counted in it).
     Success = 0,
-    /// The report was written but rows were rejected and `--fail-on-rejects` was given.
+    /// The report was written but rows were rejected and `--fail-on-rejects`
+    /// was given; or, with `--max-rejected`, too many were and nothing was written.
     Rejects = 1,
     /// Bad flags or arguments.
     Usage = 2,
@@ -63,6 +64,9 @@ pub enum Error {
     /// Another run holds the lock.
     #[error("{0}")]
     Locked(String),
+    /// Too many rows were rejected (`--max-rejected`): nothing written.
+    #[error("{0}")]
+    TooManyRejected(String),
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
@@ -80,6 +84,7 @@ impl Error {
                 Exit::Input
             }
             Error::Locked(_) => Exit::Locked,
+            Error::TooManyRejected(_) => Exit::Rejects,
             Error::Write { .. } | Error::Stdout(_) | Error::Internal(_) => Exit::Internal,
         }
     }

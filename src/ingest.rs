@@ -105,7 +105,7 @@ pub const DEMO_OPTIONAL: [(&str, &[u8]); 2] = [
 pub struct Source {
     /// Which table.
     pub table: Table,
-    /// Path as shown to the user (`fixtures/demo/cases.csv` for the demo).
+    /// Path as shown to the user (`(bundled demo) cases.csv` for the demo).
     pub path: String,
     /// Format read.
     pub format: Format,
@@ -451,7 +451,7 @@ pub fn read_sources(input: &Input) -> Result<Vec<Source>> {
                 Input::Demo => {
                     let bytes = DEMO[table as usize].1.to_vec();
                     (
-                        format!("fixtures/demo/{}.csv", table.name()),
+                        format!("(bundled demo) {}.csv", table.name()),
                         Format::Csv,
                         bytes,
                     )
@@ -499,7 +499,7 @@ pub fn read_optional_source(input: &Input, table: Table) -> Result<Option<Source
     let (path, format, bytes) = match input {
         Input::Demo => match DEMO_OPTIONAL.iter().find(|(name, _)| *name == table.name()) {
             Some((_, bytes)) => (
-                format!("fixtures/demo/{}.csv", table.name()),
+                format!("(bundled demo) {}.csv", table.name()),
                 Format::Csv,
                 bytes.to_vec(),
             ),
@@ -560,14 +560,9 @@ pub(crate) fn text_column(
     let name = mapping.source_column(source.table.name(), canonical);
     let Ok(column) = source.frame.column(name) else {
         if required {
-            let hint = if name == canonical {
-                String::new()
-            } else {
-                format!(" (canonical `{canonical}`)")
-            };
             return Err(Error::Input {
                 path: source.path.clone().into(),
-                reason: format!("missing column `{name}`{hint}"),
+                reason: missing_column(source, name, canonical),
             });
         }
         return Ok(None);
@@ -621,6 +616,52 @@ pub(crate) fn text_column(
         name: name.to_string(),
         values: values.rechunk().into_owned(),
     }))
+}
+
+/// Why a required column is missing, and what to do: the columns found, a
+/// near match, the mapping line that would rename it, or a hint that the
+/// file is not comma-separated.
+fn missing_column(source: &Source, name: &str, canonical: &str) -> String {
+    let found: Vec<&str> = source
+        .frame
+        .get_column_names()
+        .into_iter()
+        .map(|c| c.as_str())
+        .filter(|c| *c != BROKEN_COLUMN)
+        .collect();
+    let hint = if name == canonical {
+        String::new()
+    } else {
+        format!(" (canonical `{canonical}`)")
+    };
+    if let [only] = found.as_slice() {
+        if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| only.contains(*c)) {
+            let shown = if sep == '\t' {
+                "tab".to_string()
+            } else {
+                format!("`{sep}`")
+            };
+            return format!(
+                "missing column `{name}`{hint}: the header is one column `{only}`, so the file looks {shown}-delimited; slt reads comma-separated CSV: export it with commas"
+            );
+        }
+    }
+    let table = source.table.name();
+    let listed: Vec<String> = found.iter().take(12).map(|c| format!("`{c}`")).collect();
+    let more = if found.len() > 12 { ", …" } else { "" };
+    let near = crate::suggest::near_matches(name, found.iter().copied());
+    let fix = match near.first() {
+        Some(m) => format!(
+            "; did you mean `{m}`? rename it in the file, or map it with --mapping: [columns.{table}] {canonical} = \"{m}\""
+        ),
+        None => format!(
+            "; rename a column in the file, or map one with --mapping: [columns.{table}] {canonical} = \"<your column>\""
+        ),
+    };
+    format!(
+        "missing column `{name}`{hint} (found {}{more}){fix}",
+        listed.join(", ")
+    )
 }
 
 /// Trimmed, empty-as-missing values of an optional column, read in place
@@ -703,6 +744,19 @@ pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> std::result::Resul
         return Ok(t);
     }
     parse_rfc3339(text).map_err(|e| e.to_string())
+}
+
+/// A contract's `valid_to`: a bound as for [`parse_bound`], or `None`
+/// (open-ended) for a far-future sentinel such as `9999-12-31`
+/// ([`crate::timestamp::is_open_end_sentinel`]).
+pub(crate) fn parse_end_bound(
+    text: &str,
+    zone: chrono_tz::Tz,
+) -> std::result::Result<Option<Instant>, String> {
+    if crate::timestamp::is_open_end_sentinel(text) {
+        return Ok(None);
+    }
+    parse_bound(text, zone).map(Some)
 }
 
 /// Why an event row is rejected (judged in parallel, recorded in order).
@@ -843,8 +897,8 @@ pub fn validate(
                     continue;
                 }
             };
-            let to = match tos.get(i).map(|t| parse_bound(t, zone)) {
-                Some(Ok(t)) if t <= from => {
+            let to = match tos.get(i).map(|t| parse_end_bound(t, zone)) {
+                Some(Ok(Some(t))) if t <= from => {
                     r.reject(
                         i,
                         key,
@@ -854,7 +908,7 @@ pub fn validate(
                     );
                     continue;
                 }
-                Some(Ok(t)) => Some(t),
+                Some(Ok(t)) => t,
                 Some(Err(e)) => {
                     r.reject(i, key, &col(&a_to), tos.get(i), e);
                     continue;

@@ -23,12 +23,12 @@ pub mod entitlements;
 pub mod error;
 pub mod generate;
 pub mod ingest;
-pub mod lock;
 pub mod mapping;
 pub mod measure;
 pub mod output;
 pub mod policy;
 pub mod progress;
+pub mod suggest;
 pub mod timestamp;
 
 pub use error::{Error, Exit, Result};

@@ -102,8 +102,20 @@ impl Progress {
     }
 
     /// The run's last line: what it did. `fields` (a JSON object) is merged
-    /// into the JSON line.
+    /// into the JSON line, with `exit_code` 0.
     pub fn done(&self, message: &str, fields: Value) {
+        self.finish_run(message, fields, None);
+    }
+
+    /// The last line of a run that wrote its outputs but exits 1
+    /// (`--fail-on-rejects`): `warning` says why and where to look. It is
+    /// printed even with `--quiet`, so a cron log always has the reason; the
+    /// JSON line has level `warn` and `exit_code` 1.
+    pub fn done_with_warning(&self, message: &str, fields: Value, warning: &str) {
+        self.finish_run(message, fields, Some(warning));
+    }
+
+    fn finish_run(&self, message: &str, fields: Value, warning: Option<&str>) {
         match self.mode {
             Mode::Silent => {}
             // Every stage has finished: its bar stays on screen as drawn.
@@ -115,7 +127,21 @@ impl Progress {
                 }
                 line(&format!("slt: {message}"));
             }
-            Mode::Json => self.json("info", "done", None, message, fields),
+            Mode::Json => {
+                let mut fields = fields;
+                if let Value::Object(map) = &mut fields {
+                    map.insert("exit_code".into(), json!(u8::from(warning.is_some())));
+                    if let Some(w) = warning {
+                        map.insert("warning".into(), json!(w));
+                    }
+                }
+                let level = if warning.is_some() { "warn" } else { "info" };
+                self.json(level, "done", None, message, fields);
+                return;
+            }
+        }
+        if let Some(w) = warning {
+            line(&format!("slt: {w}"));
         }
     }
 

@@ -142,6 +142,31 @@ pub fn parse_rfc3339(text: &str) -> Result<Instant, TimestampError> {
     Ok(t)
 }
 
+/// Whether `text` is a far-future "open-ended" sentinel, as CRMs write an
+/// end that never comes: a real date (`9999-12-31`) or RFC 3339 timestamp
+/// (`9999-12-31T23:59:59Z`) in a year after 2199. Only end columns
+/// (`valid_to`, `removed_at`) accept it; it means "no end".
+///
+/// ```
+/// use slt::timestamp::is_open_end_sentinel;
+/// assert!(is_open_end_sentinel("9999-12-31"));
+/// assert!(is_open_end_sentinel("9999-12-31T23:59:59Z"));
+/// assert!(!is_open_end_sentinel("2199-12-31"));
+/// assert!(!is_open_end_sentinel("9999-02-30"));
+/// assert!(!is_open_end_sentinel("9999-12-31T23:59:59")); // no offset
+/// ```
+pub fn is_open_end_sentinel(text: &str) -> bool {
+    let t = text.trim();
+    let year = t.get(0..4).and_then(|y| digits(y.as_bytes()));
+    if year.is_none_or(|y| y <= 2199) {
+        return false;
+    }
+    if t.len() == 10 {
+        return NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok();
+    }
+    matches!(parse_rfc3339(t), Err(TimestampError::OutOfRange(_)))
+}
+
 fn epoch_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("1970-01-01 exists")
 }

@@ -469,7 +469,7 @@ fn review_of_an_unknown_account_is_one_line_and_writes_nothing() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.ends_with("cases.csv: no measured case of account `NOPE`\n"),
+        err.ends_with("cases.csv: no measured case of account `NOPE` in the export\n"),
         "{err}"
     );
     assert!(!out.exists());

@@ -921,6 +921,27 @@ fn every_refusal_is_one_line_naming_what_is_wrong() {
         &report,
     );
     scenario(
+        "out_is_the_input",
+        &export,
+        &["report", "--input", "{here}/in", "--out", "{here}/in"],
+    );
+    let header_only = CASES.lines().next().unwrap().to_string();
+    scenario(
+        "header_only_cases",
+        &[export[0], ("in/cases.csv", &header_only), export[2]],
+        &report,
+    );
+    scenario(
+        "threads_zero",
+        &export,
+        &[&report[..], &["--threads", "0"]].concat(),
+    );
+    scenario(
+        "mistyped_flag",
+        &export,
+        &[&report[..], &["--fail-on-reject"]].concat(),
+    );
+    scenario(
         "calendar_backwards",
         &[],
         &[

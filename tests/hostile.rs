@@ -155,6 +155,63 @@ fn header_only_file_is_zero_rows() {
 }
 
 #[test]
+fn header_only_cases_is_no_usable_case_and_writes_nothing() {
+    refused(
+        &with_cases(CASES.lines().next().unwrap().as_bytes()),
+        "no case to measure: the table has only its header; nothing written",
+    );
+}
+
+#[test]
+fn every_case_timestamp_rejected_is_no_usable_case_naming_the_reason() {
+    let cases = CASES
+        .replace("2026-03-27T15:00:00Z", "2026-03-27 15:00")
+        .replace("2026-10-14T17:20:00+09:00", "14/10/2026")
+        .replace("2026-06-01T08:00:00Z", "2026-06-01T08:00:00");
+    refused(
+        &with_cases(cases.as_bytes()),
+        "no usable case: all 3 rows were rejected (most often:",
+    );
+}
+
+#[test]
+fn far_future_valid_to_is_open_ended() {
+    let accounts = ACCOUNTS
+        .replace(
+            "A1,Online,EMEA,1960-01-01,",
+            "A1,Online,EMEA,1960-01-01,9999-12-31",
+        )
+        .replace(
+            "2025-01-01T00:00:00+09:00,",
+            "2025-01-01T00:00:00+09:00,9999-12-31T23:59:59Z",
+        );
+    let (counts, rejects) = accepted(&export(
+        accounts.as_bytes(),
+        CASES.as_bytes(),
+        EVENTS.as_bytes(),
+    ));
+    assert_eq!(counts, [(2, 2, 0), (3, 3, 0), (4, 4, 0)], "{rejects:?}");
+}
+
+#[test]
+fn a_sentinel_is_still_a_real_date() {
+    let accounts = ACCOUNTS.replace(
+        "A1,Online,EMEA,1960-01-01,",
+        "A1,Online,EMEA,1960-01-01,9999-02-30",
+    );
+    let (counts, rejects) = accepted(&export(
+        accounts.as_bytes(),
+        CASES.as_bytes(),
+        EVENTS.as_bytes(),
+    ));
+    assert_eq!(counts[0], (2, 1, 1));
+    assert!(
+        rejects[0].starts_with("accounts 1 valid_to |"),
+        "{rejects:?}"
+    );
+}
+
+#[test]
 fn extra_columns_are_ignored() {
     let cases = CASES
         .replace("contact_id\n", "contact_id,notes\n")
@@ -317,17 +374,28 @@ fn parquet_with_unexpected_types_is_judged_row_by_row() {
         "the integer ids, as text, in case_slt"
     );
 
-    // A naive (zone-less) timestamp column: no offset, so every row is rejected.
+    // A naive (zone-less) timestamp column: no offset, so every row is
+    // rejected, and with no case left the run refuses and keeps the report.
     let naive = df
         .clone()
         .with_column(utc(vec![Some(1_774_623_600_000), None], None))
         .unwrap()
         .clone();
     std::fs::write(e.input.join("cases.parquet"), parquet_bytes(naive)).unwrap();
-    let (counts, rejects) = accepted(&e);
-    assert_eq!(counts[1], (2, 0, 2));
-    assert!(rejects[0].contains("has no UTC offset"), "{rejects:?}");
-    assert!(rejects[1].ends_with("missing created_at"), "{rejects:?}");
+    let before = std::fs::read(e.out.join("case_slt.parquet")).unwrap();
+    let o = run(&e);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no usable case: all 2 rows were rejected"),
+        "{err}"
+    );
+    assert!(err.contains("has no UTC offset"), "{err}");
+    assert_eq!(
+        std::fs::read(e.out.join("case_slt.parquet")).unwrap(),
+        before
+    );
 }
 
 #[test]

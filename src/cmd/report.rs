@@ -14,6 +14,8 @@ use crate::cli::{PartitionBy, ReportArgs};
 use crate::ingest::{self, AsOfSource, Counts, Ingested, Input, Reject, Table};
 use crate::mapping::Mapping;
 use crate::measure::{measure_all_reporting, Measured, Outcome};
+use crate::output::guard::{self, OutputKind};
+use crate::output::lock::Lock;
 use crate::output::{
     case_slt_for_writing, col, enum_column, internal, strings_to_enums, timestamp_column,
     write_case_slt_by_period, write_parquet, Staging, SCHEMA_VERSION,
@@ -47,24 +49,37 @@ pub struct Report {
 
 /// Runs `slt report`.
 pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global()
-            .map_err(|e| Error::Internal(e.to_string()))?;
-    }
-    let input = match &args.input {
-        Some(dir) => Input::Dir(dir.clone()),
-        None => Input::Demo,
-    };
+    let input = super::input_of(args.input.as_deref())?;
     let out = match (&args.out, &args.input) {
         (Some(out), _) => out.clone(),
         (None, None) => PathBuf::from("reports/demo"),
         (None, Some(_)) => return Err(Error::Usage("--out DIR is required with --input".into())),
     };
-    let _lock = crate::lock::Lock::acquire(&out)?;
+    let files = super::flag_files(&[
+        ("--policy", args.policy.as_deref()),
+        ("--holidays", args.holidays.as_deref()),
+        ("--mapping", args.mapping.as_deref()),
+    ]);
+    guard::check(
+        &out,
+        OutputKind::Report,
+        guard::Inputs {
+            dir: args.input.as_deref(),
+            files: &files,
+        },
+    )?;
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    let _lock = Lock::acquire(&out)?;
     let progress = Progress::new("report", args.quiet, log_format);
     let report = build(&args, &input, &progress)?;
+    if let Some(max) = args.max_rejected {
+        refuse_too_many_rejected(&report.manifest, max, &out)?;
+    }
     let stage = progress.stage("write", None);
     write_as(&report, &out, args.partition_by, args.update)?;
     if matches!(input, Input::Demo) {
@@ -76,28 +91,66 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         json!({ "out": out.display().to_string(), "files": files }),
     );
     let outcomes = &report.manifest["outcomes"];
-    progress.done(
-        &format!(
-            "{} cases measured (met {}, breached {}, pending {}, excluded {}), {} rows rejected; wrote {}",
-            report.case_slt.height(),
-            outcomes["met"],
-            outcomes["breached"],
-            outcomes["pending"],
-            outcomes["excluded"],
-            report.rejected_rows,
-            out.display()
-        ),
-        json!({
-            "cases_measured": report.case_slt.height(),
-            "outcomes": outcomes,
-            "rows_rejected": report.rejected_rows,
-            "out": out.display().to_string(),
-        }),
+    let message = format!(
+        "{} cases measured (met {}, breached {}, pending {}, excluded {}), {} rows rejected; wrote {}",
+        report.case_slt.height(),
+        outcomes["met"],
+        outcomes["breached"],
+        outcomes["pending"],
+        outcomes["excluded"],
+        report.rejected_rows,
+        out.display()
     );
+    let fields = json!({
+        "cases_measured": report.case_slt.height(),
+        "outcomes": outcomes,
+        "rows_rejected": report.rejected_rows,
+        "out": out.display().to_string(),
+    });
     if args.fail_on_rejects && report.rejected_rows > 0 {
+        let warning = format!(
+            "{} rows rejected (--fail-on-rejects): see `{}`",
+            report.rejected_rows,
+            out.join("rejects.parquet").display()
+        );
+        progress.done_with_warning(&message, fields, &warning);
         return Ok(Exit::Rejects);
     }
+    progress.done(&message, fields);
     Ok(Exit::Success)
+}
+
+/// `--max-rejected`: refuses (exit 1, nothing written) when the share of
+/// rejected rows of any table exceeds `max`, naming the worst table.
+fn refuse_too_many_rejected(manifest: &serde_json::Value, max: f64, out: &Path) -> Result<()> {
+    let mut worst: Option<(String, u64, u64)> = None;
+    for (name, t) in manifest["tables"].as_object().into_iter().flatten() {
+        let read = t["rows_read"].as_u64().unwrap_or(0);
+        let rejected = t["rows_rejected"].as_u64().unwrap_or(0);
+        if read == 0 || rejected as f64 <= max * read as f64 {
+            continue;
+        }
+        let share = rejected as f64 / read as f64;
+        if worst
+            .as_ref()
+            .is_none_or(|(_, r, n)| share > *r as f64 / *n as f64)
+        {
+            worst = Some((name.clone(), rejected, read));
+        }
+    }
+    match worst {
+        None => Ok(()),
+        Some((table, rejected, read)) => Err(Error::TooManyRejected(format!(
+            "{rejected} of {read} `{table}` rows rejected ({}), more than --max-rejected {max}; nothing written, `{}` left as it was",
+            percent(rejected, read),
+            out.display()
+        ))),
+    }
+}
+
+/// `part / whole` as a percentage with one decimal.
+fn percent(part: u64, whole: u64) -> String {
+    format!("{:.1} %", 100.0 * part as f64 / whole as f64)
 }
 
 fn file_entry(path: Option<&Path>, bundled: &str, text: &str) -> serde_json::Value {
@@ -179,6 +232,9 @@ pub fn build(args: &ReportArgs, input: &Input, progress: &Progress) -> Result<Re
         &|n| stage.inc(n),
     );
     let measured = keep_measurable(&mut ingested, results);
+    if measured.is_empty() {
+        return Err(no_usable_case(&ingested));
+    }
     let t_measure = stage.finish(
         &format!(
             "{} cases as of {}",
@@ -259,6 +315,7 @@ pub fn build(args: &ReportArgs, input: &Input, progress: &Progress) -> Result<Re
     .collect();
     let manifest = json!({
         "tool": "slt",
+        "kind": OutputKind::Report.as_str(),
         "version": env!("CARGO_PKG_VERSION"),
         "schema_version": SCHEMA_VERSION,
         "as_of": format_rfc3339(ingested.as_of),
@@ -294,6 +351,52 @@ pub fn build(args: &ReportArgs, input: &Input, progress: &Progress) -> Result<Re
         rejected_rows,
         policy,
     })
+}
+
+/// Why a run has no case to measure (exit 3: nothing is written, so that a
+/// good report is never replaced by an empty one): an empty cases table, or
+/// every row rejected, with the most common reason and where it first
+/// occurs.
+fn no_usable_case(ingested: &Ingested) -> Error {
+    let path = ingested.sources[Table::Cases as usize].path.clone().into();
+    let read = ingested.counts[Table::Cases as usize].read;
+    if read == 0 {
+        return Error::Input {
+            path,
+            reason: "no case to measure: the table has only its header; nothing written".into(),
+        };
+    }
+    let mut by_reason: BTreeMap<&str, (u64, &Reject)> = BTreeMap::new();
+    for r in ingested.rejects.iter().filter(|r| r.table == Table::Cases) {
+        let entry = by_reason.entry(r.reason.as_str()).or_insert((0, r));
+        entry.0 += 1;
+        if r.row_number < entry.1.row_number {
+            entry.1 = r;
+        }
+    }
+    let top = by_reason
+        .iter()
+        .max_by_key(|(reason, (n, _))| (*n, std::cmp::Reverse(*reason)));
+    let detail = match top {
+        Some((reason, (n, first))) => format!(
+            " (most often: {reason}, {n} {}; first at row {}{})",
+            if *n == 1 { "row" } else { "rows" },
+            first.row_number,
+            if first.column.is_empty() {
+                String::new()
+            } else {
+                format!(", column `{}`", first.column)
+            }
+        ),
+        None => String::new(),
+    };
+    Error::Input {
+        path,
+        reason: format!(
+            "no usable case: all {read} {} rejected{detail}; nothing written",
+            if read == 1 { "row was" } else { "rows were" }
+        ),
+    }
 }
 
 /// Moves cases the calendar could not measure (outside its years) to the

@@ -24,8 +24,9 @@ use super::report::{self, Report};
 use crate::charts::data::{self, ComparisonRow};
 use crate::charts::{self, CaseRow, Charts, Counts};
 use crate::cli::{ReportArgs, ReviewArgs};
-use crate::ingest::Input;
 use crate::measure::Outcome;
+use crate::output::guard::{self, OutputKind};
+use crate::output::lock::Lock;
 use crate::output::{text_values, Staging};
 use crate::policy::Policy;
 use crate::progress::{LogFormat, Progress};
@@ -44,10 +45,20 @@ pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
             args.period
         )));
     }
-    let input = match &args.input {
-        Some(dir) => Input::Dir(dir.clone()),
-        None => Input::Demo,
-    };
+    let input = super::input_of(args.input.as_deref())?;
+    let files = super::flag_files(&[
+        ("--policy", args.policy.as_deref()),
+        ("--holidays", args.holidays.as_deref()),
+        ("--mapping", args.mapping.as_deref()),
+    ]);
+    guard::check(
+        &args.out,
+        OutputKind::Review,
+        guard::Inputs {
+            dir: args.input.as_deref(),
+            files: &files,
+        },
+    )?;
     let report_args = ReportArgs {
         input: args.input.clone(),
         as_of: args.as_of.clone(),
@@ -56,7 +67,7 @@ pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
         mapping: args.mapping.clone(),
         ..ReportArgs::default()
     };
-    let _lock = crate::lock::Lock::acquire(&args.out)?;
+    let _lock = Lock::acquire(&args.out)?;
     let progress = Progress::new("review", args.quiet, log_format);
     let report = report::build(&report_args, &input, &progress)?;
     let stage = progress.stage("write", None);
@@ -143,6 +154,12 @@ pub fn pack_of(report: &Report, account: &str, period: &str) -> Result<Pack> {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    if !cases.iter().any(|c| *c.account_id == *account) {
+        return Err(Error::Input {
+            path: source,
+            reason: unknown_account(report, &cases, account)?,
+        });
+    }
     let mut pack =
         pack(&cases, &report.policy, account, period, &as_of).map_err(|reason| Error::Input {
             path: source,
@@ -168,6 +185,34 @@ pub fn pack_of(report: &Report, account: &str, period: &str) -> Result<Pack> {
         &["rule", "product", "evidence", "detail"],
     )?;
     Ok(pack)
+}
+
+/// Why `account` has no measured case: its contract rows were all
+/// rejected, or it is not in the export (with near matches).
+fn unknown_account(report: &Report, cases: &[CaseRow], account: &str) -> Result<String> {
+    let tables = text_values(&report.rejects, "table")?;
+    let keys = text_values(&report.rejects, "key")?;
+    let reasons = text_values(&report.rejects, "reason")?;
+    let rows = text_values(&report.rejects, "row_number")?;
+    let contract_rejects: Vec<usize> = (0..report.rejects.height())
+        .filter(|&i| {
+            tables[i].as_deref() == Some("accounts") && keys[i].as_deref() == Some(account)
+        })
+        .collect();
+    if let Some(&first) = contract_rejects.first() {
+        return Ok(format!(
+            "account `{account}` has no usable contract: its {} contract {} rejected (row {}: {}), so none of its cases could be measured",
+            contract_rejects.len(),
+            if contract_rejects.len() == 1 { "row was" } else { "rows were" },
+            rows[first].as_deref().unwrap_or("?"),
+            reasons[first].as_deref().unwrap_or("?"),
+        ));
+    }
+    let known: std::collections::BTreeSet<&str> = cases.iter().map(|c| &*c.account_id).collect();
+    Ok(format!(
+        "no measured case of account `{account}` in the export{}",
+        crate::suggest::did_you_mean(account, known)
+    ))
 }
 
 /// The rows of `frame` whose `account_id` is `account`, `columns` as text.
@@ -289,7 +334,24 @@ pub fn write_pack(pack: &Pack, out: &Path) -> Result<()> {
     };
     write("cases.csv", cases_csv(pack)?.as_bytes())?;
     write("review.html", html(pack)?.as_bytes())?;
+    write("manifest.json", pack_manifest(pack).as_bytes())?;
     staging.commit()
+}
+
+/// The pack's `manifest.json`: what it is, for whom, as of when. It also
+/// marks the directory as an slt review pack, which a later `slt review`
+/// may replace (see [`crate::output::guard`]). No wall clock: the same
+/// inputs give the same bytes.
+fn pack_manifest(pack: &Pack) -> String {
+    let manifest = serde_json::json!({
+        "tool": "slt",
+        "kind": OutputKind::Review.as_str(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "account": pack.account,
+        "period": pack.period,
+        "as_of": pack.as_of,
+    });
+    serde_json::to_string_pretty(&manifest).expect("json") + "\n"
 }
 
 /// `cases.csv`: the breached and pending cases, instants in RFC 3339 UTC.

@@ -209,8 +209,8 @@ fn contracts(
         let Some(Ok(from)) = froms.get(i).map(|t| ingest::parse_bound(t, zone)) else {
             continue;
         };
-        let to = match tos.get(i).map(|t| ingest::parse_bound(t, zone)) {
-            Some(Ok(t)) => Some(t),
+        let to = match tos.get(i).map(|t| ingest::parse_end_bound(t, zone)) {
+            Some(Ok(t)) => t,
             Some(Err(_)) => continue,
             None => None,
         };
@@ -528,7 +528,11 @@ fn judge_contacts(
         let Some(added_at) = required_instant(&mut r, i, key, &added, &c_added, "added_at") else {
             continue;
         };
-        let removed_at = match removed.get(i).map(parse_rfc3339) {
+        let removed_at = match removed
+            .get(i)
+            .filter(|t| !crate::timestamp::is_open_end_sentinel(t))
+            .map(parse_rfc3339)
+        {
             Some(Ok(t)) if t <= added_at => {
                 r.reject(
                     i,

@@ -9,6 +9,9 @@
 //! A run writes into a temporary directory beside the target and renames it
 //! into place only when every file is complete.
 
+pub mod guard;
+pub mod lock;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -567,6 +570,11 @@ impl Staging {
             target: target.to_path_buf(),
             temp,
         })
+    }
+
+    /// The staging directory itself.
+    pub fn dir(&self) -> &Path {
+        &self.temp
     }
 
     /// Path of an output file inside the staging directory.
