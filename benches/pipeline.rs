@@ -1,5 +1,5 @@
 //! The whole pipeline on a 100,000-case synthetic export (`slt generate`,
-//! seed 2026): `report::build` (read, validate, measure, entitlements,
+//! seed 2026): `pipeline::run` (read, judge, measure, entitlements,
 //! aggregate: everything but writing files), and the measure stage alone on
 //! all cores against the same stage on one core, the baseline.
 //!
@@ -11,15 +11,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant as Clock};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use slt::calendar::holidays::Holidays;
-use slt::calendar::years_spanning;
-use slt::cli::ReportArgs;
-use slt::cmd::report;
+use slt::cli::MeasureArgs;
+use slt::config::Settings;
 use slt::generate::{generate, GenerateOptions};
-use slt::ingest::{read_sources, validate, IngestOptions, Ingested, Input};
-use slt::mapping::Mapping;
-use slt::measure::measure_all;
-use slt::policy::Policy;
+use slt::ingest::{judge, read_all, Ingested, Input};
+use slt::measure::{calendars_for, measure_all};
+use slt::pipeline;
 use slt::progress::Progress;
 
 const CASES: usize = 100_000;
@@ -37,37 +34,30 @@ fn export() -> tempfile::TempDir {
     dir
 }
 
-fn ingested(dir: &std::path::Path, policy: &Policy) -> Ingested {
-    let sources = read_sources(&Input::Dir(dir.to_path_buf())).expect("read");
-    validate(
-        sources,
-        &Mapping::default(),
-        policy,
-        IngestOptions::default(),
-    )
-    .expect("validate")
+fn ingested(settings: &Settings) -> Ingested {
+    let sources = read_all(&settings.input).expect("read");
+    judge(sources, &settings.mapping, &settings.policy, None).expect("judge")
 }
 
 fn bench(c: &mut Criterion) {
     let dir = export();
-    let policy = Policy::bundled();
-    let ingested = ingested(dir.path(), &policy);
-    let lo = ingested
-        .cases
-        .iter()
-        .map(|c| c.created_at)
-        .min()
-        .expect("cases");
-    let calendars = policy.calendars(&Holidays::bundled(), years_spanning(lo, ingested.as_of));
-    let measure = || {
-        measure_all(
-            &ingested.cases,
-            &ingested.events,
-            &policy,
-            &calendars,
-            ingested.as_of,
-        )
-    };
+    let settings = Settings::from_args(&MeasureArgs {
+        input: Some(dir.path().to_path_buf()),
+        ..MeasureArgs::default()
+    })
+    .expect("settings");
+    assert!(matches!(settings.input, Input::Dir(_)));
+    let ingested = ingested(&settings);
+    let (as_of, _) = ingested.as_of(None).expect("cases");
+    let policy = &settings.policy;
+    let calendars = calendars_for(
+        policy,
+        &settings.holidays,
+        &ingested.cases,
+        &ingested.events,
+        as_of,
+    );
+    let measure = || measure_all(&ingested.cases, &ingested.events, policy, &calendars, as_of);
     let one_core = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -78,13 +68,8 @@ fn bench(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(CASES as u64));
-    let args = ReportArgs {
-        input: Some(dir.path().to_path_buf()),
-        ..ReportArgs::default()
-    };
-    let input = Input::Dir(dir.path().to_path_buf());
-    group.bench_function("report_build", |b| {
-        b.iter(|| black_box(report::build(&args, &input, &Progress::silent()).expect("build")))
+    group.bench_function("pipeline_run", |b| {
+        b.iter(|| black_box(pipeline::run(&settings, &Progress::silent()).expect("run")))
     });
     group.bench_function("measure_all_cores", |b| b.iter(|| black_box(measure())));
     group.bench_function("measure_one_core_baseline", |b| {

@@ -59,8 +59,9 @@ pub enum Command {
     /// Run an SQL query against a report directory's tables.
     ///
     /// Every NAME.parquet in DIR is a table NAME (case_slt, attainment,
-    /// account_attainment, rejects); a partitioned case_slt/ directory is the
-    /// table case_slt, its period restored. Text columns compare as plain
+    /// account_attainment, entitlements, entitlement_findings, rejects); a
+    /// partitioned case_slt/ directory is the table case_slt, its period
+    /// restored. Text columns compare as plain
     /// text. Exit 2 on bad SQL or an unknown table, 3 when DIR has no tables.
     ///
     /// Example: slt query reports/demo "SELECT region, avg(attainment) FROM
@@ -68,17 +69,14 @@ pub enum Command {
     Query(QueryArgs),
 }
 
-/// `slt report`
-#[derive(Debug, Default, Args)]
-pub struct ReportArgs {
-    /// Directory holding accounts, cases and events (.csv, .parquet or
-    /// .ndjson). Default: the bundled demo export.
+/// What to measure and how: the flags `report`, `review` and `explain` share.
+#[derive(Debug, Default, Clone, Args)]
+pub struct MeasureArgs {
+    /// Directory holding accounts, cases and events (and optionally
+    /// engagements and contacts), each as .csv, .parquet or .ndjson.
+    /// Default: the bundled demo export.
     #[arg(long, value_name = "DIR")]
     pub input: Option<PathBuf>,
-    /// Directory receiving the outputs (replaced whole, atomically).
-    /// Default: reports/demo for the demo export; required with --input.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// Measure as of this instant (RFC 3339 with offset). Default: the
     /// latest created_at, closed_at or event in the export, never the clock.
     #[arg(long, value_name = "RFC3339", allow_hyphen_values = true)]
@@ -92,16 +90,29 @@ pub struct ReportArgs {
     /// Mapping file renaming the export's columns and values (TOML).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+}
+
+/// `slt report`
+#[derive(Debug, Default, Args)]
+pub struct ReportArgs {
+    /// What to measure.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Directory receiving the outputs (replaced whole, atomically; see the
+    /// README for what slt refuses to replace). Default: reports/demo for
+    /// the demo export; required with --input.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Exit with code 1 (after writing the report) when any row was rejected.
     #[arg(long)]
     pub fail_on_rejects: bool,
-    /// Print nothing on success.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Refuse to write (exit 1, --out left as it was) when more than this
     /// share of any table's rows was rejected, e.g. 0.05 for 5 %.
     #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
     pub max_rejected: Option<f64>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Worker threads for measuring (default: all cores).
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
@@ -163,22 +174,9 @@ pub struct ReviewArgs {
     /// Directory receiving the pack (replaced whole, atomically).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Directory holding accounts, cases and events, as for `slt report`.
-    /// Default: the bundled demo export.
-    #[arg(long, value_name = "DIR")]
-    pub input: Option<PathBuf>,
-    /// Measure as of this instant (RFC 3339 with offset), as for `slt report`.
-    #[arg(long, value_name = "RFC3339", allow_hyphen_values = true)]
-    pub as_of: Option<String>,
-    /// Policy file replacing the bundled default policy.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Holiday list (CSV region,date,name) replacing the bundled one.
-    #[arg(long, value_name = "FILE")]
-    pub holidays: Option<PathBuf>,
-    /// Mapping file renaming the export's columns and values (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
+    /// What to measure, as for `slt report`.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
@@ -187,7 +185,8 @@ pub struct ReviewArgs {
 /// `slt generate`
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Directory receiving accounts.csv, cases.csv and events.csv.
+    /// Directory receiving the export: accounts.csv, cases.csv, events.csv,
+    /// engagements.csv and contacts.csv, with a manifest.json.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Number of cases.

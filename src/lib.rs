@@ -1,33 +1,45 @@
 //! slt measures exported support cases against the initial-response targets
 //! promised to each customer, and reports attainment.
 //!
-//! The pipeline, one way: **ingest** (export files → validated rows, rejects)
-//! → **measure** (each case against its target, in parallel, calling the pure
-//! **calendar** core through the **policy**) → **aggregate** (attainment per
-//! tier × priority × region × period, with the SQL in `sql/`) → **output**
-//! (Parquet, manifest) and **charts** (SVG and PNG; a service-review pack
-//! per account and quarter).
+//! The pipeline runs one way ([`pipeline::run`]): **read** the export's
+//! tables ([`ingest::read`]) → **judge** every row into typed cases, events
+//! and contracts, or a reject with its reason ([`ingest`]) → **measure**
+//! every case against its target in business time, in parallel
+//! ([`measure`], calling the pure [`calendar`] through the [`policy`]) →
+//! **entitlements** (contract years and findings, [`entitlements`]) →
+//! **aggregate** (attainment per tier × priority × region × period, with the
+//! SQL in `sql/`, [`aggregate`]) → **write** ([`output`]: Parquet, the
+//! manifest and the [`charts`], atomically). [`review`] builds one
+//! customer's quarterly pack from a run. [`config`] turns flags into
+//! [`config::Settings`]; [`cmd`] holds the thin subcommands; [`model`] the
+//! domain's nouns. The rules are in `docs/rules.md`, the outputs in
+//! `docs/outputs.md`.
 //!
 //! Glossary: a *target* is the business time allowed before the first public
 //! agent response; *coverage* says which instants count (`24x7`, `24x5`,
 //! `business_hours`); the *deadline* is the last instant at which the target
 //! is still kept; *attainment* is met / (met + breached); *business minutes*
-//! are covered minutes.
+//! are covered minutes; a *reject* is an input row that can't be used, kept
+//! with its reason so that rows read = rows used + rows rejected.
 
 pub mod aggregate;
 pub mod calendar;
 pub mod charts;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod entitlements;
 pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod mapping;
 pub mod measure;
+pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod policy;
 pub mod progress;
+pub mod review;
 pub mod suggest;
 pub mod timestamp;
 

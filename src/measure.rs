@@ -1,5 +1,6 @@
-//! Measuring cases: the rule book of SLT-SPEC §4, and the one place where
-//! validated rows meet the calendar (in parallel, with rayon).
+//! Measuring cases: the rules of `docs/rules.md` ("How one case is
+//! measured"), and the one place where judged rows meet the calendar (in
+//! parallel, with rayon).
 //!
 //! [`measure_case`] is pure: one case, its events in time order, the policy,
 //! the calendars and the as-of instant in; the measured case out.
@@ -7,35 +8,11 @@
 
 use rayon::prelude::*;
 
-use crate::calendar::{CalendarError, Coverage};
-use crate::ingest::{Case, Event, EventKind};
-use crate::policy::{Calendars, Policy, Priority, PriorityChangeRule};
+use crate::calendar::holidays::Holidays;
+use crate::calendar::{years_spanning, CalendarError, Coverage};
+use crate::model::{Case, Event, EventKind, Outcome, Priority};
+use crate::policy::{Calendars, Policy, PriorityChangeRule};
 use crate::timestamp::Instant;
-
-/// The outcome of one case at the as-of instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Outcome {
-    /// First response at or before the deadline.
-    Met,
-    /// Responded late, or no response and the deadline has passed.
-    Breached,
-    /// No response yet and the deadline has not passed.
-    Pending,
-    /// Closed with no response at or before the deadline (withdrawn).
-    Excluded,
-}
-
-impl Outcome {
-    /// Name in outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Met => "met",
-            Outcome::Breached => "breached",
-            Outcome::Pending => "pending",
-            Outcome::Excluded => "excluded",
-        }
-    }
-}
 
 /// One measured case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +134,26 @@ pub fn measure_case(
         outcome,
         breach_business,
     })
+}
+
+/// The calendars every case needs: each region × coverage, built for the
+/// calendar years its cases, their events and the as-of instant span.
+pub fn calendars_for(
+    policy: &Policy,
+    holidays: &Holidays,
+    cases: &[Case],
+    events: &[Event],
+    as_of: Instant,
+) -> Calendars {
+    let lo = cases.iter().map(|c| c.created_at).min().unwrap_or(as_of);
+    let hi = cases
+        .iter()
+        .filter_map(|c| c.closed_at)
+        .chain(events.iter().map(|e| e.at))
+        .chain([as_of])
+        .max()
+        .unwrap_or(as_of);
+    policy.calendars(holidays, years_spanning(lo.min(hi), hi))
 }
 
 /// Groups events by case, each group sorted by (`at`, file row).

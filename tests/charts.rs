@@ -8,10 +8,11 @@ use std::process::{Command, Output};
 use polars::prelude::*;
 use slt::charts::data::{Band, Highlight};
 use slt::charts::{self, CaseRow, CHART_FILES};
-use slt::cli::ReportArgs;
-use slt::cmd::report;
-use slt::ingest::Input;
-use slt::policy::Priority;
+use slt::cli::MeasureArgs;
+use slt::config::Settings;
+use slt::model::Priority;
+use slt::pipeline::{self, Run};
+use slt::policy::Policy;
 
 /// Runs slt with no fontconfig: the charts must not need system fonts.
 fn slt(args: &[&str]) -> Output {
@@ -63,25 +64,30 @@ fn export(dir: &Path) -> PathBuf {
     input
 }
 
-fn built(input: &Path) -> report::Report {
-    let args = ReportArgs {
-        input: Some(input.into()),
-        as_of: Some(AS_OF.into()),
-        ..ReportArgs::default()
-    };
-    report::build(
-        &args,
-        &Input::Dir(input.into()),
-        &slt::progress::Progress::silent(),
-    )
-    .unwrap()
+/// A measured run and the policy it was measured with.
+struct Built {
+    policy: Policy,
+    run: Run,
 }
 
-fn tiny() -> (tempfile::TempDir, PathBuf, Vec<CaseRow>, report::Report) {
+fn built(measure: MeasureArgs) -> Built {
+    let settings = Settings::from_args(&measure).unwrap();
+    let run = pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+    Built {
+        policy: settings.policy,
+        run,
+    }
+}
+
+fn tiny() -> (tempfile::TempDir, PathBuf, Vec<CaseRow>, Built) {
     let dir = tempfile::tempdir().unwrap();
     let input = export(dir.path());
-    let report = built(&input);
-    let cases = charts::cases_from_frame(&report.case_slt).unwrap();
+    let report = built(MeasureArgs {
+        input: Some(input.clone()),
+        as_of: Some(AS_OF.into()),
+        ..MeasureArgs::default()
+    });
+    let cases = report.run.cases.clone();
     (dir, input, cases, report)
 }
 
@@ -237,7 +243,7 @@ fn volume_data_counts_every_outcome_per_month() {
 #[test]
 fn review_pack_data_compares_with_the_previous_quarter() {
     let (_dir, _, cases, report) = tiny();
-    let pack = slt::cmd::review::pack(&cases, &report.policy, "E-EMEA", "2026-Q3", AS_OF).unwrap();
+    let pack = slt::review::pack(&cases, &report.policy, "E-EMEA", "2026-Q3", AS_OF).unwrap();
     assert_eq!(pack.contracts, [("Elite".to_string(), "EMEA".to_string())]);
     assert_eq!(
         (pack.counts.cases, pack.counts.met, pack.counts.breached),
@@ -271,7 +277,7 @@ fn review_pack_data_compares_with_the_previous_quarter() {
     let issues: Vec<(&str, &str, Option<f64>)> = pack
         .issues
         .iter()
-        .map(|c| (c.case_id.as_str(), c.outcome.as_str(), c.breach_minutes))
+        .map(|c| (&*c.case_id, c.outcome.as_str(), c.breach_minutes))
         .collect();
     assert_eq!(
         issues,
@@ -306,7 +312,7 @@ fn review_pack_data_compares_with_the_previous_quarter() {
         })
     );
     assert_eq!(
-        slt::cmd::review::summary(&pack),
+        slt::review::summary(&pack),
         [
             "E-EMEA (Elite, EMEA) opened 5 cases in 2026-Q3: 2 met the initial-response target, 1 breached, \
              1 still pending, 1 excluded (closed without a response before the deadline).",
@@ -527,15 +533,10 @@ fn review_period_must_be_a_quarter() {
 /// The heatmap counts cases as `sql/attainment.sql` does.
 #[test]
 fn demo_heatmap_agrees_with_attainment_parquet() {
-    let report = report::build(
-        &ReportArgs::default(),
-        &Input::Demo,
-        &slt::progress::Progress::silent(),
-    )
-    .unwrap();
-    let cases = charts::cases_from_frame(&report.case_slt).unwrap();
-    let h = charts::report_charts(&cases, &report.policy).heatmap;
+    let report = built(MeasureArgs::default());
+    let h = charts::report_charts(&report.run.cases, &report.policy).heatmap;
     let a = report
+        .run
         .attainment
         .clone()
         .lazy()

@@ -13,10 +13,12 @@
 //! and replayed first on every run.
 
 use proptest::prelude::*;
-use slt::calendar::{years_spanning, CalendarError, Coverage};
-use slt::ingest::{read_sources, validate, IngestOptions, Input};
+use slt::calendar::holidays::Holidays;
+use slt::calendar::{CalendarError, Coverage};
+use slt::ingest::{judge, read_all, Input};
 use slt::mapping::Mapping;
-use slt::measure::measure_all;
+use slt::measure::{calendars_for, measure_all};
+use slt::model::Table;
 use slt::policy::Policy;
 use slt::timestamp::{MAX_INSTANT, MIN_INSTANT};
 
@@ -67,22 +69,25 @@ proptest! {
         std::fs::write(dir.path().join("cases.csv"), &cases).unwrap();
         std::fs::write(dir.path().join("events.csv"), &events).unwrap();
         let policy = Policy::bundled();
-        // A whole file may be refused (one clear error); otherwise the rows must add up.
-        let Ok(sources) = read_sources(&Input::Dir(dir.path().to_path_buf())) else { return Ok(()) };
-        let Ok(ingested) = validate(sources, &Mapping::default(), &policy, IngestOptions::default()) else { return Ok(()) };
-        for c in ingested.counts {
+        // Every generated file has a valid header: no file is refused whole,
+        // every row is judged, and the rows must add up.
+        let sources = read_all(&Input::Dir(dir.path().to_path_buf()));
+        prop_assert!(sources.is_ok(), "a generated file was refused: {:?}", sources.err());
+        let ingested = judge(sources.unwrap(), &Mapping::default(), &policy, None);
+        prop_assert!(ingested.is_ok(), "a generated export was refused: {:?}", ingested.err());
+        let ingested = ingested.unwrap();
+        let mut rejected = 0;
+        for t in Table::ALL {
+            let c = ingested.counts(t);
             prop_assert_eq!(c.read, c.used + c.rejected);
+            rejected += c.rejected;
         }
-        prop_assert_eq!(ingested.rejects.len() as u64, ingested.counts.iter().map(|c| c.rejected).sum::<u64>());
-        prop_assert_eq!(ingested.cases.len() as u64, ingested.counts[1].used);
-        prop_assert_eq!(ingested.events.len() as u64, ingested.counts[2].used);
-        if let (Some(lo), Some(hi)) = (
-            ingested.cases.iter().map(|c| c.created_at).min(),
-            ingested.cases.iter().map(|c| c.created_at).max(),
-        ) {
-            let hi = hi.max(ingested.as_of).max(ingested.events.iter().map(|e| e.at).max().unwrap_or(hi));
-            let calendars = policy.calendars(&slt::calendar::holidays::Holidays::bundled(), years_spanning(lo, hi));
-            let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, ingested.as_of);
+        prop_assert_eq!(ingested.rejects.rows().len() as u64, rejected);
+        prop_assert_eq!(ingested.cases.len() as u64, ingested.counts(Table::Cases).used);
+        prop_assert_eq!(ingested.events.len() as u64, ingested.counts(Table::Events).used);
+        if let Some((as_of, _)) = ingested.as_of(None) {
+            let calendars = calendars_for(&policy, &Holidays::bundled(), &ingested.cases, &ingested.events, as_of);
+            let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, as_of);
             prop_assert_eq!(results.len(), ingested.cases.len());
         }
     }

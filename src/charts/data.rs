@@ -8,45 +8,9 @@
 //! denominator. A group with no cases is "no cases", never 0 %.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use crate::measure::Outcome;
-use crate::policy::Priority;
-
-/// One measured case, as the charts and the review pack need it. The text
-/// dimensions are shared (`Arc<str>`): a handful of values over millions of
-/// rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseRow {
-    /// Case id.
-    pub case_id: String,
-    /// Account id.
-    pub account_id: Arc<str>,
-    /// Tier of the contract in force at creation.
-    pub tier: Arc<str>,
-    /// Region of the contract in force at creation.
-    pub region: Arc<str>,
-    /// Priority the case is reported under.
-    pub priority: Priority,
-    /// Creation instant (µs since the Unix epoch, UTC).
-    pub created_at: i64,
-    /// Deadline in force (µs, UTC).
-    pub deadline: i64,
-    /// First public agent response that counted (µs, UTC).
-    pub first_response_at: Option<i64>,
-    /// Business minutes from clock start to the response.
-    pub response_minutes: Option<f64>,
-    /// Target in force, business minutes.
-    pub target_minutes: i64,
-    /// Outcome at the as-of instant.
-    pub outcome: Outcome,
-    /// Business minutes past the target (breached cases with a response).
-    pub breach_minutes: Option<f64>,
-    /// Quarter of creation (`2026-Q3`).
-    pub period: Arc<str>,
-    /// Month of creation (`2026-07`).
-    pub month: Arc<str>,
-}
+pub use crate::model::CaseRow;
+use crate::model::{Outcome, Priority};
 
 /// Outcome counts of a group of cases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -684,8 +648,13 @@ mod tests {
             account_id: "A".into(),
             tier: tier.into(),
             region: region.into(),
+            product: None,
             priority,
+            initial_priority: priority,
+            priority_changes: 0,
             created_at: 0,
+            clock_start: 0,
+            coverage: crate::calendar::Coverage::Always,
             deadline: 0,
             first_response_at: None,
             response_minutes: None,

@@ -14,7 +14,7 @@ use super::data::{
     cases_label, goal_label, Band, Heatmap, Highlight, Response, ResponsePanel, Trend, Volume,
 };
 use super::{HEIGHT, WIDTH};
-use crate::policy::Priority;
+use crate::model::Priority;
 
 /// One chart, borrowed, ready to draw.
 #[derive(Debug, Clone, Copy)]

@@ -18,16 +18,12 @@ pub mod data;
 pub mod draw;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-
-use polars::prelude::*;
+use std::sync::OnceLock;
 
 pub use data::{CaseRow, Counts};
 use data::{Heatmap, Response, Trend, Volume};
 
-use crate::measure::Outcome;
-use crate::output::{col, internal, text_values};
-use crate::policy::{Policy, Priority};
+use crate::policy::Policy;
 use crate::{Error, Result};
 
 /// Width of every chart, pixels (SVG user units and PNG pixels).
@@ -139,14 +135,13 @@ pub fn write_charts(charts: &Charts, file: impl Fn(&str) -> PathBuf) -> Result<(
     Ok(())
 }
 
-/// Writes the charts of `slt report` for the `case_slt` frame.
+/// Writes the charts of `slt report` for the measured cases.
 pub fn write_report_charts(
-    case_slt: &DataFrame,
+    cases: &[CaseRow],
     policy: &Policy,
     file: impl Fn(&str) -> PathBuf,
 ) -> Result<()> {
-    let cases = cases_from_frame(case_slt)?;
-    write_charts(&report_charts(&cases, policy), file)
+    write_charts(&report_charts(cases, policy), file)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -179,109 +174,4 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
     writer.write_image_data(rgb).map_err(err)?;
     writer.finish().map_err(err)?;
     Ok(out)
-}
-
-/// Reads the measured cases of a `case_slt` frame (as built by `slt report`
-/// or read back from `case_slt.parquet`).
-pub fn cases_from_frame(df: &DataFrame) -> Result<Vec<CaseRow>> {
-    let text = |name: &str| text_values(df, name);
-    let int = |name: &str| -> Result<Vec<Option<i64>>> {
-        let s = df
-            .column(name)
-            .map_err(internal)?
-            .as_materialized_series()
-            .cast(&DataType::Int64)
-            .map_err(internal)?;
-        Ok(s.i64().map_err(internal)?.iter().collect())
-    };
-    let float = |name: &str| -> Result<Vec<Option<f64>>> {
-        let s = df
-            .column(name)
-            .map_err(internal)?
-            .as_materialized_series()
-            .cast(&DataType::Float64)
-            .map_err(internal)?;
-        Ok(s.f64().map_err(internal)?.iter().collect())
-    };
-    // Case ids are moved out row by row below (`take`), not cloned: millions
-    // of rows; the other text dimensions are shared.
-    let mut case_id = text(col::CASE_ID)?;
-    let (account_id, tier, region, period, month) = (
-        shared_values(df, col::ACCOUNT_ID)?,
-        shared_values(df, col::TIER)?,
-        shared_values(df, col::REGION)?,
-        shared_values(df, col::PERIOD)?,
-        shared_values(df, col::MONTH)?,
-    );
-    let (priority, outcome) = (
-        shared_values(df, col::PRIORITY)?,
-        shared_values(df, col::OUTCOME)?,
-    );
-    let (created_at, deadline, first_response_at, target) = (
-        int(col::CREATED_AT)?,
-        int(col::DEADLINE)?,
-        int(col::FIRST_RESPONSE_AT)?,
-        int(col::TARGET_MINUTES)?,
-    );
-    let (response, breach) = (
-        float(col::RESPONSE_BUSINESS_MINUTES)?,
-        float(col::BREACH_BUSINESS_MINUTES)?,
-    );
-    let bad = |what: &str, i: usize| {
-        Error::Internal(format!("case_slt row {i}: bad or missing `{what}`"))
-    };
-    (0..df.height())
-        .map(|i| {
-            Ok(CaseRow {
-                case_id: case_id[i].take().unwrap_or_default(),
-                account_id: account_id[i].clone(),
-                tier: tier[i].clone(),
-                region: region[i].clone(),
-                priority: priority[i]
-                    .parse::<Priority>()
-                    .map_err(|_| bad(col::PRIORITY, i))?,
-                created_at: created_at[i].ok_or_else(|| bad(col::CREATED_AT, i))?,
-                deadline: deadline[i].ok_or_else(|| bad(col::DEADLINE, i))?,
-                first_response_at: first_response_at[i],
-                response_minutes: response[i],
-                target_minutes: target[i].ok_or_else(|| bad(col::TARGET_MINUTES, i))?,
-                outcome: parse_outcome(&outcome[i]).ok_or_else(|| bad(col::OUTCOME, i))?,
-                breach_minutes: breach[i],
-                period: period[i].clone(),
-                month: month[i].clone(),
-            })
-        })
-        .collect()
-}
-
-/// A low-cardinality text column, one shared copy per distinct value
-/// (null as ""): no allocation per row.
-fn shared_values(df: &DataFrame, name: &str) -> Result<Vec<Arc<str>>> {
-    let series = df
-        .column(name)
-        .map_err(internal)?
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .map_err(internal)?;
-    let mut distinct: PlHashMap<&str, Arc<str>> = PlHashMap::new();
-    Ok(series
-        .str()
-        .map_err(internal)?
-        .iter()
-        .map(|v| {
-            let v = v.unwrap_or_default();
-            distinct.entry(v).or_insert_with(|| v.into()).clone()
-        })
-        .collect())
-}
-
-fn parse_outcome(s: &str) -> Option<Outcome> {
-    [
-        Outcome::Met,
-        Outcome::Breached,
-        Outcome::Pending,
-        Outcome::Excluded,
-    ]
-    .into_iter()
-    .find(|o| o.as_str() == s)
 }

@@ -136,8 +136,8 @@ fn answer(calendar: &Calendar, q: &Question, op: Op) -> std::result::Result<Stri
 }
 
 fn single(options: &CalendarOptions, start: &str, second: &str, op: Op) -> Result<Exit> {
-    let (policy, _) = super::load_policy(options.policy.as_deref())?;
-    let (holidays, _) = super::load_holidays(options.holidays.as_deref())?;
+    let (policy, _) = crate::config::load_policy(options.policy.as_deref())?;
+    let (holidays, _) = crate::config::load_holidays(options.holidays.as_deref())?;
     let region = options.region.as_deref().unwrap_or_default();
     let coverage = options.coverage.as_deref().unwrap_or_default();
     let q = parse_question(&policy, region, coverage, start, second, op).map_err(Error::Usage)?;
@@ -162,8 +162,8 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op, log_format: LogFormat) 
             )
         );
     };
-    let (policy, _) = super::load_policy(options.policy.as_deref())?;
-    let (holidays, _) = super::load_holidays(options.holidays.as_deref())?;
+    let (policy, _) = crate::config::load_policy(options.policy.as_deref())?;
+    let (holidays, _) = crate::config::load_holidays(options.holidays.as_deref())?;
     let input_error = |reason: String| Error::Input {
         path: path.into(),
         reason,

@@ -1,5 +1,6 @@
 //! Entitlements: what a tier's contract promises besides response targets
-//! (SLT-SPEC §1), and whether it was kept. Pure rules, no polars, no I/O.
+//! (`docs/rules.md`, "Entitlements"), and whether it was kept. Pure rules on
+//! judged rows: no polars, no I/O.
 //!
 //! - **Contract years.** An account's contract rows are merged into *spans*:
 //!   consecutive rows (one's `valid_to` equal to the next one's
@@ -10,8 +11,8 @@
 //!   → 28 February), and ends at the next anniversary or at the span's end,
 //!   whichever comes first. A year cut short by the span's end is entitled
 //!   pro rata (rounded half up): 4 a year over half a year is 2.
-//! - **Yearly services** ([`Kind::ServiceReview`], [`Kind::ExpertSession`],
-//!   [`Kind::FieldActivity`]) are counted per contract year; their
+//! - **Yearly services** ([`Service::ServiceReview`], [`Service::ExpertSession`],
+//!   [`Service::FieldActivity`]) are counted per contract year; their
 //!   [`Status`] compares what was delivered by the as-of instant with the
 //!   pro-rata share of the year elapsed ([`status`]).
 //! - **Launch Advisory**: in year 1 of a span, a Launch Advisory delivered
@@ -19,91 +20,25 @@
 //!   policy's `launch_advisory_first_year_field_activities` (0 by default).
 //! - **Findings**: more named contacts on a product than the tier allows at
 //!   some moment ([`contact_breaches`]); a phone case whose initial priority
-//!   the tier has no phone support for ([`phone_allowed`]); a case in a
-//!   language its product is not supported in ([`language_supported`]); a
-//!   service delivered to a tier that does not include it
-//!   ([`EntitlementPolicy::includes`]).
+//!   the tier has no phone support for; a case in a language its product
+//!   is not supported in; a service delivered to a tier that does not
+//!   include it (see [`crate::policy::entitlements`]).
 //!
 //! The numbers (4 reviews, 15 contacts, …) live in the policy file's
-//! `[entitlements]` section, parsed here from [`RawEntitlements`].
-//! [`input`] reads the `engagements` and `contacts` tables; [`frames`]
-//! runs the rules over them and builds `entitlements.parquet` and
-//! `entitlement_findings.parquet`.
+//! `[entitlements]` section ([`crate::policy::entitlements`]); the
+//! `engagements` and `contacts` tables are judged by [`crate::ingest`];
+//! [`check`] runs the rules over them.
 
-pub mod frames;
-pub mod input;
-
-use std::collections::BTreeMap;
+pub mod check;
 
 use chrono::{Months, Timelike};
 use chrono_tz::Tz;
-use serde::Deserialize;
 
 use crate::calendar::zone::resolve_local;
-use crate::policy::Priority;
+use crate::model::Contract;
+#[cfg(doc)]
+use crate::model::Service;
 use crate::timestamp::{to_datetime, Instant};
-
-/// Kinds of engagement (the `kind` column of `engagements`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    /// A service review (Elite: 4 a year).
-    ServiceReview,
-    /// A 60-minute expert session (Elite: 4 a year).
-    ExpertSession,
-    /// A field service activity, technical or strategic (Elite: 4 a year).
-    FieldActivity,
-    /// Launch Advisory for a new solution (Elite).
-    LaunchAdvisory,
-    /// A case review (Elite).
-    CaseReview,
-}
-
-impl Kind {
-    /// Every kind, in output order.
-    pub const ALL: [Kind; 5] = [
-        Kind::ServiceReview,
-        Kind::ExpertSession,
-        Kind::FieldActivity,
-        Kind::LaunchAdvisory,
-        Kind::CaseReview,
-    ];
-
-    /// Name as in exports and outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::ServiceReview => "service_review",
-            Kind::ExpertSession => "expert_session",
-            Kind::FieldActivity => "field_activity",
-            Kind::LaunchAdvisory => "launch_advisory",
-            Kind::CaseReview => "case_review",
-        }
-    }
-
-    /// Parses an exact kind name.
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
-}
-
-/// Track of a field activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Track {
-    /// Health audit, monitoring, activation, integrations, troubleshooting…
-    Technical,
-    /// Maturity roadmap, use cases, reporting, best practices…
-    Strategic,
-}
-
-impl Track {
-    /// Parses `technical` or `strategic`.
-    pub fn parse(s: &str) -> Option<Track> {
-        match s.trim() {
-            "technical" => Some(Track::Technical),
-            "strategic" => Some(Track::Strategic),
-            _ => None,
-        }
-    }
-}
 
 /// Where a yearly entitlement stands at the as-of instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -133,217 +68,7 @@ impl Status {
     }
 }
 
-// ---- policy ----
-
-/// The `[entitlements]` section of a policy file, as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawEntitlements {
-    languages: Vec<String>,
-    #[serde(default)]
-    product_languages: BTreeMap<String, Vec<String>>,
-    launch_advisory_first_year_field_activities: u32,
-    tiers: BTreeMap<String, RawTier>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTier {
-    named_contacts_per_product: u32,
-    phone_priorities: Vec<String>,
-    #[serde(default)]
-    services: Vec<String>,
-    #[serde(default)]
-    yearly: BTreeMap<String, u32>,
-}
-
-/// What one tier includes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TierEntitlements {
-    /// Named support contacts allowed per product at any moment.
-    pub named_contacts_per_product: u32,
-    /// Initial priorities a phone case may have (`phone[priority.index()]`).
-    pub phone: [bool; 4],
-    /// Services included without a yearly count.
-    pub services: Vec<Kind>,
-    /// Services counted per contract year, with their count.
-    pub yearly: BTreeMap<Kind, u32>,
-}
-
-/// The validated `[entitlements]` section.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntitlementPolicy {
-    /// Languages support is given in (lower case), unless the product says otherwise.
-    pub languages: Vec<String>,
-    /// Languages per product, replacing `languages` for that product.
-    pub product_languages: BTreeMap<String, Vec<String>>,
-    /// Field activities in year 1 of a span when a Launch Advisory was delivered in it.
-    pub launch_advisory_first_year_field_activities: u32,
-    /// Per tier, in the policy's tier order.
-    pub tiers: Vec<TierEntitlements>,
-}
-
-impl EntitlementPolicy {
-    /// Validates the raw section against the policy's tiers (names sorted as
-    /// in [`crate::policy::Policy::tiers`]). Errors are `(dotted key, reason)`.
-    pub fn from_raw(raw: &RawEntitlements, tiers: &[String]) -> Result<Self, (String, String)> {
-        let lang = |key: String, list: &[String]| -> Result<Vec<String>, (String, String)> {
-            if list.is_empty() {
-                return Err((key, "no language listed".into()));
-            }
-            list.iter()
-                .map(|l| {
-                    let code = language_code(l);
-                    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_lowercase()) {
-                        Err((
-                            key.clone(),
-                            format!("`{l}` is not a language code such as `en`"),
-                        ))
-                    } else {
-                        Ok(code)
-                    }
-                })
-                .collect()
-        };
-        let languages = lang("entitlements.languages".into(), &raw.languages)?;
-        let mut product_languages = BTreeMap::new();
-        for (product, list) in &raw.product_languages {
-            product_languages.insert(
-                product.clone(),
-                lang(format!("entitlements.product_languages.{product}"), list)?,
-            );
-        }
-        for name in raw.tiers.keys() {
-            if !tiers.contains(name) {
-                return Err((
-                    format!("entitlements.tiers.{name}"),
-                    format!("unknown tier (the targets define {})", tiers.join(", ")),
-                ));
-            }
-        }
-        let kind = |key: &str, name: &str| {
-            Kind::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                (
-                    key.to_string(),
-                    format!(
-                        "unknown service `{name}` (expected one of {})",
-                        known.join(", ")
-                    ),
-                )
-            })
-        };
-        let mut out = Vec::with_capacity(tiers.len());
-        for tier in tiers {
-            let key = |k: &str| format!("entitlements.tiers.{tier}.{k}");
-            let raw = raw.tiers.get(tier).ok_or_else(|| {
-                (
-                    format!("entitlements.tiers.{tier}"),
-                    "missing tier".to_string(),
-                )
-            })?;
-            let mut phone = [false; 4];
-            for p in &raw.phone_priorities {
-                let p: Priority = p.parse().map_err(|e| (key("phone_priorities"), e))?;
-                phone[p.index()] = true;
-            }
-            let mut yearly = BTreeMap::new();
-            for (name, &count) in &raw.yearly {
-                yearly.insert(kind(&key("yearly"), name)?, count);
-            }
-            let mut services = Vec::new();
-            for name in &raw.services {
-                let k = kind(&key("services"), name)?;
-                if yearly.contains_key(&k) {
-                    return Err((
-                        key("services"),
-                        format!("`{name}` is also counted in `yearly`"),
-                    ));
-                }
-                services.push(k);
-            }
-            out.push(TierEntitlements {
-                named_contacts_per_product: raw.named_contacts_per_product,
-                phone,
-                services,
-                yearly,
-            });
-        }
-        Ok(EntitlementPolicy {
-            languages,
-            product_languages,
-            launch_advisory_first_year_field_activities: raw
-                .launch_advisory_first_year_field_activities,
-            tiers: out,
-        })
-    }
-
-    /// Kinds counted per contract year by at least one tier, in [`Kind::ALL`] order.
-    pub fn yearly_kinds(&self) -> Vec<Kind> {
-        Kind::ALL
-            .into_iter()
-            .filter(|k| self.tiers.iter().any(|t| t.yearly.contains_key(k)))
-            .collect()
-    }
-
-    /// Whether `tier` includes service `kind` (a yearly count above 0, or
-    /// listed among its services).
-    pub fn includes(&self, tier: usize, kind: Kind) -> bool {
-        let t = &self.tiers[tier];
-        t.services.contains(&kind) || t.yearly.get(&kind).is_some_and(|&n| n > 0)
-    }
-}
-
-// ---- cases ----
-
-/// The primary language subtag, lower case: `en-US` → `en`, `JA` → `ja`.
-pub fn language_code(language: &str) -> String {
-    language
-        .trim()
-        .split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-}
-
-/// Whether support is given in `language` for `product` (its own list in
-/// the policy, else the policy's `languages`).
-pub fn language_supported(
-    policy: &EntitlementPolicy,
-    product: Option<&str>,
-    language: &str,
-) -> bool {
-    let list = product
-        .and_then(|p| policy.product_languages.get(p))
-        .unwrap_or(&policy.languages);
-    list.contains(&language_code(language))
-}
-
-/// Whether a case opened on `channel` at `initial` priority is within
-/// `tier`'s phone support (always true for channels other than `phone`).
-pub fn phone_allowed(
-    policy: &EntitlementPolicy,
-    tier: usize,
-    channel: &str,
-    initial: Priority,
-) -> bool {
-    !channel.trim().eq_ignore_ascii_case("phone") || policy.tiers[tier].phone[initial.index()]
-}
-
 // ---- contract years ----
-
-/// One contract row in force over `[from, to)`, as validated by ingest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContractRow {
-    /// Tier index in the policy.
-    pub tier: usize,
-    /// Zone of the row's billing region (anniversaries are local).
-    pub zone: Tz,
-    /// First instant in force.
-    pub from: Instant,
-    /// First instant no longer in force (`None`: open-ended).
-    pub to: Option<Instant>,
-}
 
 /// Contiguous contract rows of one tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,7 +92,7 @@ impl Span {
 
 /// Merges an account's contract rows (non-overlapping) into spans: rows that
 /// follow each other without a gap and have the same tier are one span.
-pub fn spans(rows: &[ContractRow]) -> Vec<Span> {
+pub fn spans(rows: &[Contract]) -> Vec<Span> {
     let mut sorted = rows.to_vec();
     sorted.sort_by_key(|r| r.from);
     let mut out: Vec<Span> = Vec::new();
@@ -597,52 +322,22 @@ mod tests {
         name.parse().unwrap()
     }
 
-    fn row(tier: usize, from: &str, to: Option<&str>) -> ContractRow {
-        ContractRow {
+    fn policy() -> crate::policy::entitlements::EntitlementPolicy {
+        crate::policy::Policy::bundled().entitlements
+    }
+
+    fn row(tier: usize, from: &str, to: Option<&str>) -> Contract {
+        Contract {
             tier,
+            region: 0,
             zone: zone("Europe/London"),
             from: t(from),
             to: to.map(t),
         }
     }
 
-    fn policy() -> EntitlementPolicy {
-        crate::policy::Policy::bundled().entitlements
-    }
-
     const ELITE: usize = 0; // tiers sort by name: Elite, Online
     const ONLINE: usize = 1;
-
-    #[test]
-    fn bundled_policy_matches_the_spec_table() {
-        let p = policy();
-        let elite = &p.tiers[ELITE];
-        assert_eq!(elite.named_contacts_per_product, 15);
-        assert_eq!(elite.phone, [true; 4]);
-        assert_eq!(
-            elite.yearly,
-            BTreeMap::from([
-                (Kind::ServiceReview, 4),
-                (Kind::ExpertSession, 4),
-                (Kind::FieldActivity, 4)
-            ])
-        );
-        assert_eq!(elite.services, [Kind::LaunchAdvisory, Kind::CaseReview]);
-        let online = &p.tiers[ONLINE];
-        assert_eq!(online.named_contacts_per_product, 4);
-        assert_eq!(online.phone, [true, false, false, false]);
-        assert!(online.yearly.is_empty() && online.services.is_empty());
-        assert_eq!(p.launch_advisory_first_year_field_activities, 0);
-        assert_eq!(
-            p.yearly_kinds(),
-            [
-                Kind::ServiceReview,
-                Kind::ExpertSession,
-                Kind::FieldActivity
-            ]
-        );
-        assert!(p.includes(ELITE, Kind::CaseReview) && !p.includes(ONLINE, Kind::CaseReview));
-    }
 
     #[test]
     fn upgrade_starts_a_new_span_and_a_region_change_does_not() {
@@ -750,26 +445,6 @@ mod tests {
         assert_eq!(status(4, 5, 4), Status::Over);
         assert_eq!(status(0, 0, 0), Status::NotEntitled);
         assert_eq!(status(0, 1, 0), Status::Over);
-    }
-
-    #[test]
-    fn phone_support_is_by_initial_priority() {
-        let p = policy();
-        assert!(phone_allowed(&p, ONLINE, "phone", Priority::P1));
-        assert!(!phone_allowed(&p, ONLINE, "Phone", Priority::P2));
-        assert!(phone_allowed(&p, ONLINE, "web", Priority::P4));
-        assert!(phone_allowed(&p, ELITE, "phone", Priority::P4));
-    }
-
-    #[test]
-    fn languages_english_and_japanese_except_commerce() {
-        let p = policy();
-        assert!(language_supported(&p, Some("Adobe Analytics"), "ja"));
-        assert!(language_supported(&p, Some("Adobe Analytics"), "en-US"));
-        assert!(language_supported(&p, None, "JA"));
-        assert!(!language_supported(&p, Some("Adobe Commerce"), "ja"));
-        assert!(language_supported(&p, Some("Adobe Commerce"), "en"));
-        assert!(!language_supported(&p, Some("Adobe Analytics"), "fr"));
     }
 
     fn named(id: &str, from: &str, to: Option<&str>) -> Named {

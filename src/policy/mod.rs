@@ -7,69 +7,22 @@
 //! default, embedded in the binary; `--policy FILE` replaces it. Validation
 //! names the key at fault (`regions.EMEA.time_zone`, `targets.Elite.P3`).
 
+pub mod entitlements;
+
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::RangeInclusive;
-use std::str::FromStr;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::calendar::holidays::Holidays;
 use crate::calendar::{parse_weekday, Calendar, Coverage, WeeklyWindow};
+use crate::model::Priority;
 use crate::timestamp::MICROS_PER_MINUTE;
+use entitlements::{EntitlementPolicy, RawEntitlements};
 
 /// The policy shipped with slt.
-pub const BUNDLED_TOML: &str = include_str!("../fixtures/policy.toml");
-
-/// A case priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Priority {
-    /// Production down, data loss, major degradation.
-    P1,
-    /// Major degradation or potential data loss.
-    P2,
-    /// Minor or no degradation, workaround exists.
-    P3,
-    /// General question or enhancement request.
-    P4,
-}
-
-impl Priority {
-    /// All priorities, most urgent first.
-    pub const ALL: [Priority; 4] = [Priority::P1, Priority::P2, Priority::P3, Priority::P4];
-
-    /// 0 for P1 … 3 for P4.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// `P1` … `P4`.
-    pub fn as_str(self) -> &'static str {
-        ["P1", "P2", "P3", "P4"][self.index()]
-    }
-}
-
-impl fmt::Display for Priority {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Priority {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "P1" => Ok(Priority::P1),
-            "P2" => Ok(Priority::P2),
-            "P3" => Ok(Priority::P3),
-            "P4" => Ok(Priority::P4),
-            other => Err(format!(
-                "unknown priority `{other}` (expected P1, P2, P3 or P4)"
-            )),
-        }
-    }
-}
+pub const BUNDLED_TOML: &str = include_str!("../../fixtures/policy.toml");
 
 /// What a priority change does while the measurement runs (SLT-SPEC §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -123,7 +76,7 @@ struct RawPolicy {
     targets: BTreeMap<String, BTreeMap<String, RawTarget>>,
     #[serde(default)]
     coverage_overrides: Vec<RawOverride>,
-    entitlements: crate::entitlements::RawEntitlements,
+    entitlements: RawEntitlements,
 }
 
 #[derive(Deserialize)]
@@ -237,7 +190,7 @@ pub struct Policy {
     /// `targets[tier][region][priority]`.
     targets: Vec<Vec<[Target; 4]>>,
     /// What each tier includes besides targets (contacts, phone, services, languages).
-    pub entitlements: crate::entitlements::EntitlementPolicy,
+    pub entitlements: EntitlementPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -355,9 +308,8 @@ impl Policy {
             return Err(invalid("targets".into(), "no tier defined".into()));
         }
         let tiers: Vec<String> = raw.targets.keys().cloned().collect();
-        let entitlements =
-            crate::entitlements::EntitlementPolicy::from_raw(&raw.entitlements, &tiers)
-                .map_err(|(key, reason)| invalid(key, reason))?;
+        let entitlements = EntitlementPolicy::from_raw(&raw.entitlements, &tiers)
+            .map_err(|(key, reason)| invalid(key, reason))?;
         let mut targets = Vec::new();
         for (tier, by_priority) in &raw.targets {
             for p in by_priority.keys() {

@@ -1,0 +1,325 @@
+//! The entitlement rules run over one export's judged rows: one
+//! [`YearRow`] per account × contract year × yearly service, and one
+//! [`Finding`] per breach, with its evidence. Typed rows; the output frames
+//! are built in [`crate::output::frames`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{
+    contact_breaches, contract_years, due_by_now, entitled, expected_by_now, spans, status,
+    ContractYear, Named, Status,
+};
+use crate::ingest::Ingested;
+use crate::mapping::Mapping;
+use crate::model::{Case, Engagement, Priority, Service};
+use crate::policy::entitlements::{language_supported, phone_allowed};
+use crate::policy::Policy;
+use crate::timestamp::Instant;
+
+/// What the entitlement rules found in one run.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// `entitlements.parquet`: account × contract year × yearly service.
+    pub years: Vec<YearRow>,
+    /// `entitlement_findings.parquet`: sorted by account, `at`, rule.
+    pub findings: Vec<Finding>,
+}
+
+impl Checked {
+    /// How many year rows have each status, by name.
+    pub fn statuses(&self) -> BTreeMap<&'static str, u64> {
+        let mut out = BTreeMap::new();
+        for y in &self.years {
+            *out.entry(y.status.as_str()).or_default() += 1;
+        }
+        out
+    }
+
+    /// How many findings break each rule, by name.
+    pub fn rules(&self) -> BTreeMap<&'static str, u64> {
+        let mut out = BTreeMap::new();
+        for f in &self.findings {
+            *out.entry(f.rule.as_str()).or_default() += 1;
+        }
+        out
+    }
+}
+
+/// Runs every entitlement rule at `as_of` over the judged rows and the
+/// `measured` cases.
+pub fn check<'a>(
+    policy: &Policy,
+    mapping: &Mapping,
+    ingested: &Ingested,
+    measured: impl IntoIterator<Item = &'a Case>,
+    as_of: Instant,
+) -> Checked {
+    let years = yearly_rows(policy, ingested, as_of);
+    let mut findings = contact_findings(policy, ingested, as_of);
+    findings.extend(case_findings(policy, mapping, measured));
+    findings.extend(service_findings(policy, &ingested.engagements, as_of));
+    findings.sort_by(|a, b| {
+        (&a.account, a.at, a.rule, &a.evidence).cmp(&(&b.account, b.at, b.rule, &b.evidence))
+    });
+    Checked { years, findings }
+}
+
+/// One yearly service of one contract year of one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearRow {
+    /// Account id.
+    pub account: Arc<str>,
+    /// Tier index of the span the year belongs to.
+    pub tier: usize,
+    /// The contract year.
+    pub year: ContractYear,
+    /// The service.
+    pub service: Service,
+    /// What the tier promises this year (pro rata for a year cut short).
+    pub entitled: u32,
+    /// Engagements of that service in the year, delivered by the as-of instant.
+    pub delivered: u32,
+    /// `entitled` × the share of the year elapsed at the as-of instant.
+    pub expected: f64,
+    /// Where it stands.
+    pub status: Status,
+}
+
+fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<YearRow> {
+    let ent = &policy.entitlements;
+    let services = ent.yearly_services();
+    let mut by_account: BTreeMap<&str, Vec<&Engagement>> = BTreeMap::new();
+    for e in ingested
+        .engagements
+        .iter()
+        .filter(|e| e.delivered_at <= as_of)
+    {
+        by_account.entry(&e.account).or_default().push(e);
+    }
+    let mut out = Vec::new();
+    for (account, rows) in ingested.contracts.accounts() {
+        let delivered = by_account
+            .get(&**account)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for span in spans(rows) {
+            for year in contract_years(&span, as_of) {
+                let within = |s: Service| {
+                    delivered.iter().filter(move |e| {
+                        e.service == s && year.start <= e.delivered_at && e.delivered_at < year.end
+                    })
+                };
+                let launch_advisory =
+                    year.number == 1 && within(Service::LaunchAdvisory).next().is_some();
+                for &service in &services {
+                    let mut per_year = ent.tiers[span.tier]
+                        .yearly
+                        .get(&service)
+                        .copied()
+                        .unwrap_or(0);
+                    if service == Service::FieldActivity && launch_advisory && per_year > 0 {
+                        per_year = ent.launch_advisory_first_year_field_activities;
+                    }
+                    let entitled = entitled(per_year, &year);
+                    let count = within(service).count() as u32;
+                    out.push(YearRow {
+                        account: account.clone(),
+                        tier: span.tier,
+                        year,
+                        service,
+                        entitled,
+                        delivered: count,
+                        expected: expected_by_now(entitled, &year, as_of),
+                        status: status(entitled, count, due_by_now(entitled, &year, as_of)),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The rules a finding can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    /// More named contacts on one product at once than the tier allows.
+    TooManyNamedContacts,
+    /// A phone case at an initial priority the tier has no phone support for.
+    PhoneNotEntitled,
+    /// A case in a language its product is not supported in.
+    UnsupportedLanguage,
+    /// A service delivered while the tier does not include it.
+    ServiceNotEntitled,
+}
+
+impl Rule {
+    /// Name in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::TooManyNamedContacts => "too_many_named_contacts",
+            Rule::PhoneNotEntitled => "phone_not_entitled",
+            Rule::UnsupportedLanguage => "unsupported_language",
+            Rule::ServiceNotEntitled => "service_not_entitled",
+        }
+    }
+}
+
+/// One breach of an entitlement rule, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule broken.
+    pub rule: Rule,
+    /// Account id.
+    pub account: Arc<str>,
+    /// Tier index in force at `at`.
+    pub tier: usize,
+    /// Product, when the evidence has one.
+    pub product: Option<String>,
+    /// When the breach began.
+    pub at: Instant,
+    /// Contacts: first instant back within the limit.
+    pub until: Option<Instant>,
+    /// Contacts: the tier's limit.
+    pub allowed: Option<u32>,
+    /// Contacts: the most named at once during the breach.
+    pub observed: Option<u32>,
+    /// `contact`, `case` or `engagement`.
+    pub evidence_kind: &'static str,
+    /// The ids, comma-separated.
+    pub evidence: String,
+    /// The breach in a sentence.
+    pub detail: String,
+}
+
+fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Finding> {
+    let mut named: BTreeMap<(&Arc<str>, &str), Vec<Named>> = BTreeMap::new();
+    for c in &ingested.contacts {
+        named
+            .entry((&c.account, &c.product))
+            .or_default()
+            .push(Named {
+                contact_id: c.contact_id.clone(),
+                from: c.added_at,
+                to: c.removed_at,
+            });
+    }
+    let mut out = Vec::new();
+    for ((account, product), list) in named {
+        let spans = spans(ingested.contracts.rows(account).unwrap_or_default());
+        let limit = |tier: usize| policy.entitlements.tiers[tier].named_contacts_per_product;
+        for b in contact_breaches(&list, &spans, limit, as_of) {
+            out.push(Finding {
+                rule: Rule::TooManyNamedContacts,
+                account: account.clone(),
+                tier: b.tier,
+                product: Some(product.to_string()),
+                at: b.from,
+                until: b.until,
+                allowed: Some(b.allowed),
+                observed: Some(b.peak),
+                evidence_kind: "contact",
+                evidence: b.named_at_peak.join(","),
+                detail: format!(
+                    "{} named contacts on `{product}` at once; {} allows {} per product",
+                    b.peak, policy.tiers[b.tier], b.allowed
+                ),
+            });
+        }
+    }
+    out
+}
+
+fn case_findings<'a>(
+    policy: &Policy,
+    mapping: &Mapping,
+    measured: impl IntoIterator<Item = &'a Case>,
+) -> Vec<Finding> {
+    let ent = &policy.entitlements;
+    let mut out = Vec::new();
+    for case in measured {
+        let product = case.product.as_deref();
+        let finding = |rule: Rule, detail: String| Finding {
+            rule,
+            account: case.account.clone(),
+            tier: case.tier,
+            product: product.map(str::to_string),
+            at: case.created_at,
+            until: None,
+            allowed: None,
+            observed: None,
+            evidence_kind: "case",
+            evidence: case.id.to_string(),
+            detail,
+        };
+        if let Some(channel) = case.channel.as_deref().map(|c| mapping.value("channel", c)) {
+            if !phone_allowed(ent, case.tier, channel, case.priority) {
+                let allowed: Vec<&str> = Priority::ALL
+                    .iter()
+                    .filter(|p| ent.tiers[case.tier].phone[p.index()])
+                    .map(|p| p.as_str())
+                    .collect();
+                let allowed = if allowed.is_empty() {
+                    "no priority".to_string()
+                } else {
+                    allowed.join(", ") + " only"
+                };
+                out.push(finding(
+                    Rule::PhoneNotEntitled,
+                    format!(
+                        "phone case opened at {}; {} has phone support for {allowed}",
+                        case.priority, policy.tiers[case.tier]
+                    ),
+                ));
+            }
+        }
+        if let Some(language) = case
+            .language
+            .as_deref()
+            .map(|l| mapping.value("language", l))
+        {
+            if !language_supported(ent, product, language) {
+                let list = product
+                    .and_then(|p| ent.product_languages.get(p))
+                    .unwrap_or(&ent.languages);
+                let what = product
+                    .map(|p| format!("for `{p}`"))
+                    .unwrap_or_else(|| "(no product)".into());
+                out.push(finding(
+                    Rule::UnsupportedLanguage,
+                    format!(
+                        "language `{language}` is not supported {what} (supported: {})",
+                        list.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn service_findings(policy: &Policy, engagements: &[Engagement], as_of: Instant) -> Vec<Finding> {
+    engagements
+        .iter()
+        .filter(|e| e.delivered_at <= as_of && !policy.entitlements.includes(e.tier, e.service))
+        .map(|e| {
+            let tier = &policy.tiers[e.tier];
+            Finding {
+                rule: Rule::ServiceNotEntitled,
+                account: e.account.clone(),
+                tier: e.tier,
+                product: e.product.clone(),
+                at: e.delivered_at,
+                until: None,
+                allowed: None,
+                observed: None,
+                evidence_kind: "engagement",
+                evidence: e.evidence(),
+                detail: format!(
+                    "`{}` delivered while the account is on {tier}, which does not include it",
+                    e.service.as_str()
+                ),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,161 @@
+//! The optional `contacts` table → contacts named per product.
+//!
+//! A row names `contact_id` on `product` for an account with contracts,
+//! over `[added_at, removed_at)` (`removed_at` empty, or in a year after
+//! 2199: still named). The same contact named twice on one product over
+//! overlapping time would be counted twice: the earlier row (by
+//! `added_at`, then file order) is kept and a later row that overlaps a
+//! kept one is rejected.
+
+use std::collections::HashMap;
+
+use super::judge::{readable_account, required_instant, Contracts, Interner, Rejecter, Rejects};
+use super::read::Source;
+use super::text::{unreadable, Columns};
+use crate::model::{Contact, Table};
+use crate::timestamp::{is_open_end_sentinel, parse_rfc3339, Instant};
+
+/// Judges every row of the contacts table.
+pub(crate) fn judge(
+    source: &Source,
+    cols: &Columns,
+    contracts: &Contracts,
+    interner: &mut Interner,
+    rejects: &mut Rejects,
+) -> Vec<Contact> {
+    let mut r = rejects.of(Table::Contacts);
+    let broken = unreadable(source);
+    let accounts = cols.get("account_id");
+    let mut candidates: Vec<Contact> = Vec::with_capacity(source.frame.height());
+    for i in 0..source.frame.height() {
+        let Some(account) = readable_account(&mut r, i, &broken, &accounts, cols) else {
+            continue;
+        };
+        if let Some(c) = contact(&mut r, i, account, cols, contracts, interner) {
+            candidates.push(c);
+        }
+    }
+    let mut late = overlapping(&candidates, cols);
+    late.sort();
+    let mut drop = vec![false; candidates.len()];
+    let added = cols.get("added_at");
+    for (i, k, reason) in late {
+        drop[k] = true;
+        r.reject(
+            i,
+            accounts.get(i),
+            cols.name("added_at"),
+            added.get(i),
+            reason,
+        );
+    }
+    candidates
+        .into_iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// Row `i` (of `account`) as a contact, or `None` once rejected.
+fn contact(
+    r: &mut Rejecter,
+    i: usize,
+    account: &str,
+    cols: &Columns,
+    contracts: &Contracts,
+    interner: &mut Interner,
+) -> Option<Contact> {
+    let key = Some(account);
+    let Some(product) = cols.get("product").get(i) else {
+        let reason = "missing product (contacts are named per product)";
+        r.reject(i, key, cols.name("product"), None, reason);
+        return None;
+    };
+    let Some(contact_id) = cols.get("contact_id").get(i) else {
+        r.reject(i, key, cols.name("contact_id"), None, "missing contact_id");
+        return None;
+    };
+    let added_at = required_instant(r, i, key, cols, "added_at")?;
+    let removed = cols.get("removed_at");
+    let removed_at = match removed
+        .get(i)
+        .filter(|t| !is_open_end_sentinel(t))
+        .map(parse_rfc3339)
+    {
+        Some(Ok(t)) if t <= added_at => {
+            let reason = "removed_at is not after added_at";
+            r.reject(i, key, cols.name("removed_at"), removed.get(i), reason);
+            return None;
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            r.reject(
+                i,
+                key,
+                cols.name("removed_at"),
+                removed.get(i),
+                e.to_string(),
+            );
+            return None;
+        }
+        None => None,
+    };
+    if let Err(why) = contracts.rows(account) {
+        let reason = why.reason(account, "added_at");
+        r.reject(i, key, cols.name("account_id"), key, reason);
+        return None;
+    }
+    Some(Contact {
+        row: i as u32,
+        account: interner.get(account),
+        product: product.to_string(),
+        contact_id: contact_id.to_string(),
+        added_at,
+        removed_at,
+    })
+}
+
+/// The candidates that overlap an earlier row of the same contact on the
+/// same product: (file row, candidate index, reason).
+fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, String)> {
+    let (added, removed) = (cols.get("added_at"), cols.get("removed_at"));
+    let mut by_key: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (k, c) in candidates.iter().enumerate() {
+        by_key
+            .entry((&c.account, &c.product, &c.contact_id))
+            .or_default()
+            .push(k);
+    }
+    let mut late = Vec::new();
+    for group in by_key.values().filter(|g| g.len() > 1) {
+        let mut order = group.clone();
+        order.sort_by_key(|&k| (candidates[k].added_at, candidates[k].row));
+        let mut kept: Vec<usize> = Vec::new();
+        for k in order {
+            let c = &candidates[k];
+            let clash = kept.iter().copied().find(|&o| {
+                let o = &candidates[o];
+                c.added_at < o.removed_at.unwrap_or(Instant::MAX)
+                    && o.added_at < c.removed_at.unwrap_or(Instant::MAX)
+            });
+            let Some(o) = clash else {
+                kept.push(k);
+                continue;
+            };
+            let (i, first) = (c.row as usize, candidates[o].row as usize);
+            let identical =
+                (added.get(i), removed.get(i)) == (added.get(first), removed.get(first));
+            let reason = if identical {
+                format!("identical duplicate of row {} (collapsed)", first + 1)
+            } else {
+                format!(
+                    "overlaps row {}: the contact is already named on this product",
+                    first + 1
+                )
+            };
+            late.push((i, k, reason));
+        }
+    }
+    late
+}

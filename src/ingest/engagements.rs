@@ -1,0 +1,151 @@
+//! The optional `engagements` table → services delivered.
+//!
+//! An engagement needs an account with a contract in force when it was
+//! delivered (which gives the tier it counts against), a known `kind`
+//! (through `[values.kind]`) and an RFC 3339 `delivered_at`; a
+//! `field_activity` also needs its track (`technical` or `strategic`,
+//! through `[values.track]`). Rows sharing an `engagement_id` collapse into
+//! the first when identical, and are all rejected when they differ.
+
+use super::judge::{
+    duplicates, readable_account, required_instant, Contracts, Interner, Rejecter, Rejects,
+};
+use super::read::Source;
+use super::text::{unreadable, Columns};
+use crate::mapping::Mapping;
+use crate::model::{Engagement, Service, Table, Track};
+
+/// Judges every row of the engagements table.
+pub(crate) fn judge(
+    source: &Source,
+    cols: &Columns,
+    mapping: &Mapping,
+    contracts: &Contracts,
+    interner: &mut Interner,
+    rejects: &mut Rejects,
+) -> Vec<Engagement> {
+    let mut r = rejects.of(Table::Engagements);
+    let broken = unreadable(source);
+    let accounts = cols.get("account_id");
+    let mut candidates = Vec::with_capacity(source.frame.height());
+    for i in 0..source.frame.height() {
+        let Some(account) = readable_account(&mut r, i, &broken, &accounts, cols) else {
+            continue;
+        };
+        if let Some(e) = engagement(&mut r, i, account, cols, mapping, contracts, interner) {
+            candidates.push(e);
+        }
+    }
+    let ids = cols.get("engagement_id");
+    let signature = |i: usize| {
+        ["account_id", "kind", "track", "delivered_at", "product"].map(|c| cols.get(c).get(i))
+    };
+    let mut dups = duplicates(
+        candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(k, e): (usize, &Engagement)| {
+                let row = e.row as usize;
+                ids.get(row).map(|id| (k, row, id))
+            }),
+        |a, b| signature(a) == signature(b),
+        "engagement_id",
+    );
+    dups.sort_by_key(|d| candidates[d.candidate].row);
+    let mut drop = vec![false; candidates.len()];
+    for d in dups {
+        drop[d.candidate] = true;
+        let i = candidates[d.candidate].row as usize;
+        r.reject(
+            i,
+            accounts.get(i),
+            cols.name("engagement_id"),
+            ids.get(i),
+            d.reason,
+        );
+    }
+    candidates
+        .into_iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(e, _)| e)
+        .collect()
+}
+
+/// Row `i` (of `account`) as an engagement, or `None` once rejected.
+fn engagement(
+    r: &mut Rejecter,
+    i: usize,
+    account: &str,
+    cols: &Columns,
+    mapping: &Mapping,
+    contracts: &Contracts,
+    interner: &mut Interner,
+) -> Option<Engagement> {
+    let key = Some(account);
+    let kinds = cols.get("kind");
+    let Some(service) = kinds
+        .get(i)
+        .and_then(|k| Service::parse(mapping.value("kind", k)))
+    else {
+        let known: Vec<&str> = Service::ALL.iter().map(|k| k.as_str()).collect();
+        let reason = match kinds.get(i) {
+            None => "missing kind".to_string(),
+            Some(_) => format!("unknown engagement kind (expected {})", known.join(", ")),
+        };
+        r.reject(i, key, cols.name("kind"), kinds.get(i), reason);
+        return None;
+    };
+    let delivered_at = required_instant(r, i, key, cols, "delivered_at")?;
+    // The track matters for field activities only; elsewhere it is ignored.
+    let tracks = cols.get("track");
+    let track = if service == Service::FieldActivity {
+        match tracks
+            .get(i)
+            .map(|t| Track::parse(mapping.value("track", t)))
+        {
+            Some(Some(t)) => Some(t),
+            Some(None) => {
+                let reason = "unknown track (expected technical or strategic)";
+                r.reject(i, key, cols.name("track"), tracks.get(i), reason);
+                return None;
+            }
+            None => {
+                let reason = "field_activity without a track (technical or strategic)";
+                r.reject(i, key, cols.name("track"), None, reason);
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+    let tier = match contracts.in_force(account, delivered_at) {
+        Ok((_, c)) => c.tier,
+        Err(why) => {
+            let (column, value) = match why {
+                super::judge::NoContract::NoneInForce => {
+                    ("delivered_at", cols.get("delivered_at").get(i))
+                }
+                _ => ("account_id", key),
+            };
+            r.reject(
+                i,
+                key,
+                cols.name(column),
+                value,
+                why.reason(account, "delivered_at"),
+            );
+            return None;
+        }
+    };
+    Some(Engagement {
+        row: i as u32,
+        account: interner.get(account),
+        id: cols.get("engagement_id").get(i).map(str::to_string),
+        service,
+        track,
+        delivered_at,
+        product: cols.get("product").get(i).map(str::to_string),
+        tier,
+    })
+}

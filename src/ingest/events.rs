@@ -1,0 +1,149 @@
+//! The `events` table → events of the judged cases.
+//!
+//! An event needs a case that was judged usable, an RFC 3339 `at` not
+//! before its case's creation, and a known `kind` (through the mapping's
+//! `[values.kind]`); a `priority_change` needs its new priority in `value`
+//! (through `[values.priority]`). Rows are judged in parallel: events are
+//! the largest table.
+
+use rayon::prelude::*;
+
+use super::cases::JudgedCases;
+use super::judge::Rejects;
+use super::read::Source;
+use super::text::{self, unreadable, Columns};
+use crate::mapping::Mapping;
+use crate::model::{Event, EventKind, Priority, Table};
+use crate::timestamp::parse_rfc3339;
+
+/// Why an event row is rejected (judged in parallel, recorded in order).
+/// Boxed in results: most rows are events, and an unboxed reject would
+/// triple the size of every row's result.
+struct Fault {
+    column: String,
+    value: Option<String>,
+    reason: String,
+}
+
+/// Judges every row of the events table, in parallel; rejects are recorded
+/// in row order.
+pub(crate) fn judge(
+    source: &Source,
+    cols: &Columns,
+    mapping: &Mapping,
+    cases: &JudgedCases,
+    rejects: &mut Rejects,
+) -> Vec<Event> {
+    let n = source.frame.height();
+    let texts = Texts {
+        broken: unreadable(source),
+        case_ids: cols.get("case_id"),
+        ats: cols.get("at"),
+        kinds: cols.get("kind"),
+        values: cols.get("value"),
+    };
+    let judged: Vec<Result<Event, Box<Fault>>> = (0..n)
+        .into_par_iter()
+        .map(|i| event(i, &texts, cols, mapping, cases))
+        .collect();
+    let case_ids = cols.get("case_id");
+    let mut r = rejects.of(Table::Events);
+    let mut events = Vec::with_capacity(n);
+    for (i, j) in judged.into_iter().enumerate() {
+        match j {
+            Ok(e) => events.push(e),
+            Err(f) => r.reject(i, case_ids.get(i), &f.column, f.value.as_deref(), f.reason),
+        }
+    }
+    events
+}
+
+/// The columns an event is read from, looked up once.
+struct Texts<'a> {
+    broken: text::Texts<'a>,
+    case_ids: text::Texts<'a>,
+    ats: text::Texts<'a>,
+    kinds: text::Texts<'a>,
+    values: text::Texts<'a>,
+}
+
+/// Row `i` as an event, or why it is not one.
+fn event(
+    i: usize,
+    texts: &Texts,
+    cols: &Columns,
+    mapping: &Mapping,
+    cases: &JudgedCases,
+) -> Result<Event, Box<Fault>> {
+    let fail = |column: &str, value: Option<&str>, reason: String| {
+        Box::new(Fault {
+            column: cols.name(column).to_string(),
+            value: value.map(str::to_string),
+            reason,
+        })
+    };
+    if let Some(reason) = texts.broken.get(i) {
+        return Err(Box::new(Fault {
+            column: String::new(),
+            value: None,
+            reason: reason.to_string(),
+        }));
+    }
+    let (case_ids, ats, kinds, values) = (texts.case_ids, texts.ats, texts.kinds, texts.values);
+    let Some(case_id) = case_ids.get(i) else {
+        return Err(fail("case_id", None, "missing case_id".into()));
+    };
+    let Some(&case) = cases.index.get(case_id) else {
+        let reason = if cases.rejected_ids.contains(case_id) {
+            format!("case `{case_id}` was rejected")
+        } else {
+            format!("unknown case `{case_id}`")
+        };
+        return Err(fail("case_id", Some(case_id), reason));
+    };
+    let at = match ats.get(i).map(parse_rfc3339) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return Err(fail("at", ats.get(i), e.to_string())),
+        None => return Err(fail("at", None, "missing at".into())),
+    };
+    let Some(kind) = kinds
+        .get(i)
+        .and_then(|k| EventKind::parse(mapping.value("kind", k)))
+    else {
+        let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        let reason = format!(
+            "unknown event kind (expected {} or {})",
+            known[..known.len() - 1].join(", "),
+            known[known.len() - 1]
+        );
+        return Err(fail("kind", kinds.get(i), reason));
+    };
+    if at < cases.cases[case as usize].created_at {
+        return Err(fail(
+            "at",
+            ats.get(i),
+            "event before its case's creation".into(),
+        ));
+    }
+    let priority = match kind {
+        EventKind::PriorityChange => match values
+            .get(i)
+            .map(|v| mapping.value("priority", v).parse::<Priority>())
+        {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => return Err(fail("value", values.get(i), e)),
+            None => {
+                let reason = "priority_change without a new priority in `value`";
+                return Err(fail("value", None, reason.into()));
+            }
+        },
+        _ => None,
+    };
+    Ok(Event {
+        case,
+        at,
+        kind,
+        priority,
+        row: i as u32,
+    })
+}

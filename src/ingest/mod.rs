@@ -1,0 +1,213 @@
+//! Export files → judged rows, and rejects. Nothing is lost: every data
+//! row of every table is either used or rejected with a reason.
+//!
+//! Two stages: [`read`] takes every table present (`accounts`, `cases`,
+//! `events`, and the optional `engagements` and `contacts`) into DataFrames
+//! as read; [`judge`] resolves each table's canonical columns through the
+//! [`Mapping`] and runs its judge — [`accounts`] (contracts), [`cases`],
+//! [`events`], [`engagements`], [`contacts`] — in that order, each using
+//! what the earlier ones accepted. What comes out ([`Ingested`]) is plain
+//! Rust data; the DataFrames are dropped.
+
+mod accounts;
+pub mod cases;
+mod contacts;
+mod engagements;
+mod events;
+pub mod judge;
+pub mod read;
+mod text;
+
+pub use judge::{Contracts, NoContract, Reject, Rejects};
+pub use read::{read_all, Format, Input, Source, SourceFile};
+
+use crate::mapping::Mapping;
+use crate::model::{Case, Contact, Engagement, Event, Table};
+use crate::policy::Policy;
+use crate::timestamp::Instant;
+use crate::Result;
+
+/// Row accounting of one table: read = used + rejected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Data rows in the file.
+    pub read: u64,
+    /// Rows used.
+    pub used: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+}
+
+/// How the as-of instant was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOfSource {
+    /// Given with `--as-of`.
+    Flag,
+    /// The latest `created_at`, `closed_at` or event `at` among the rows used.
+    LatestInExport,
+}
+
+impl AsOfSource {
+    /// Name in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsOfSource::Flag => "flag",
+            AsOfSource::LatestInExport => "latest_in_export",
+        }
+    }
+}
+
+/// Every table judged: what the later stages need, and the accounting.
+#[derive(Debug)]
+pub struct Ingested {
+    /// The files read, in [`Table::ALL`] order (absent optional tables left out).
+    pub files: Vec<SourceFile>,
+    /// Every account's contracts.
+    pub contracts: Contracts,
+    /// Cases to measure, in file order.
+    pub cases: Vec<Case>,
+    /// Events of those cases, in file order.
+    pub events: Vec<Event>,
+    /// Services delivered.
+    pub engagements: Vec<Engagement>,
+    /// Contacts named.
+    pub contacts: Vec<Contact>,
+    /// Rows that can't be used.
+    pub rejects: Rejects,
+    /// Data rows read per table, in [`Table::ALL`] order.
+    read: [u64; Table::ALL.len()],
+    /// Canonical column → name in the file, per table (for rejects found
+    /// after judging: a case the calendar cannot measure).
+    column_names: Vec<(Table, &'static str, String)>,
+}
+
+impl Ingested {
+    /// Read, used and rejected rows of `table` (zero for an absent table).
+    pub fn counts(&self, table: Table) -> Counts {
+        let read = self.read[table as usize];
+        let rejected = self.rejects.count(table);
+        Counts {
+            read,
+            used: read - rejected,
+            rejected,
+        }
+    }
+
+    /// The file of `table`, if the export has one.
+    pub fn file(&self, table: Table) -> Option<&SourceFile> {
+        self.files.iter().find(|f| f.table == table)
+    }
+
+    /// The name in the file of canonical column `canonical` of `table`.
+    pub fn column_name<'a>(&'a self, table: Table, canonical: &'a str) -> &'a str {
+        self.column_names
+            .iter()
+            .find(|(t, c, _)| *t == table && *c == canonical)
+            .map_or(canonical, |(_, _, name)| name.as_str())
+    }
+
+    /// The as-of instant: `--as-of` when given, else the latest
+    /// `created_at`, `closed_at` or event `at` among the rows used (`None`
+    /// when there is none).
+    pub fn as_of(&self, flag: Option<Instant>) -> Option<(Instant, AsOfSource)> {
+        if let Some(t) = flag {
+            return Some((t, AsOfSource::Flag));
+        }
+        self.cases
+            .iter()
+            .flat_map(|c| [Some(c.created_at), c.closed_at])
+            .flatten()
+            .chain(self.events.iter().map(|e| e.at))
+            .max()
+            .map(|t| (t, AsOfSource::LatestInExport))
+    }
+}
+
+/// Judges the tables read: every required column of every table first (a
+/// missing one is an error before anything is judged), then each table.
+/// `as_of` is `--as-of`: cases created after it are rejected.
+pub fn judge(
+    sources: Vec<Source>,
+    mapping: &Mapping,
+    policy: &Policy,
+    as_of: Option<Instant>,
+) -> Result<Ingested> {
+    let columns: Vec<text::Columns> = sources
+        .iter()
+        .map(|s| text::Columns::of(s, mapping))
+        .collect::<Result<_>>()?;
+    let source = |t: Table| sources.iter().position(|s| s.table() == t);
+    let mut rejects = Rejects::default();
+    let mut interner = judge::Interner::default();
+    let mut read = [0u64; Table::ALL.len()];
+    for s in &sources {
+        read[s.table() as usize] = s.frame.height() as u64;
+    }
+    let required = |t: Table| source(t).expect("read_all reads every required table");
+    let (a, c, e) = (
+        required(Table::Accounts),
+        required(Table::Cases),
+        required(Table::Events),
+    );
+    let contracts = accounts::judge(
+        &sources[a],
+        &columns[a],
+        mapping,
+        policy,
+        &mut interner,
+        &mut rejects,
+    );
+    let cases = cases::judge(
+        &sources[c],
+        &columns[c],
+        mapping,
+        &contracts,
+        as_of,
+        &mut interner,
+        &mut rejects,
+    );
+    let events = events::judge(&sources[e], &columns[e], mapping, &cases, &mut rejects);
+    let engagements = source(Table::Engagements).map_or_else(Vec::new, |i| {
+        engagements::judge(
+            &sources[i],
+            &columns[i],
+            mapping,
+            &contracts,
+            &mut interner,
+            &mut rejects,
+        )
+    });
+    let contacts = source(Table::Contacts).map_or_else(Vec::new, |i| {
+        contacts::judge(
+            &sources[i],
+            &columns[i],
+            &contracts,
+            &mut interner,
+            &mut rejects,
+        )
+    });
+    let column_names = sources
+        .iter()
+        .flat_map(|s| {
+            let t = s.table();
+            t.columns().iter().map(move |c| {
+                (
+                    t,
+                    c.name(),
+                    mapping.source_column(t.name(), c.name()).to_string(),
+                )
+            })
+        })
+        .collect();
+    Ok(Ingested {
+        files: sources.into_iter().map(|s| s.file).collect(),
+        contracts,
+        cases: cases.cases,
+        events,
+        engagements,
+        contacts,
+        rejects,
+        read,
+        column_names,
+    })
+}

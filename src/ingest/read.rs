@@ -1,0 +1,338 @@
+//! Reading an export's files: every table present in `--input` (or the
+//! demo embedded in the binary) into a polars DataFrame as read, with its
+//! path, format and SHA-256. No judgement here: [`super::judge`] and the
+//! per-table judges decide what each row means.
+//!
+//! A table is `<dir>/<table>.csv`, `.parquet` or `.ndjson`. CSV is read by
+//! polars' fast reader, or record by record when that refuses the file
+//! (ragged rows, bytes that are not UTF-8), so that one bad row is one
+//! reject and not a lost file; NDJSON is read line by line for the same
+//! reason. Such rows carry their problem in the hidden [`BROKEN_COLUMN`].
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::model::Table;
+use crate::{Error, Result};
+
+/// File formats, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.csv`, with a header row.
+    Csv,
+    /// `.parquet`.
+    Parquet,
+    /// `.ndjson`, one JSON object per line.
+    Ndjson,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Ndjson => "ndjson",
+        }
+    }
+    /// Every format, in the order files are looked for.
+    pub const ALL: [Format; 3] = [Format::Csv, Format::Parquet, Format::Ndjson];
+}
+
+/// Where the export comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A directory holding the tables.
+    Dir(PathBuf),
+    /// The demo export embedded in the binary (`fixtures/demo/`).
+    Demo,
+}
+
+/// The demo export, embedded so `slt report` works from any directory: every
+/// table, in [`Table::ALL`] order.
+const DEMO: [&[u8]; 5] = [
+    include_bytes!("../../fixtures/demo/accounts.csv"),
+    include_bytes!("../../fixtures/demo/cases.csv"),
+    include_bytes!("../../fixtures/demo/events.csv"),
+    include_bytes!("../../fixtures/demo/engagements.csv"),
+    include_bytes!("../../fixtures/demo/contacts.csv"),
+];
+
+/// One table's file: what the manifest says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Which table.
+    pub table: Table,
+    /// Path as shown to the user (`(bundled demo) cases.csv` for the demo).
+    pub path: String,
+    /// Format read.
+    pub format: Format,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+/// One table as read from its file.
+#[derive(Debug)]
+pub struct Source {
+    /// The file.
+    pub file: SourceFile,
+    /// The rows, every column as read.
+    pub frame: DataFrame,
+}
+
+impl Source {
+    /// The table.
+    pub fn table(&self) -> Table {
+        self.file.table
+    }
+
+    /// The path as shown to the user.
+    pub fn path(&self) -> &str {
+        &self.file.path
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The file of `table` in `dir`: `None` when there is none and the table
+/// is optional; an error when a required table is missing, or a table has
+/// more than one file.
+fn find_table(dir: &Path, table: Table) -> Result<Option<(PathBuf, Format)>> {
+    let found: Vec<(PathBuf, Format)> = Format::ALL
+        .iter()
+        .map(|f| (dir.join(format!("{}.{}", table.name(), f.extension())), *f))
+        .filter(|(p, _)| p.is_file())
+        .collect();
+    match found.len() {
+        1 => Ok(found.into_iter().next()),
+        0 if !table.required() => Ok(None),
+        0 => Err(Error::Input {
+            path: dir.into(),
+            reason: format!(
+                "no `{0}` table (expected {0}.csv, {0}.parquet or {0}.ndjson)",
+                table.name()
+            ),
+        }),
+        _ => Err(Error::Input {
+            path: dir.into(),
+            reason: format!(
+                "more than one `{}` table; keep one of {:?}",
+                table.name(),
+                found.iter().map(|f| &f.0).collect::<Vec<_>>()
+            ),
+        }),
+    }
+}
+
+pub(crate) fn read_frame(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
+    // One chunk per column, so that every column is read in place later
+    // ([`Texts`]) instead of being copied into one.
+    let mut frame = read_frame_chunked(bytes, format)?;
+    frame.rechunk_mut_par();
+    Ok(frame)
+}
+
+fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
+    match format {
+        Format::Csv => {
+            // polars' fast reader first; on ragged rows or bytes that are not
+            // UTF-8 it refuses the whole file, so fall back to reading row by
+            // row and rejecting only the rows at fault.
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_raise_if_empty(false)
+                .into_reader_with_file_handle(Cursor::new(bytes))
+                .finish()
+                .or_else(|_| read_csv_rows(bytes))
+        }
+        Format::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
+        Format::Ndjson => Ok(read_ndjson(bytes)),
+    }
+}
+
+/// Reads CSV record by record with the `csv` crate: a record with the wrong
+/// number of fields, or with bytes that are not UTF-8, becomes a row whose
+/// [`BROKEN_COLUMN`] says why.
+fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(bytes);
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| polars_err!(ComputeError: "cannot read the header row: {e}"))?
+        .clone();
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    let mut broken: Vec<Option<String>> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let mut why = None;
+                if record.len() != names.len() {
+                    why = Some(format!(
+                        "row has {} fields, the header has {}",
+                        record.len(),
+                        names.len()
+                    ));
+                }
+                for (c, column) in columns.iter_mut().enumerate() {
+                    let value = match record.get(c).map(std::str::from_utf8) {
+                        Some(Ok(v)) if !v.is_empty() => Some(v.to_string()),
+                        Some(Err(_)) => {
+                            why.get_or_insert_with(|| {
+                                format!("column `{}` is not valid UTF-8", names[c])
+                            });
+                            None
+                        }
+                        _ => None,
+                    };
+                    column.push(value);
+                }
+                broken.push(why);
+            }
+            Err(e) => {
+                // An unrecoverable CSV error (e.g. I/O); the rest can't be read.
+                polars_bail!(ComputeError: "{}", e.to_string().replace('\n', " "));
+            }
+        }
+    }
+    let rows = broken.len();
+    let mut cols: Vec<Column> = names
+        .iter()
+        .zip(columns)
+        .map(|(n, v)| Column::new(n.as_str().into(), v))
+        .collect();
+    if broken.iter().any(Option::is_some) {
+        cols.push(Column::new(BROKEN_COLUMN.into(), broken));
+    }
+    DataFrame::new(rows, cols)
+}
+
+/// Reads NDJSON line by line, so that one broken line is one reject and not
+/// a lost file. Every value becomes text (strings as they are, other JSON
+/// values as JSON); a line that is not a JSON object becomes a row whose
+/// [`BROKEN_COLUMN`] holds the parse error.
+fn read_ndjson(bytes: &[u8]) -> DataFrame {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut names: Vec<String> = Vec::new();
+    let mut index: PlHashMap<String, usize> = PlHashMap::new();
+    let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+    let mut broken: Vec<Option<String>> = Vec::new();
+    let mut rows = 0usize;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let parsed = serde_json::from_str::<serde_json::Value>(line);
+        let mut row_broken = None;
+        match parsed {
+            Ok(serde_json::Value::Object(map)) => {
+                for (k, v) in map {
+                    let slot = *index.entry(k.clone()).or_insert_with(|| {
+                        names.push(k);
+                        columns.push(vec![None; rows]);
+                        columns.len() - 1
+                    });
+                    let value = match v {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::String(s) => Some(s),
+                        other => Some(other.to_string()),
+                    };
+                    columns[slot].push(value);
+                }
+            }
+            Ok(_) => row_broken = Some("line is not a JSON object".to_string()),
+            Err(e) => row_broken = Some(format!("line is not valid JSON: {e}")),
+        }
+        rows += 1;
+        for c in columns.iter_mut() {
+            c.resize(rows, None);
+        }
+        broken.push(row_broken);
+    }
+    let mut cols: Vec<Column> = names
+        .iter()
+        .zip(columns)
+        .map(|(n, v)| Column::new(n.as_str().into(), v))
+        .collect();
+    if broken.iter().any(Option::is_some) {
+        cols.push(Column::new(BROKEN_COLUMN.into(), broken));
+    }
+    DataFrame::new(rows, cols).expect("columns of equal length")
+}
+
+/// Column of an NDJSON frame holding why a line could not be read.
+pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
+
+/// Reads every table of `input`: the three required ones (a missing one is
+/// an error) and the optional ones that are present, in [`Table::ALL`]
+/// order.
+pub fn read_all(input: &Input) -> Result<Vec<Source>> {
+    let mut sources = Vec::with_capacity(Table::ALL.len());
+    for table in Table::ALL {
+        if let Some(source) = read_table(input, table)? {
+            sources.push(source);
+        }
+    }
+    Ok(sources)
+}
+
+/// Reads one table: `None` for an absent optional table.
+pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
+    let (path, format, bytes) = match input {
+        Input::Demo => (
+            format!("(bundled demo) {}.csv", table.name()),
+            Format::Csv,
+            DEMO[table as usize].to_vec(),
+        ),
+        Input::Dir(dir) => {
+            let Some((path, format)) = find_table(dir, table)? else {
+                return Ok(None);
+            };
+            let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            (path.display().to_string(), format, bytes)
+        }
+    };
+    if format == Format::Csv && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Input {
+            path: path.into(),
+            reason: "the file is empty (expected a header row)".into(),
+        });
+    }
+    // Hash on one core while polars parses on the others.
+    let (sha256, frame) = rayon::join(|| hex_sha256(&bytes), || read_frame(&bytes, format));
+    let frame = frame.map_err(|e| Error::Input {
+        path: path.clone().into(),
+        reason: format!(
+            "cannot read as {}: {}",
+            format.extension(),
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    })?;
+    Ok(Some(Source {
+        file: SourceFile {
+            table,
+            path,
+            format,
+            sha256,
+        },
+        frame,
+    }))
+}

@@ -1,0 +1,205 @@
+//! An input table's columns as text: every canonical column resolved
+//! through the mapping to its name in the file, typed Parquet and NDJSON
+//! columns rendered to text first (so one strict parser judges every
+//! timestamp), values read in place, trimmed, empty as missing.
+
+use polars::prelude::*;
+
+use super::read::{Source, BROKEN_COLUMN};
+use crate::mapping::Mapping;
+use crate::model::Table;
+use crate::timestamp::format_rfc3339;
+use crate::{Error, Result};
+
+/// Column `canonical` of `source` (renamed through the mapping) as one
+/// chunk of text; `None` when an optional column is absent.
+fn text_column(
+    source: &Source,
+    mapping: &Mapping,
+    canonical: &str,
+    required: bool,
+) -> Result<Option<StringChunked>> {
+    let name = mapping.source_column(source.table().name(), canonical);
+    let Ok(column) = source.frame.column(name) else {
+        if required {
+            return Err(Error::Input {
+                path: source.path().into(),
+                reason: missing_column(source, name, canonical),
+            });
+        }
+        return Ok(None);
+    };
+    let series = column.as_materialized_series();
+    let values = match series.dtype() {
+        DataType::String => series.str().expect("string").clone(),
+        DataType::Datetime(unit, zone) => {
+            let per_micro = match unit {
+                TimeUnit::Nanoseconds => 1000,
+                TimeUnit::Microseconds => 1,
+                TimeUnit::Milliseconds => -1000,
+            };
+            let ca = series.datetime().expect("datetime").physical().clone();
+            let has_zone = zone.is_some();
+            StringChunked::from_iter_options(
+                name.into(),
+                ca.iter().map(|v| {
+                    v.map(|v| {
+                        let micros = if per_micro > 0 {
+                            v.div_euclid(per_micro)
+                        } else {
+                            v.saturating_mul(-per_micro)
+                        };
+                        let text =
+                            format_rfc3339(micros.clamp(
+                                crate::timestamp::MIN_INSTANT,
+                                crate::timestamp::MAX_INSTANT,
+                            ));
+                        if has_zone {
+                            text
+                        } else {
+                            // A naive timestamp: no offset, so it will be rejected.
+                            text.trim_end_matches('Z').to_string()
+                        }
+                    })
+                }),
+            )
+        }
+        _ => series
+            .cast(&DataType::String)
+            .map_err(|e| Error::Input {
+                path: source.path().into(),
+                reason: format!("column `{name}` cannot be read as text: {e}"),
+            })?
+            .str()
+            .expect("cast to string")
+            .clone(),
+    };
+    Ok(Some(values.rechunk().into_owned()))
+}
+
+/// Why a required column is missing, and what to do: the columns found, a
+/// near match, the mapping line that would rename it, or a hint that the
+/// file is not comma-separated.
+fn missing_column(source: &Source, name: &str, canonical: &str) -> String {
+    let found: Vec<&str> = source
+        .frame
+        .get_column_names()
+        .into_iter()
+        .map(|c| c.as_str())
+        .filter(|c| *c != BROKEN_COLUMN)
+        .collect();
+    let hint = if name == canonical {
+        String::new()
+    } else {
+        format!(" (canonical `{canonical}`)")
+    };
+    if let [only] = found.as_slice() {
+        if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| only.contains(*c)) {
+            let shown = if sep == '\t' {
+                "tab".to_string()
+            } else {
+                format!("`{sep}`")
+            };
+            return format!(
+                "missing column `{name}`{hint}: the header is one column `{only}`, so the file looks {shown}-delimited; slt reads comma-separated CSV: export it with commas"
+            );
+        }
+    }
+    let table = source.table().name();
+    let listed: Vec<String> = found.iter().take(12).map(|c| format!("`{c}`")).collect();
+    let more = if found.len() > 12 { ", …" } else { "" };
+    let near = crate::suggest::near_matches(name, found.iter().copied());
+    let fix = match near.first() {
+        Some(m) => format!(
+            "; did you mean `{m}`? rename it in the file, or map it with --mapping: [columns.{table}] {canonical} = \"{m}\""
+        ),
+        None => format!(
+            "; rename a column in the file, or map one with --mapping: [columns.{table}] {canonical} = \"<your column>\""
+        ),
+    };
+    format!(
+        "missing column `{name}`{hint} (found {}{more}){fix}",
+        listed.join(", ")
+    )
+}
+
+/// Trimmed, empty-as-missing values of an optional column, read in place
+/// (no per-row copy: on big exports, a vector of them per column was a
+/// fifth of the peak memory).
+#[derive(Clone, Copy)]
+pub(crate) struct Texts<'a>(Option<&'a <StringType as PolarsDataType>::Array>);
+
+impl<'a> Texts<'a> {
+    /// The values of a one-chunk string column (see [`text_column`]); a
+    /// column without chunks has no rows.
+    pub(crate) fn of(ca: &'a StringChunked) -> Texts<'a> {
+        Texts((ca.chunks().len() == 1).then(|| ca.downcast_as_array()))
+    }
+
+    /// The value at `row`: `None` when null, blank, or the column is absent.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
+        self.0?.get(row).map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+/// Why each row could not be read at all (ragged CSV rows, NDJSON lines
+/// that are not JSON): the hidden column the readers add when any row is.
+pub(crate) fn unreadable(source: &Source) -> Texts<'_> {
+    source
+        .frame
+        .column(BROKEN_COLUMN)
+        .ok()
+        .and_then(|c| c.str().ok())
+        .map_or(Texts(None), Texts::of)
+}
+
+/// The canonical columns of one table, resolved through the mapping: a
+/// missing required column is an error (naming what was found), a missing
+/// optional one has no values.
+pub(crate) struct Columns {
+    table: Table,
+    /// Canonical name, name in the file, values.
+    columns: Vec<(&'static str, String, Option<StringChunked>)>,
+}
+
+impl Columns {
+    /// Resolves every canonical column of `source`'s table.
+    pub(crate) fn of(source: &Source, mapping: &Mapping) -> Result<Columns> {
+        let table = source.table();
+        let columns = table
+            .columns()
+            .iter()
+            .map(|c| {
+                let name = mapping.source_column(table.name(), c.name()).to_string();
+                Ok((
+                    c.name(),
+                    name,
+                    text_column(source, mapping, c.name(), c.required())?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Columns { table, columns })
+    }
+
+    fn find(&self, canonical: &str) -> &(&'static str, String, Option<StringChunked>) {
+        self.columns
+            .iter()
+            .find(|(c, _, _)| *c == canonical)
+            .unwrap_or_else(|| panic!("`{canonical}` is not a column of {:?}", self.table))
+    }
+
+    /// The values of `canonical` (none when the file lacks the column).
+    pub(crate) fn get(&self, canonical: &str) -> Texts<'_> {
+        self.find(canonical)
+            .2
+            .as_ref()
+            .map_or(Texts(None), Texts::of)
+    }
+
+    /// The name of `canonical` in the file, for rejects (as the mapping
+    /// names it, when an optional column is absent).
+    pub(crate) fn name(&self, canonical: &str) -> &str {
+        &self.find(canonical).1
+    }
+}

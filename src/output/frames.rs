@@ -1,0 +1,276 @@
+//! Typed rows → the output DataFrames, built once: `case_slt`, `rejects`,
+//! `entitlements` and `entitlement_findings`. Column names live in
+//! [`col`]; text dimensions are enums (dictionary-encoded, categories
+//! sorted so the same data gives the same bytes), timestamps microsecond
+//! UTC, counts 64-bit integers.
+
+use polars::prelude::*;
+
+use crate::entitlements::check::{Finding, YearRow};
+use crate::ingest::{Reject, Rejects};
+use crate::model::CaseRow;
+use crate::policy::Policy;
+use crate::{Error, Result};
+
+/// Output column names.
+pub mod col {
+    /// Case id.
+    pub const CASE_ID: &str = "case_id";
+    /// Account id.
+    pub const ACCOUNT_ID: &str = "account_id";
+    /// Tier of the contract in force at creation.
+    pub const TIER: &str = "tier";
+    /// Region of the contract in force at creation.
+    pub const REGION: &str = "region";
+    /// Product.
+    pub const PRODUCT: &str = "product";
+    /// Priority in force when the measurement ended.
+    pub const PRIORITY: &str = "priority";
+    /// Priority at creation.
+    pub const INITIAL_PRIORITY: &str = "initial_priority";
+    /// Priority changes that took effect.
+    pub const PRIORITY_CHANGES: &str = "priority_changes";
+    /// Creation instant.
+    pub const CREATED_AT: &str = "created_at";
+    /// Clock start in force.
+    pub const CLOCK_START: &str = "clock_start";
+    /// Coverage in force.
+    pub const COVERAGE: &str = "coverage";
+    /// Target in force, business minutes.
+    pub const TARGET_MINUTES: &str = "target_minutes";
+    /// Deadline in force.
+    pub const DEADLINE: &str = "deadline";
+    /// First public agent response.
+    pub const FIRST_RESPONSE_AT: &str = "first_response_at";
+    /// Business minutes from clock start to first response.
+    pub const RESPONSE_BUSINESS_MINUTES: &str = "response_business_minutes";
+    /// met | breached | pending | excluded.
+    pub const OUTCOME: &str = "outcome";
+    /// Business minutes past the target.
+    pub const BREACH_BUSINESS_MINUTES: &str = "breach_business_minutes";
+    /// Quarter of creation in the report zone (`2026-Q3`).
+    pub const PERIOD: &str = "period";
+    /// Month of creation in the report zone (`2026-07`).
+    pub const MONTH: &str = "month";
+}
+
+/// Builds a text column whose type is an enum of its sorted distinct values.
+pub fn enum_column(name: &str, values: &[Option<&str>]) -> Result<Column> {
+    let distinct: PlHashSet<&str> = values.iter().flatten().copied().collect();
+    let mut cats: Vec<&str> = distinct.into_iter().collect();
+    cats.sort_unstable();
+    let frozen = FrozenCategories::new(cats.iter().copied()).map_err(internal)?;
+    let dtype = DataType::from_frozen_categories(frozen);
+    let series = Series::new(name.into(), values);
+    Ok(series.cast(&dtype).map_err(internal)?.into_column())
+}
+
+/// The values of column `name` of `df` as owned text (any type cast to text).
+pub fn text_values(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let s = df
+        .column(name)
+        .map_err(internal)?
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .map_err(internal)?;
+    Ok(s.str()
+        .map_err(internal)?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+/// Builds a UTC microsecond timestamp column.
+pub fn timestamp_column(name: &str, values: Vec<Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values.into_iter())
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column()
+}
+
+/// Turns a polars error into an internal error.
+pub fn internal(e: PolarsError) -> Error {
+    Error::Internal(e.to_string())
+}
+
+/// Casts every `String` column of `df` to an enum of its values.
+pub fn strings_to_enums(df: &DataFrame) -> Result<DataFrame> {
+    let mut cols = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        if c.dtype() == &DataType::String {
+            let ca = c.as_materialized_series().str().expect("string").clone();
+            let values: Vec<Option<&str>> = ca.iter().collect();
+            cols.push(enum_column(c.name(), &values)?);
+        } else {
+            cols.push(c.clone());
+        }
+    }
+    DataFrame::new(df.height(), cols).map_err(internal)
+}
+
+/// `case_slt` as written: text dimensions as enums, `case_id` (unique, so
+/// nothing to share) as plain text in the first column.
+pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
+    let mut typed = strings_to_enums(&case_slt.drop_many([col::CASE_ID]))?;
+    typed
+        .insert_column(0, case_slt.column(col::CASE_ID).map_err(internal)?.clone())
+        .map_err(internal)?;
+    Ok(typed)
+}
+
+/// The `case_slt` frame of measured cases, text dimensions as plain
+/// strings (the aggregate queries run on it; [`case_slt_for_writing`]
+/// makes them enums).
+pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
+    let text = |name: &str, f: fn(&CaseRow) -> &str| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>())
+    };
+    let int = |name: &str, f: fn(&CaseRow) -> i64| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<i64>>())
+    };
+    let float = |name: &str, f: fn(&CaseRow) -> Option<f64>| {
+        Column::new(
+            name.into(),
+            rows.iter().map(f).collect::<Vec<Option<f64>>>(),
+        )
+    };
+    let instant = |name: &str, f: fn(&CaseRow) -> Option<i64>| {
+        timestamp_column(name, rows.iter().map(f).collect())
+    };
+    let columns = vec![
+        text(col::CASE_ID, |r| &r.case_id),
+        text(col::ACCOUNT_ID, |r| &r.account_id),
+        text(col::TIER, |r| &r.tier),
+        text(col::REGION, |r| &r.region),
+        Column::new(
+            col::PRODUCT.into(),
+            rows.iter()
+                .map(|r| r.product.as_deref())
+                .collect::<Vec<Option<&str>>>(),
+        ),
+        text(col::PRIORITY, |r| r.priority.as_str()),
+        text(col::INITIAL_PRIORITY, |r| r.initial_priority.as_str()),
+        int(col::PRIORITY_CHANGES, |r| i64::from(r.priority_changes)),
+        instant(col::CREATED_AT, |r| Some(r.created_at)),
+        instant(col::CLOCK_START, |r| Some(r.clock_start)),
+        text(col::COVERAGE, |r| r.coverage.as_str()),
+        int(col::TARGET_MINUTES, |r| r.target_minutes),
+        instant(col::DEADLINE, |r| Some(r.deadline)),
+        instant(col::FIRST_RESPONSE_AT, |r| r.first_response_at),
+        float(col::RESPONSE_BUSINESS_MINUTES, |r| r.response_minutes),
+        text(col::OUTCOME, |r| r.outcome.as_str()),
+        float(col::BREACH_BUSINESS_MINUTES, |r| r.breach_minutes),
+        text(col::PERIOD, |r| &r.period),
+        text(col::MONTH, |r| &r.month),
+    ];
+    DataFrame::new(rows.len(), columns).map_err(internal)
+}
+
+/// The `rejects` frame, sorted by table and row.
+pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
+    let mut sorted: Vec<&Reject> = rejects.rows().iter().collect();
+    sorted.sort_by_key(|r| (r.table, r.row_number));
+    let columns = vec![
+        enum_column(
+            "table",
+            &sorted
+                .iter()
+                .map(|r| Some(r.table.name()))
+                .collect::<Vec<_>>(),
+        )?,
+        Column::new(
+            "row_number".into(),
+            sorted
+                .iter()
+                .map(|r| r.row_number as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "key".into(),
+            sorted.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "column".into(),
+            sorted.iter().map(|r| r.column.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            sorted
+                .iter()
+                .map(|r| r.value.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reason".into(),
+            sorted.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(sorted.len(), columns).map_err(internal)
+}
+
+/// `entitlements.parquet`: one row per account × contract year × yearly service.
+pub fn entitlements(policy: &Policy, rows: &[YearRow]) -> Result<DataFrame> {
+    let accounts: Vec<Option<&str>> = rows.iter().map(|r| Some(&*r.account)).collect();
+    let tiers: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| Some(policy.tiers[r.tier].as_str()))
+        .collect();
+    let services: Vec<Option<&str>> = rows.iter().map(|r| Some(r.service.as_str())).collect();
+    let statuses: Vec<Option<&str>> = rows.iter().map(|r| Some(r.status.as_str())).collect();
+    let int = |f: fn(&YearRow) -> u32| rows.iter().map(|r| i64::from(f(r))).collect::<Vec<i64>>();
+    let columns = vec![
+        enum_column("account_id", &accounts)?,
+        enum_column("tier", &tiers)?,
+        Column::new("contract_year".into(), int(|r| r.year.number)),
+        timestamp_column(
+            "year_start",
+            rows.iter().map(|r| Some(r.year.start)).collect(),
+        ),
+        timestamp_column("year_end", rows.iter().map(|r| Some(r.year.end)).collect()),
+        enum_column("entitlement", &services)?,
+        Column::new("entitled".into(), int(|r| r.entitled)),
+        Column::new("delivered".into(), int(|r| r.delivered)),
+        Column::new(
+            "remaining".into(),
+            int(|r| r.entitled.saturating_sub(r.delivered)),
+        ),
+        Column::new(
+            "expected_by_now".into(),
+            rows.iter().map(|r| r.expected).collect::<Vec<f64>>(),
+        ),
+        enum_column("status", &statuses)?,
+    ];
+    DataFrame::new(rows.len(), columns).map_err(internal)
+}
+
+/// `entitlement_findings.parquet`: one row per breach.
+pub fn findings(policy: &Policy, rows: &[Finding]) -> Result<DataFrame> {
+    let count = |f: fn(&Finding) -> Option<u32>| {
+        rows.iter().map(|r| f(r).map(i64::from)).collect::<Vec<_>>()
+    };
+    let tiers: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| Some(policy.tiers[r.tier].as_str()))
+        .collect();
+    let dim =
+        |f: for<'r> fn(&'r Finding) -> Option<&'r str>| rows.iter().map(f).collect::<Vec<_>>();
+    let columns = vec![
+        enum_column("rule", &dim(|r| Some(r.rule.as_str())))?,
+        enum_column("account_id", &dim(|r| Some(&*r.account)))?,
+        enum_column("tier", &tiers)?,
+        enum_column("product", &dim(|r| r.product.as_deref()))?,
+        timestamp_column("at", rows.iter().map(|r| Some(r.at)).collect()),
+        timestamp_column("until", rows.iter().map(|r| r.until).collect()),
+        Column::new("allowed".into(), count(|r| r.allowed)),
+        Column::new("observed".into(), count(|r| r.observed)),
+        enum_column("evidence_kind", &dim(|r| Some(r.evidence_kind)))?,
+        Column::new(
+            "evidence".into(),
+            rows.iter().map(|r| r.evidence.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "detail".into(),
+            rows.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(rows.len(), columns).map_err(internal)
+}

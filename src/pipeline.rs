@@ -1,0 +1,378 @@
+//! The pipeline, one way: **read** every table → **judge** every row →
+//! **measure** every case → **entitlements** → **aggregate**, from
+//! [`Settings`] to a typed [`Run`] that the writers, the charts and the
+//! review pack read. Nothing here writes a file.
+//!
+//! A run with no case to measure is an error (exit 3): slt never replaces
+//! a good report with an empty one.
+
+use std::collections::{BTreeMap, HashSet};
+
+use polars::prelude::DataFrame;
+use serde_json::json;
+
+use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
+use crate::calendar::{micros_to_minutes, CalendarError};
+use crate::config::Settings;
+use crate::entitlements::check::{self, Checked};
+use crate::ingest::{self, AsOfSource, Ingested, Reject};
+use crate::measure::{calendars_for, measure_all_reporting, Measured};
+use crate::model::{CaseRow, Month, Outcome, Table};
+use crate::output::frames;
+use crate::output::manifest::{EntitlementSummary, Manifest, TableEntry, Tables, Timing};
+use crate::output::SCHEMA_VERSION;
+use crate::progress::Progress;
+use crate::timestamp::{format_rfc3339, Instant};
+use crate::{Error, Result};
+
+/// Everything a finished run produced, before it is written.
+#[derive(Debug)]
+pub struct Run {
+    /// The as-of instant.
+    pub as_of: Instant,
+    /// One row per measured case, in file order.
+    pub cases: Vec<CaseRow>,
+    /// The same cases as the `case_slt` frame (text dimensions as strings).
+    pub case_slt: DataFrame,
+    /// `attainment.parquet`.
+    pub attainment: DataFrame,
+    /// `account_attainment.parquet`.
+    pub account_attainment: DataFrame,
+    /// What the entitlement rules found.
+    pub entitlements: Checked,
+    /// Every rejected row.
+    pub rejects: ingest::Rejects,
+    /// `manifest.json`.
+    pub manifest: Manifest,
+}
+
+impl Run {
+    /// Rows rejected over all tables.
+    pub fn rejected_rows(&self) -> u64 {
+        self.rejects.total()
+    }
+}
+
+/// Runs every stage on `settings`, telling `progress` as each ends.
+pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
+    let mut timing = Timing::default();
+    let stage = progress.stage("read", None);
+    let sources = ingest::read_all(&settings.input)?;
+    let rows: usize = sources.iter().map(|s| s.frame.height()).sum();
+    timing.read = millis(stage.finish(
+        &format!("{} tables, {rows} rows", sources.len()),
+        json!({ "tables": sources.len(), "rows": rows }),
+    ));
+
+    let stage = progress.stage("validate", None);
+    let mut ingested = ingest::judge(sources, &settings.mapping, &settings.policy, settings.as_of)?;
+    let rejected = ingested.rejects.total();
+    let used = Table::ALL
+        .iter()
+        .map(|&t| ingested.counts(t).used)
+        .sum::<u64>();
+    timing.validate = millis(stage.finish(
+        &format!("{used} rows used, {rejected} rejected"),
+        json!({ "rows_used": used, "rows_rejected": rejected }),
+    ));
+
+    let Some((as_of, as_of_source)) = ingested.as_of(settings.as_of) else {
+        return Err(no_usable_case(&ingested));
+    };
+    let stage = progress.stage("measure", Some(ingested.cases.len() as u64));
+    let calendars = calendars_for(
+        &settings.policy,
+        &settings.holidays,
+        &ingested.cases,
+        &ingested.events,
+        as_of,
+    );
+    let results = measure_all_reporting(
+        &ingested.cases,
+        &ingested.events,
+        &settings.policy,
+        &calendars,
+        as_of,
+        &|n| stage.inc(n),
+    );
+    let measured = keep_measurable(&mut ingested, results);
+    if measured.is_empty() {
+        return Err(no_usable_case(&ingested));
+    }
+    timing.measure = millis(stage.finish(
+        &format!("{} cases as of {}", measured.len(), format_rfc3339(as_of)),
+        json!({ "cases": measured.len(), "as_of": format_rfc3339(as_of) }),
+    ));
+
+    let stage = progress.stage("entitlements", None);
+    let checked = check::check(
+        &settings.policy,
+        &settings.mapping,
+        &ingested,
+        measured.iter().map(|(i, _)| &ingested.cases[*i]),
+        as_of,
+    );
+    timing.entitlements = millis(stage.finish(
+        &format!(
+            "{} contract-year rows, {} findings",
+            checked.years.len(),
+            checked.findings.len()
+        ),
+        json!({ "rows": checked.years.len(), "findings": checked.findings.len() }),
+    ));
+
+    let stage = progress.stage("aggregate", None);
+    let cases = case_rows(settings, &ingested, &measured);
+    let case_slt = frames::case_slt(&cases)?;
+    let attainment = run_query(&case_slt, ATTAINMENT_SQL)?;
+    let account_attainment = run_query(&case_slt, ACCOUNT_ATTAINMENT_SQL)?;
+    timing.aggregate = millis(stage.finish(
+        &format!(
+            "{} attainment groups, {} account groups",
+            attainment.height(),
+            account_attainment.height()
+        ),
+        json!({ "groups": attainment.height(), "account_groups": account_attainment.height() }),
+    ));
+
+    let manifest = manifest(
+        settings,
+        &ingested,
+        &cases,
+        &checked,
+        as_of,
+        as_of_source,
+        timing,
+    );
+    Ok(Run {
+        as_of,
+        cases,
+        case_slt,
+        attainment,
+        account_attainment,
+        entitlements: checked,
+        rejects: ingested.rejects,
+        manifest,
+    })
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// Why a run has no case to measure (exit 3: nothing is written, so that a
+/// good report is never replaced by an empty one): an empty cases table, or
+/// every row rejected, with the most common reason and where it first
+/// occurs.
+fn no_usable_case(ingested: &Ingested) -> Error {
+    let path = ingested
+        .file(Table::Cases)
+        .map_or_else(|| "cases".into(), |f| f.path.clone().into());
+    let read = ingested.counts(Table::Cases).read;
+    if read == 0 {
+        return Error::Input {
+            path,
+            reason: "no case to measure: the table has only its header; nothing written".into(),
+        };
+    }
+    let mut by_reason: BTreeMap<&str, (u64, &Reject)> = BTreeMap::new();
+    for r in ingested
+        .rejects
+        .rows()
+        .iter()
+        .filter(|r| r.table == Table::Cases)
+    {
+        let entry = by_reason.entry(r.reason.as_str()).or_insert((0, r));
+        entry.0 += 1;
+        if r.row_number < entry.1.row_number {
+            entry.1 = r;
+        }
+    }
+    let top = by_reason
+        .iter()
+        .max_by_key(|(reason, (n, _))| (*n, std::cmp::Reverse(*reason)));
+    let detail = match top {
+        Some((reason, (n, first))) => format!(
+            " (most often: {reason}, {n} {}; first at row {}{})",
+            if *n == 1 { "row" } else { "rows" },
+            first.row_number,
+            if first.column.is_empty() {
+                String::new()
+            } else {
+                format!(", column `{}`", first.column)
+            }
+        ),
+        None => String::new(),
+    };
+    Error::Input {
+        path,
+        reason: format!(
+            "no usable case: all {read} {} rejected{detail}; nothing written",
+            if read == 1 { "row was" } else { "rows were" }
+        ),
+    }
+}
+
+/// Moves cases the calendar could not measure (outside its years) to the
+/// rejects, with their events, and returns the measured ones with their
+/// index in `ingested.cases`.
+fn keep_measurable(
+    ingested: &mut Ingested,
+    results: Vec<std::result::Result<Measured, CalendarError>>,
+) -> Vec<(usize, Measured)> {
+    let mut measured = Vec::with_capacity(results.len());
+    let mut failed = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(m) => measured.push((i, m)),
+            Err(e) => failed.push((i, e)),
+        }
+    }
+    if failed.is_empty() {
+        return measured;
+    }
+    let created = ingested.column_name(Table::Cases, "created_at").to_string();
+    let case_id = ingested.column_name(Table::Events, "case_id").to_string();
+    for (i, e) in &failed {
+        let case = &ingested.cases[*i];
+        ingested.rejects.push(Reject {
+            table: Table::Cases,
+            row_number: u64::from(case.row) + 1,
+            key: None,
+            column: created.clone(),
+            value: Some(format_rfc3339(case.created_at)),
+            reason: format!("cannot be measured: {e}"),
+        });
+    }
+    let failed: HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
+    let orphans: Vec<Reject> = ingested
+        .events
+        .iter()
+        .filter(|e| failed.contains(&(e.case as usize)))
+        .map(|e| Reject {
+            table: Table::Events,
+            row_number: u64::from(e.row) + 1,
+            key: None,
+            column: case_id.clone(),
+            value: None,
+            reason: "its case cannot be measured".into(),
+        })
+        .collect();
+    for r in orphans {
+        ingested.rejects.push(r);
+    }
+    measured
+}
+
+/// The measured cases as `case_slt` rows: tier and region by name, period
+/// and month of creation in the report zone.
+fn case_rows(
+    settings: &Settings,
+    ingested: &Ingested,
+    measured: &[(usize, Measured)],
+) -> Vec<CaseRow> {
+    let policy = &settings.policy;
+    let tiers: Vec<std::sync::Arc<str>> = policy.tiers.iter().map(|t| t.as_str().into()).collect();
+    let regions: Vec<std::sync::Arc<str>> = policy
+        .regions
+        .iter()
+        .map(|r| r.name.as_str().into())
+        .collect();
+    let mut labels: BTreeMap<Month, (std::sync::Arc<str>, std::sync::Arc<str>)> = BTreeMap::new();
+    measured
+        .iter()
+        .map(|(i, m)| {
+            let case = &ingested.cases[*i];
+            let month = Month::of(case.created_at, policy.report_zone);
+            let (period, month) = labels
+                .entry(month)
+                .or_insert_with(|| (month.quarter().label().into(), month.label().into()))
+                .clone();
+            CaseRow {
+                case_id: case.id.clone(),
+                account_id: case.account.clone(),
+                tier: tiers[case.tier].clone(),
+                region: regions[case.region].clone(),
+                product: case.product.clone(),
+                priority: m.priority,
+                initial_priority: m.initial_priority,
+                priority_changes: m.priority_changes,
+                created_at: case.created_at,
+                clock_start: m.clock_start,
+                coverage: m.coverage,
+                target_minutes: i64::from(m.target_minutes),
+                deadline: m.deadline,
+                first_response_at: m.first_response_at,
+                response_minutes: m.response_business.map(micros_to_minutes),
+                outcome: m.outcome,
+                breach_minutes: m.breach_business.map(micros_to_minutes),
+                period,
+                month,
+            }
+        })
+        .collect()
+}
+
+/// The run's manifest.
+fn manifest(
+    settings: &Settings,
+    ingested: &Ingested,
+    cases: &[CaseRow],
+    checked: &Checked,
+    as_of: Instant,
+    as_of_source: AsOfSource,
+    timing: Timing,
+) -> Manifest {
+    let entry = |t: Table| TableEntry::new(ingested.file(t), ingested.counts(t));
+    let mut outcomes: BTreeMap<String, u64> = Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str().to_string(), 0))
+        .collect();
+    for c in cases {
+        *outcomes.get_mut(c.outcome.as_str()).expect("every outcome") += 1;
+    }
+    let names = |m: BTreeMap<&str, u64>| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Manifest {
+        tool: "slt".into(),
+        kind: Manifest::report_kind(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        schema_version: SCHEMA_VERSION.into(),
+        as_of: format_rfc3339(as_of),
+        as_of_source: as_of_source.as_str().into(),
+        priority_change_rule: settings.policy.priority_change.as_str().into(),
+        report_time_zone: settings.policy.report_zone.name().into(),
+        tables: Tables {
+            accounts: entry(Table::Accounts),
+            cases: entry(Table::Cases),
+            events: entry(Table::Events),
+            engagements: entry(Table::Engagements),
+            contacts: entry(Table::Contacts),
+        },
+        policy: settings.policy_file.clone(),
+        holidays: settings.holidays_file.clone(),
+        mapping: settings.mapping_file.clone(),
+        entitlements: EntitlementSummary {
+            statuses: names(checked.statuses()),
+            findings: names(checked.rules()),
+        },
+        cases_measured: cases.len() as u64,
+        outcomes,
+        rows_rejected: ingested.rejects.total(),
+        outputs: [
+            "case_slt.parquet",
+            "attainment.parquet",
+            "account_attainment.parquet",
+            "entitlements.parquet",
+            "entitlement_findings.parquet",
+            "rejects.parquet",
+            "manifest.json",
+        ]
+        .into_iter()
+        .chain(crate::charts::CHART_FILES)
+        .map(String::from)
+        .collect(),
+        timing_ms: timing,
+        case_slt_partitioned_by: None,
+        case_slt_partitions: None,
+    }
+}
