@@ -4,7 +4,6 @@
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use crate::output::internal;
 use crate::Result;
 
 /// `attainment.parquet`: period × tier × priority × region.
@@ -16,7 +15,5 @@ pub const ACCOUNT_ATTAINMENT_SQL: &str = include_str!("../sql/account_attainment
 pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
     let mut ctx = SQLContext::new();
     ctx.register("case_slt", case_slt.clone().lazy());
-    ctx.execute(sql)
-        .and_then(|lf| lf.collect())
-        .map_err(internal)
+    Ok(ctx.execute(sql).and_then(|lf| lf.collect())?)
 }

@@ -70,6 +70,9 @@ pub enum Error {
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    /// A DataFrame operation on slt's own data failed: a bug.
+    #[error("internal error: {0}")]
+    Polars(#[from] polars::error::PolarsError),
     /// A bug or an unexpected failure inside slt.
     #[error("internal error: {0}")]
     Internal(String),
@@ -85,7 +88,9 @@ impl Error {
             }
             Error::Locked(_) => Exit::Locked,
             Error::TooManyRejected(_) => Exit::Rejects,
-            Error::Write { .. } | Error::Stdout(_) | Error::Internal(_) => Exit::Internal,
+            Error::Write { .. } | Error::Stdout(_) | Error::Polars(_) | Error::Internal(_) => {
+                Exit::Internal
+            }
         }
     }
 
@@ -97,47 +102,3 @@ impl Error {
 
 /// Shorthand for results in slt.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// A TOML error as one line: `line L, column C: message`, or the bare
-/// message when it concerns the whole file (a missing section).
-pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
-    match e.span() {
-        Some(span) if span.end > 0 => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            let message = e.message().trim().replace('\n', " ");
-            format!("line {line}, column {column}: {message}")
-        }
-        _ => e.message().trim().replace('\n', " "),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn toml_errors_are_one_line_naming_line_and_column() {
-        let text = "[rules]\npriority_change = 3\n";
-        let e = toml::from_str::<toml::Table>("a = \n").unwrap_err();
-        assert!(!toml_message("a = \n", &e).contains('\n'));
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct Rules {
-            rules: std::collections::BTreeMap<String, String>,
-            entitlements: toml::Table,
-        }
-        let e = toml::from_str::<Rules>(text).unwrap_err();
-        assert!(
-            toml_message(text, &e).starts_with("line 2, column 19: "),
-            "{}",
-            toml_message(text, &e)
-        );
-        let e = toml::from_str::<Rules>("[rules]\n").unwrap_err();
-        assert_eq!(
-            toml_message("[rules]\n", &e),
-            "missing field `entitlements`"
-        );
-    }
-}

@@ -42,6 +42,7 @@ pub mod progress;
 pub mod review;
 pub mod suggest;
 pub mod timestamp;
+mod toml_error;
 
 pub use error::{Error, Exit, Result};
 

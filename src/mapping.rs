@@ -44,7 +44,7 @@ impl Mapping {
     pub fn parse(text: &str, source_name: &str) -> Result<Self> {
         let raw: RawMapping = toml::from_str(text).map_err(|e| Error::Input {
             path: source_name.into(),
-            reason: crate::error::toml_message(text, &e),
+            reason: crate::toml_error::one_line(text, &e),
         })?;
         for table in raw.columns.keys() {
             if !TABLES.contains(&table.as_str()) {

@@ -1,7 +1,7 @@
 //! What each chart shows: pure functions from measured cases to plain
 //! structs of points and labels. No plotters, no polars, no I/O, so the data
 //! behind every chart is tested on hand-checked cases (see the tests below and
-//! `tests/charts.rs`).
+//! `tests/it/charts.rs`).
 //!
 //! Counting follows `sql/attainment.sql`: attainment = met / (met +
 //! breached); pending and excluded cases are counted but not in the

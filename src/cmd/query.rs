@@ -15,7 +15,7 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 
 use crate::cli::{QueryArgs, QueryFormat};
-use crate::output::{internal, write_parquet};
+use crate::output::write_parquet;
 use crate::{Error, Exit, Result};
 
 /// Runs `slt query`.
@@ -191,7 +191,7 @@ fn write_table(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
             .iter()
             .map(|c| c.get(i).map(|v| cell(&v)))
             .collect::<PolarsResult<Vec<String>>>()
-            .map_err(|e| std::io::Error::other(internal(e).to_string()))?;
+            .map_err(std::io::Error::other)?;
         rows.push(row);
     }
     let widths: Vec<usize> = (0..columns.len())

@@ -10,7 +10,7 @@ use crate::entitlements::check::{Finding, YearRow};
 use crate::ingest::{Reject, Rejects};
 use crate::model::CaseRow;
 use crate::policy::Policy;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Output column names.
 pub mod col {
@@ -59,25 +59,19 @@ pub fn enum_column(name: &str, values: &[Option<&str>]) -> Result<Column> {
     let distinct: PlHashSet<&str> = values.iter().flatten().copied().collect();
     let mut cats: Vec<&str> = distinct.into_iter().collect();
     cats.sort_unstable();
-    let frozen = FrozenCategories::new(cats.iter().copied()).map_err(internal)?;
+    let frozen = FrozenCategories::new(cats.iter().copied())?;
     let dtype = DataType::from_frozen_categories(frozen);
     let series = Series::new(name.into(), values);
-    Ok(series.cast(&dtype).map_err(internal)?.into_column())
+    Ok(series.cast(&dtype)?.into_column())
 }
 
 /// The values of column `name` of `df` as owned text (any type cast to text).
 pub fn text_values(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     let s = df
-        .column(name)
-        .map_err(internal)?
+        .column(name)?
         .as_materialized_series()
-        .cast(&DataType::String)
-        .map_err(internal)?;
-    Ok(s.str()
-        .map_err(internal)?
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
+        .cast(&DataType::String)?;
+    Ok(s.str()?.iter().map(|v| v.map(str::to_string)).collect())
 }
 
 /// Builds a UTC microsecond timestamp column.
@@ -85,11 +79,6 @@ pub fn timestamp_column(name: &str, values: Vec<Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), values.into_iter())
         .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         .into_column()
-}
-
-/// Turns a polars error into an internal error.
-pub fn internal(e: PolarsError) -> Error {
-    Error::Internal(e.to_string())
 }
 
 /// Casts every `String` column of `df` to an enum of its values.
@@ -104,16 +93,42 @@ pub fn strings_to_enums(df: &DataFrame) -> Result<DataFrame> {
             cols.push(c.clone());
         }
     }
-    DataFrame::new(df.height(), cols).map_err(internal)
+    Ok(DataFrame::new(df.height(), cols)?)
 }
 
 /// `case_slt` as written: text dimensions as enums, `case_id` (unique, so
-/// nothing to share) as plain text in the first column.
+/// nothing to share) as plain text in the first column. `period` and
+/// `month` share one enum (every quarter and month label, sorted), so that
+/// a reader's `UNION ALL` of the two (`sql/attainment.sql`) combines them:
+/// polars refuses two different enums.
 pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
     let mut typed = strings_to_enums(&case_slt.drop_many([col::CASE_ID]))?;
-    typed
-        .insert_column(0, case_slt.column(col::CASE_ID).map_err(internal)?.clone())
-        .map_err(internal)?;
+    typed.insert_column(0, case_slt.column(col::CASE_ID)?.clone())?;
+    let labels = |name: &str| -> Result<Vec<Option<String>>> {
+        Ok(case_slt
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let (periods, months) = (labels(col::PERIOD)?, labels(col::MONTH)?);
+    let mut all: Vec<&str> = periods
+        .iter()
+        .chain(&months)
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let dtype = DataType::from_frozen_categories(FrozenCategories::new(all.iter().copied())?);
+    for (name, values) in [(col::PERIOD, &periods), (col::MONTH, &months)] {
+        let column = Series::new(name.into(), values).cast(&dtype)?.into_column();
+        typed.replace_column(
+            typed.get_column_index(name).expect("case_slt column"),
+            column,
+        )?;
+    }
     Ok(typed)
 }
 
@@ -162,7 +177,7 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
         text(col::PERIOD, |r| &r.period),
         text(col::MONTH, |r| &r.month),
     ];
-    DataFrame::new(rows.len(), columns).map_err(internal)
+    Ok(DataFrame::new(rows.len(), columns)?)
 }
 
 /// The `rejects` frame, sorted by table and row.
@@ -204,7 +219,7 @@ pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
             sorted.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
         ),
     ];
-    DataFrame::new(sorted.len(), columns).map_err(internal)
+    Ok(DataFrame::new(sorted.len(), columns)?)
 }
 
 /// `entitlements.parquet`: one row per account × contract year × yearly service.
@@ -239,7 +254,7 @@ pub fn entitlements(policy: &Policy, rows: &[YearRow]) -> Result<DataFrame> {
         ),
         enum_column("status", &statuses)?,
     ];
-    DataFrame::new(rows.len(), columns).map_err(internal)
+    Ok(DataFrame::new(rows.len(), columns)?)
 }
 
 /// `entitlement_findings.parquet`: one row per breach.
@@ -272,5 +287,5 @@ pub fn findings(policy: &Policy, rows: &[Finding]) -> Result<DataFrame> {
             rows.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(),
         ),
     ];
-    DataFrame::new(rows.len(), columns).map_err(internal)
+    Ok(DataFrame::new(rows.len(), columns)?)
 }

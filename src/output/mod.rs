@@ -19,7 +19,7 @@ pub mod partition;
 pub mod staging;
 pub mod write;
 
-pub use frames::{col, enum_column, internal, text_values, timestamp_column};
+pub use frames::{col, enum_column, text_values, timestamp_column};
 pub use parquet::write_parquet;
 pub use staging::Staging;
 

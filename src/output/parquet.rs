@@ -6,7 +6,6 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::frames::internal;
 use crate::{Error, Result};
 
 /// Writes `df` as Parquet with slt's key-value metadata.
@@ -53,11 +52,9 @@ pub const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
 /// changes and the result is as deterministic as polars' own.
 pub fn arrow_schema_hint(df: &DataFrame) -> Result<String> {
     let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf)
-        .finish(&mut df.clear())
-        .map_err(internal)?;
+    ParquetWriter::new(&mut buf).finish(&mut df.clear())?;
     let mut reader = ParquetReader::new(std::io::Cursor::new(buf));
-    let metadata = reader.get_metadata().map_err(internal)?;
+    let metadata = reader.get_metadata()?;
     let hint = metadata
         .key_value_metadata
         .iter()

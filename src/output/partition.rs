@@ -7,7 +7,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::frames::{case_slt_for_writing, col, internal};
+use super::frames::{case_slt_for_writing, col};
 use super::parquet::{write_parquet, ARROW_SCHEMA_KEY};
 use super::SCHEMA_VERSION;
 use crate::{Error, Result};
@@ -44,12 +44,10 @@ pub fn write_partitioned(
     };
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let keys = df
-        .column(column)
-        .map_err(internal)?
+        .column(column)?
         .as_materialized_series()
-        .cast(&DataType::String)
-        .map_err(internal)?;
-    let keys = keys.str().map_err(internal)?;
+        .cast(&DataType::String)?;
+    let keys = keys.str()?;
     if keys.null_count() > 0 {
         return Err(Error::Internal(format!(
             "a null `{column}` cannot name a partition"
@@ -63,11 +61,7 @@ pub fn write_partitioned(
                 "`{value}` cannot name a partition"
             )));
         }
-        let mut part = df
-            .filter(&keys.equal(value))
-            .map_err(internal)?
-            .drop(column)
-            .map_err(internal)?;
+        let mut part = df.filter(&keys.equal(value))?.drop(column)?;
         let sub = dir.join(format!("{column}={value}"));
         std::fs::create_dir(&sub).map_err(|e| write_err(&sub, e))?;
         write_parquet(&mut part, &sub.join(PART_FILE), &metadata(value))?;
@@ -126,9 +120,7 @@ pub fn read_partitions(dir: &Path, column: &str) -> Result<Vec<Partition>> {
         let mut columns = Vec::with_capacity(df.width() + 1);
         for c in df.columns() {
             columns.push(match c.dtype() {
-                DataType::Enum(..) | DataType::Categorical(..) => {
-                    c.cast(&DataType::String).map_err(internal)?
-                }
+                DataType::Enum(..) | DataType::Categorical(..) => c.cast(&DataType::String)?,
                 _ => c.clone(),
             });
         }
@@ -162,13 +154,10 @@ pub fn write_case_slt_by_period(
     keep_from: Option<&Path>,
 ) -> Result<(Option<DataFrame>, serde_json::Value)> {
     let periods = case_slt
-        .column(col::PERIOD)
-        .map_err(internal)?
+        .column(col::PERIOD)?
         .as_materialized_series()
-        .cast(&DataType::String)
-        .map_err(internal)?;
-    let measured: std::collections::BTreeSet<&str> =
-        periods.str().map_err(internal)?.iter().flatten().collect();
+        .cast(&DataType::String)?;
+    let measured: std::collections::BTreeSet<&str> = periods.str()?.iter().flatten().collect();
     let mut kept = Vec::new();
     if let Some(old) = keep_from {
         if old.is_dir() {

@@ -224,7 +224,7 @@ impl Policy {
     pub fn parse(text: &str, source_name: &str) -> Result<Self, PolicyError> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError::Syntax {
             source_name: source_name.to_string(),
-            message: crate::error::toml_message(text, &e),
+            message: crate::toml_error::one_line(text, &e),
         })?;
         let invalid = |key: String, reason: String| PolicyError::Invalid {
             source_name: source_name.to_string(),

@@ -8,6 +8,16 @@ use std::process::{Command, Output};
 
 use polars::prelude::*;
 
+/// Every Parquet file a report writes.
+const PARQUET_OUTPUTS: [&str; 6] = [
+    "case_slt.parquet",
+    "attainment.parquet",
+    "account_attainment.parquet",
+    "entitlements.parquet",
+    "entitlement_findings.parquet",
+    "rejects.parquet",
+];
+
 fn slt(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_slt"))
         .args(args)
@@ -378,12 +388,7 @@ fn demo_report_reconciles_rows_and_is_byte_identical_across_runs() {
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(stderr(&o), "");
     }
-    for f in [
-        "case_slt.parquet",
-        "attainment.parquet",
-        "account_attainment.parquet",
-        "rejects.parquet",
-    ] {
+    for f in PARQUET_OUTPUTS {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
             std::fs::read(b.join(f)).unwrap(),
@@ -675,12 +680,7 @@ fn outputs_are_byte_identical_whatever_the_number_of_threads() {
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    for f in [
-        "case_slt.parquet",
-        "attainment.parquet",
-        "account_attainment.parquet",
-        "rejects.parquet",
-    ] {
+    for f in PARQUET_OUTPUTS {
         let first = std::fs::read(runs[0].join(f)).unwrap();
         for other in &runs[1..] {
             assert!(
@@ -821,7 +821,7 @@ fn quiet_prints_nothing_and_errors_stay_one_line_in_either_format() {
 }
 
 /// Every way a run can stop before writing anything, and the one line it
-/// prints: a snapshot (tests/snapshots/), so that any change of wording is
+/// prints: a snapshot (tests/it/snapshots/), so that any change of wording is
 /// reviewed. Paths are shown relative to the scenario's directory.
 #[test]
 fn every_refusal_is_one_line_naming_what_is_wrong() {

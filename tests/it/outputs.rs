@@ -154,7 +154,10 @@ enum Kind {
 }
 
 /// Column, kind, and whether nulls may occur (docs/outputs.md).
-type Spec = [(&'static str, Kind, bool)];
+type Spec = [SpecRow];
+
+/// One column of a [`Spec`].
+type SpecRow = (&'static str, Kind, bool);
 
 const CASE_SLT: &Spec = &[
     ("case_id", Kind::Text, false),
@@ -221,6 +224,46 @@ const REJECTS: &Spec = &[
     ("reason", Kind::Text, false),
 ];
 
+const ENTITLEMENTS: &Spec = &[
+    ("account_id", Kind::Dict, false),
+    ("tier", Kind::Dict, false),
+    ("contract_year", Kind::Int64, false),
+    ("year_start", Kind::Utc, false),
+    ("year_end", Kind::Utc, false),
+    ("entitlement", Kind::Dict, false),
+    ("entitled", Kind::Int64, false),
+    ("delivered", Kind::Int64, false),
+    ("remaining", Kind::Int64, false),
+    ("expected_by_now", Kind::Float64, false),
+    ("status", Kind::Dict, false),
+];
+
+const FINDINGS: &Spec = &[
+    ("rule", Kind::Dict, false),
+    ("account_id", Kind::Dict, false),
+    ("tier", Kind::Dict, false),
+    ("product", Kind::Dict, true),
+    ("at", Kind::Utc, false),
+    ("until", Kind::Utc, true),
+    ("allowed", Kind::Int64, true),
+    ("observed", Kind::Int64, true),
+    ("evidence_kind", Kind::Dict, false),
+    ("evidence", Kind::Text, false),
+    ("detail", Kind::Text, false),
+];
+
+/// Every Parquet file a report writes, with its schema.
+fn parquet_outputs() -> Vec<(&'static str, Vec<SpecRow>)> {
+    vec![
+        ("case_slt.parquet", CASE_SLT.to_vec()),
+        ("attainment.parquet", attainment_spec()),
+        ("account_attainment.parquet", account_attainment_spec()),
+        ("entitlements.parquet", ENTITLEMENTS.to_vec()),
+        ("entitlement_findings.parquet", FINDINGS.to_vec()),
+        ("rejects.parquet", REJECTS.to_vec()),
+    ]
+}
+
 /// Asserts that `table` has exactly the columns of `spec`, in order, with
 /// their types, and nulls only where allowed.
 fn check_schema(file: &str, table: &Table, spec: &Spec) {
@@ -272,16 +315,21 @@ fn every_output_has_the_documented_schema_types_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let out = demo_report(dir.path(), "demo", &[]);
     let m = manifest(&out);
-    let attainment = attainment_spec();
-    let account = account_attainment_spec();
-    let files: [(&str, &Spec); 4] = [
-        ("case_slt.parquet", CASE_SLT),
-        ("attainment.parquet", &attainment),
-        ("account_attainment.parquet", &account),
-        ("rejects.parquet", REJECTS),
-    ];
-    for (file, spec) in files {
+    let files = parquet_outputs();
+    let listed: Vec<&str> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o.as_str().filter(|o| o.ends_with(".parquet")))
+        .collect();
+    let names: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+    assert_eq!(
+        listed, names,
+        "every Parquet output the manifest lists is checked"
+    );
+    for (file, spec) in &files {
         let table = read(&out.join(file));
+        assert!(table.rows() > 0, "{file}: the demo fills every output");
         check_schema(file, &table, spec);
         let kv = &table.metadata;
         assert_eq!(kv["slt_version"], env!("CARGO_PKG_VERSION"), "{file}");

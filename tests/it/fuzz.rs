@@ -9,7 +9,7 @@
 //!
 //! Run longer with `PROPTEST_CASES=5000 cargo test --release --test fuzz`, or
 //! for a bounded time with `scripts/fuzz SECONDS` (a new seed every round).
-//! A failing case proptest finds is kept under `tests/fuzz.proptest-regressions`
+//! A failing case proptest finds is kept under `tests/it/fuzz.proptest-regressions`
 //! and replayed first on every run.
 
 use proptest::prelude::*;
