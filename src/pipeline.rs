@@ -15,7 +15,7 @@ use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
 use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
-use crate::ingest::{self, AsOfSource, Ingested, Reject};
+use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason};
 use crate::measure::{calendars_for, measure_all_reporting, Measured};
 use crate::model::{CaseRow, Month, Outcome, Table};
 use crate::output::frames;
@@ -182,7 +182,7 @@ fn no_usable_case(ingested: &Ingested) -> Error {
         .iter()
         .filter(|r| r.table == Table::Cases)
     {
-        let entry = by_reason.entry(r.reason.as_str()).or_insert((0, r));
+        let entry = by_reason.entry(r.reason.phrase()).or_insert((0, r));
         entry.0 += 1;
         if r.row_number < entry.1.row_number {
             entry.1 = r;
@@ -233,7 +233,7 @@ fn keep_measurable(
     }
     let created = ingested.column_name(Table::Cases, "created_at").to_string();
     let case_id = ingested.column_name(Table::Events, "case_id").to_string();
-    for (i, e) in &failed {
+    for (i, _) in &failed {
         let case = &ingested.cases[*i];
         ingested.rejects.push(Reject {
             table: Table::Cases,
@@ -241,7 +241,7 @@ fn keep_measurable(
             key: None,
             column: created.clone(),
             value: Some(format_rfc3339(case.created_at)),
-            reason: format!("cannot be measured: {e}"),
+            reason: RejectReason::OutsideCalendar,
         });
     }
     let failed: HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
@@ -255,7 +255,7 @@ fn keep_measurable(
             key: None,
             column: case_id.clone(),
             value: None,
-            reason: "its case cannot be measured".into(),
+            reason: RejectReason::CaseRejected,
         })
         .collect();
     for r in orphans {

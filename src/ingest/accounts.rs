@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::judge::{parse_bound, parse_end_bound, Contracts, Interner, Rejects};
+use super::judge::{parse_bound, parse_end_bound, Contracts, Interner, RejectReason, Rejects};
 use super::read::Source;
 use super::text::{unreadable, Columns};
 use crate::mapping::Mapping;
@@ -18,7 +18,7 @@ use crate::model::{Contract, Table};
 use crate::policy::Policy;
 
 /// Why a row is rejected: column, value, reason.
-type Fault<'a> = (&'a str, Option<&'a str>, String);
+type Fault<'a> = (&'a str, Option<&'a str>, RejectReason);
 
 /// Judges every row of the accounts table.
 pub(crate) fn judge(
@@ -35,12 +35,13 @@ pub(crate) fn judge(
     let mut rows: HashMap<Arc<str>, Vec<(usize, Contract)>> = HashMap::new();
     let mut known: HashSet<Arc<str>> = HashSet::new();
     for i in 0..source.frame.height() {
-        if let Some(reason) = broken.get(i) {
-            r.reject(i, None, "", None, reason);
+        if let Some(why) = broken.get(i) {
+            r.reject_unreadable(i, why);
             continue;
         }
         let Some(id) = ids.get(i) else {
-            r.reject(i, None, cols.name("account_id"), None, "missing account_id");
+            let reason = RejectReason::MissingValue;
+            r.reject(i, None, cols.name("account_id"), None, reason);
             continue;
         };
         let id = interner.get(id);
@@ -56,23 +57,15 @@ pub(crate) fn judge(
         list.sort_by_key(|(i, c)| (c.from, *i));
         let overlapping = overlaps(&list);
         if overlapping.iter().any(|b| *b) {
-            let named: Vec<String> = list
-                .iter()
-                .zip(&overlapping)
-                .filter(|(_, b)| **b)
-                .map(|((i, _), _)| (i + 1).to_string())
-                .collect();
             let froms = cols.get("valid_from");
             for ((i, _), _) in list.iter().zip(&overlapping).filter(|(_, b)| **b) {
+                let reason = RejectReason::OverlappingContracts;
                 r.reject(
                     *i,
                     Some(&id),
                     cols.name("valid_from"),
                     froms.get(*i),
-                    format!(
-                        "contract rows {} of account `{id}` overlap",
-                        named.join(", ")
-                    ),
+                    reason,
                 );
             }
         }
@@ -99,29 +92,28 @@ fn contract<'a>(
         .get(i)
         .and_then(|t| policy.tier_index(mapping.value("tier", t)))
     else {
-        let reason = format!("unknown tier (expected one of {})", policy.tiers.join(", "));
-        return Err((cols.name("tier"), tiers.get(i), reason));
+        return Err((cols.name("tier"), tiers.get(i), RejectReason::UnknownTier));
     };
     let Some(region) = regions
         .get(i)
         .and_then(|t| policy.region_index(mapping.value("region", t)))
     else {
-        let known: Vec<&str> = policy.regions.iter().map(|r| r.name.as_str()).collect();
-        let reason = format!("unknown region (expected one of {})", known.join(", "));
-        return Err((cols.name("region"), regions.get(i), reason));
+        return Err((
+            cols.name("region"),
+            regions.get(i),
+            RejectReason::UnknownRegion,
+        ));
     };
     let zone = policy.regions[region].zone;
     let (froms, tos) = (cols.get("valid_from"), cols.get("valid_to"));
     let from = match froms.get(i).map(|t| parse_bound(t, zone)) {
         Some(Ok(t)) => t,
         Some(Err(e)) => return Err((cols.name("valid_from"), froms.get(i), e)),
-        None => {
-            return Err((cols.name("valid_from"), None, "missing valid_from".into()));
-        }
+        None => return Err((cols.name("valid_from"), None, RejectReason::MissingValue)),
     };
     let to = match tos.get(i).map(|t| parse_end_bound(t, zone)) {
         Some(Ok(Some(t))) if t <= from => {
-            let reason = "valid_to is not after valid_from".to_string();
+            let reason = RejectReason::EndNotAfterStart;
             return Err((cols.name("valid_to"), tos.get(i), reason));
         }
         Some(Ok(t)) => t,

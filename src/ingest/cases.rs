@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::judge::{duplicates, Contracts, Interner, Rejects};
+use super::judge::{duplicates, Contracts, Interner, NoContract, RejectReason, Rejects};
 use super::read::Source;
 use super::text::{unreadable, Columns};
 use crate::mapping::Mapping;
@@ -66,7 +66,6 @@ pub(crate) fn judge(
             .enumerate()
             .map(|(k, c)| (k, c.row, ids.get(c.row).expect("checked"))),
         |a, b| signature(a) == signature(b),
-        "case_id",
     );
     let mut drop = vec![false; candidates.len()];
     let mut r = rejects.of(Table::Cases);
@@ -94,11 +93,10 @@ pub(crate) fn judge(
             Ok(found) => found,
             Err(why) => {
                 let (column, value) = match why {
-                    super::judge::NoContract::NoneInForce => ("created_at", createds.get(i)),
+                    NoContract::NoneInForce => ("created_at", createds.get(i)),
                     _ => ("account_id", accounts.get(i)),
                 };
-                let reason = why.reason(account, "created_at");
-                r.reject(i, ids.get(i), cols.name(column), value, reason);
+                r.reject(i, ids.get(i), cols.name(column), value, why.reason());
                 continue;
             }
         };
@@ -145,17 +143,18 @@ fn candidates(
     let (createds, closeds) = (cols.get("created_at"), cols.get("closed_at"));
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        if let Some(reason) = broken.get(i) {
-            r.reject(i, None, "", None, reason);
+        if let Some(why) = broken.get(i) {
+            r.reject_unreadable(i, why);
             continue;
         }
         let key = ids.get(i);
+        let missing = RejectReason::MissingValue;
         if key.is_none() {
-            r.reject(i, None, cols.name("case_id"), None, "missing case_id");
+            r.reject(i, None, cols.name("case_id"), None, missing);
             continue;
         }
         if accounts.get(i).is_none() {
-            r.reject(i, key, cols.name("account_id"), None, "missing account_id");
+            r.reject(i, key, cols.name("account_id"), None, missing);
             continue;
         }
         let priority = match priorities
@@ -163,53 +162,44 @@ fn candidates(
             .map(|p| mapping.value("priority", p).parse::<Priority>())
         {
             Some(Ok(p)) => p,
-            Some(Err(e)) => {
-                r.reject(i, key, cols.name("priority"), priorities.get(i), e);
+            Some(Err(_)) => {
+                let reason = RejectReason::UnknownPriority;
+                r.reject(i, key, cols.name("priority"), priorities.get(i), reason);
                 continue;
             }
             None => {
-                r.reject(i, key, cols.name("priority"), None, "missing priority");
+                r.reject(i, key, cols.name("priority"), None, missing);
                 continue;
             }
         };
         let created_at = match createds.get(i).map(parse_rfc3339) {
             Some(Ok(t)) => t,
             Some(Err(e)) => {
-                r.reject(
-                    i,
-                    key,
-                    cols.name("created_at"),
-                    createds.get(i),
-                    e.to_string(),
-                );
+                let reason = RejectReason::of_timestamp(&e);
+                r.reject(i, key, cols.name("created_at"), createds.get(i), reason);
                 continue;
             }
             None => {
-                r.reject(i, key, cols.name("created_at"), None, "missing created_at");
+                r.reject(i, key, cols.name("created_at"), None, missing);
                 continue;
             }
         };
         let closed_at = match closeds.get(i).map(parse_rfc3339) {
             Some(Ok(t)) if t < created_at => {
-                let reason = "closed_at is before created_at";
+                let reason = RejectReason::ClosedBeforeCreated;
                 r.reject(i, key, cols.name("closed_at"), closeds.get(i), reason);
                 continue;
             }
             Some(Ok(t)) => Some(t),
             Some(Err(e)) => {
-                r.reject(
-                    i,
-                    key,
-                    cols.name("closed_at"),
-                    closeds.get(i),
-                    e.to_string(),
-                );
+                let reason = RejectReason::of_timestamp(&e);
+                r.reject(i, key, cols.name("closed_at"), closeds.get(i), reason);
                 continue;
             }
             None => None,
         };
         if as_of.is_some_and(|as_of| created_at > as_of) {
-            let reason = "created after --as-of: the case has not happened yet";
+            let reason = RejectReason::CreatedAfterAsOf;
             r.reject(i, key, cols.name("created_at"), createds.get(i), reason);
             continue;
         }

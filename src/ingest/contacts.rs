@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use super::judge::{readable_account, required_instant, Contracts, Interner, Rejecter, Rejects};
+use super::judge::{
+    readable_account, required_instant, Contracts, Interner, RejectReason, Rejecter, Rejects,
+};
 use super::read::Source;
 use super::text::{unreadable, Columns};
 use crate::model::{Contact, Table};
@@ -67,13 +69,13 @@ fn contact(
     interner: &mut Interner,
 ) -> Option<Contact> {
     let key = Some(account);
+    let missing = RejectReason::MissingValue;
     let Some(product) = cols.get("product").get(i) else {
-        let reason = "missing product (contacts are named per product)";
-        r.reject(i, key, cols.name("product"), None, reason);
+        r.reject(i, key, cols.name("product"), None, missing);
         return None;
     };
     let Some(contact_id) = cols.get("contact_id").get(i) else {
-        r.reject(i, key, cols.name("contact_id"), None, "missing contact_id");
+        r.reject(i, key, cols.name("contact_id"), None, missing);
         return None;
     };
     let added_at = required_instant(r, i, key, cols, "added_at")?;
@@ -84,26 +86,20 @@ fn contact(
         .map(parse_rfc3339)
     {
         Some(Ok(t)) if t <= added_at => {
-            let reason = "removed_at is not after added_at";
+            let reason = RejectReason::EndNotAfterStart;
             r.reject(i, key, cols.name("removed_at"), removed.get(i), reason);
             return None;
         }
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
-            r.reject(
-                i,
-                key,
-                cols.name("removed_at"),
-                removed.get(i),
-                e.to_string(),
-            );
+            let reason = RejectReason::of_timestamp(&e);
+            r.reject(i, key, cols.name("removed_at"), removed.get(i), reason);
             return None;
         }
         None => None,
     };
     if let Err(why) = contracts.rows(account) {
-        let reason = why.reason(account, "added_at");
-        r.reject(i, key, cols.name("account_id"), key, reason);
+        r.reject(i, key, cols.name("account_id"), key, why.reason());
         return None;
     }
     Some(Contact {
@@ -118,7 +114,7 @@ fn contact(
 
 /// The candidates that overlap an earlier row of the same contact on the
 /// same product: (file row, candidate index, reason).
-fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, String)> {
+fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, RejectReason)> {
     let (added, removed) = (cols.get("added_at"), cols.get("removed_at"));
     let mut by_key: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
     for (k, c) in candidates.iter().enumerate() {
@@ -147,12 +143,9 @@ fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, Str
             let identical =
                 (added.get(i), removed.get(i)) == (added.get(first), removed.get(first));
             let reason = if identical {
-                format!("identical duplicate of row {} (collapsed)", first + 1)
+                RejectReason::IdenticalDuplicate
             } else {
-                format!(
-                    "overlaps row {}: the contact is already named on this product",
-                    first + 1
-                )
+                RejectReason::OverlappingContact
             };
             late.push((i, k, reason));
         }

@@ -8,7 +8,8 @@
 //! the first when identical, and are all rejected when they differ.
 
 use super::judge::{
-    duplicates, readable_account, required_instant, Contracts, Interner, Rejecter, Rejects,
+    duplicates, readable_account, required_instant, Contracts, Interner, NoContract, RejectReason,
+    Rejecter, Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns};
@@ -49,7 +50,6 @@ pub(crate) fn judge(
                 ids.get(row).map(|id| (k, row, id))
             }),
         |a, b| signature(a) == signature(b),
-        "engagement_id",
     );
     dups.sort_by_key(|d| candidates[d.candidate].row);
     let mut drop = vec![false; candidates.len()];
@@ -88,10 +88,9 @@ fn engagement(
         .get(i)
         .and_then(|k| Service::parse(mapping.value("kind", k)))
     else {
-        let known: Vec<&str> = Service::ALL.iter().map(|k| k.as_str()).collect();
         let reason = match kinds.get(i) {
-            None => "missing kind".to_string(),
-            Some(_) => format!("unknown engagement kind (expected {})", known.join(", ")),
+            None => RejectReason::MissingValue,
+            Some(_) => RejectReason::UnknownEngagementKind,
         };
         r.reject(i, key, cols.name("kind"), kinds.get(i), reason);
         return None;
@@ -106,12 +105,12 @@ fn engagement(
         {
             Some(Some(t)) => Some(t),
             Some(None) => {
-                let reason = "unknown track (expected technical or strategic)";
+                let reason = RejectReason::UnknownTrack;
                 r.reject(i, key, cols.name("track"), tracks.get(i), reason);
                 return None;
             }
             None => {
-                let reason = "field_activity without a track (technical or strategic)";
+                let reason = RejectReason::MissingValue;
                 r.reject(i, key, cols.name("track"), None, reason);
                 return None;
             }
@@ -123,18 +122,10 @@ fn engagement(
         Ok((_, c)) => c.tier,
         Err(why) => {
             let (column, value) = match why {
-                super::judge::NoContract::NoneInForce => {
-                    ("delivered_at", cols.get("delivered_at").get(i))
-                }
+                NoContract::NoneInForce => ("delivered_at", cols.get("delivered_at").get(i)),
                 _ => ("account_id", key),
             };
-            r.reject(
-                i,
-                key,
-                cols.name(column),
-                value,
-                why.reason(account, "delivered_at"),
-            );
+            r.reject(i, key, cols.name(column), value, why.reason());
             return None;
         }
     };

@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use super::cases::JudgedCases;
-use super::judge::Rejects;
+use super::judge::{RejectReason, Rejects};
 use super::read::Source;
 use super::text::{self, unreadable, Columns};
 use crate::mapping::Mapping;
@@ -22,7 +22,7 @@ use crate::timestamp::parse_rfc3339;
 struct Fault {
     column: String,
     value: Option<String>,
-    reason: String,
+    reason: RejectReason,
 }
 
 /// Judges every row of the events table, in parallel; rejects are recorded
@@ -52,6 +52,9 @@ pub(crate) fn judge(
     for (i, j) in judged.into_iter().enumerate() {
         match j {
             Ok(e) => events.push(e),
+            Err(f) if f.column.is_empty() => {
+                r.reject_unreadable(i, f.value.as_deref().unwrap_or(""))
+            }
             Err(f) => r.reject(i, case_ids.get(i), &f.column, f.value.as_deref(), f.reason),
         }
     }
@@ -75,55 +78,50 @@ fn event(
     mapping: &Mapping,
     cases: &JudgedCases,
 ) -> Result<Event, Box<Fault>> {
-    let fail = |column: &str, value: Option<&str>, reason: String| {
+    let fail = |column: &str, value: Option<&str>, reason: RejectReason| {
         Box::new(Fault {
             column: cols.name(column).to_string(),
             value: value.map(str::to_string),
             reason,
         })
     };
-    if let Some(reason) = texts.broken.get(i) {
+    if let Some(why) = texts.broken.get(i) {
+        // Recorded by `reject_unreadable`, which reads `CODE<TAB>DETAIL`.
         return Err(Box::new(Fault {
             column: String::new(),
-            value: None,
-            reason: reason.to_string(),
+            value: Some(why.to_string()),
+            reason: RejectReason::NotJson,
         }));
     }
     let (case_ids, ats, kinds, values) = (texts.case_ids, texts.ats, texts.kinds, texts.values);
     let Some(case_id) = case_ids.get(i) else {
-        return Err(fail("case_id", None, "missing case_id".into()));
+        return Err(fail("case_id", None, RejectReason::MissingValue));
     };
     let Some(&case) = cases.index.get(case_id) else {
         let reason = if cases.rejected_ids.contains(case_id) {
-            format!("case `{case_id}` was rejected")
+            RejectReason::CaseRejected
         } else {
-            format!("unknown case `{case_id}`")
+            RejectReason::UnknownCase
         };
         return Err(fail("case_id", Some(case_id), reason));
     };
     let at = match ats.get(i).map(parse_rfc3339) {
         Some(Ok(t)) => t,
-        Some(Err(e)) => return Err(fail("at", ats.get(i), e.to_string())),
-        None => return Err(fail("at", None, "missing at".into())),
+        Some(Err(e)) => return Err(fail("at", ats.get(i), RejectReason::of_timestamp(&e))),
+        None => return Err(fail("at", None, RejectReason::MissingValue)),
     };
     let Some(kind) = kinds
         .get(i)
         .and_then(|k| EventKind::parse(mapping.value("kind", k)))
     else {
-        let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        let reason = format!(
-            "unknown event kind (expected {} or {})",
-            known[..known.len() - 1].join(", "),
-            known[known.len() - 1]
-        );
+        let reason = match kinds.get(i) {
+            None => RejectReason::MissingValue,
+            Some(_) => RejectReason::UnknownEventKind,
+        };
         return Err(fail("kind", kinds.get(i), reason));
     };
     if at < cases.cases[case as usize].created_at {
-        return Err(fail(
-            "at",
-            ats.get(i),
-            "event before its case's creation".into(),
-        ));
+        return Err(fail("at", ats.get(i), RejectReason::BeforeCaseCreation));
     }
     let priority = match kind {
         EventKind::PriorityChange => match values
@@ -131,11 +129,10 @@ fn event(
             .map(|v| mapping.value("priority", v).parse::<Priority>())
         {
             Some(Ok(p)) => Some(p),
-            Some(Err(e)) => return Err(fail("value", values.get(i), e)),
-            None => {
-                let reason = "priority_change without a new priority in `value`";
-                return Err(fail("value", None, reason.into()));
+            Some(Err(_)) => {
+                return Err(fail("value", values.get(i), RejectReason::UnknownPriority))
             }
+            None => return Err(fail("value", None, RejectReason::MissingValue)),
         },
         _ => None,
     };

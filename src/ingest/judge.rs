@@ -13,7 +13,9 @@ use std::sync::Arc;
 use super::text::{Columns, Texts};
 use crate::calendar::zone::resolve_local;
 use crate::model::{Contract, Table};
-use crate::timestamp::{is_open_end_sentinel, parse_rfc3339, Instant, MAX_INSTANT, MIN_INSTANT};
+use crate::timestamp::{
+    is_open_end_sentinel, parse_rfc3339, Instant, TimestampError, MAX_INSTANT, MIN_INSTANT,
+};
 
 /// A row that can't be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +28,216 @@ pub struct Reject {
     pub key: Option<String>,
     /// Column at fault, as named in the file.
     pub column: String,
-    /// The offending value, as read.
+    /// The offending value, as read (for an unreadable row: what is wrong with it).
     pub value: Option<String>,
-    /// What is wrong, for a person.
-    pub reason: String,
+    /// What is wrong: a fixed phrase and a stable code.
+    pub reason: RejectReason,
+}
+
+/// Why a row is rejected: one fixed phrase per kind of problem, and a
+/// stable snake_case code (`rejects.reason` and `rejects.reason_code`), so
+/// that `GROUP BY reason` gives a handful of groups. The ids and values are
+/// in the reject's `key`, `column` and `value`, never in the phrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectReason {
+    /// A CSV row with more or fewer fields than the header.
+    RaggedRow,
+    /// A value whose bytes are not UTF-8.
+    NotUtf8,
+    /// An NDJSON line that is not JSON.
+    NotJson,
+    /// An NDJSON line that is JSON but not an object.
+    NotJsonObject,
+    /// A required value is empty.
+    MissingValue,
+    /// Not an RFC 3339 timestamp at all.
+    MalformedTimestamp,
+    /// A date and time without `Z` or `±hh:mm`: slt never guesses a zone.
+    TimestampWithoutOffset,
+    /// 30 February, month 13.
+    ImpossibleDate,
+    /// 24:30, a leap second.
+    ImpossibleTime,
+    /// `+25:00`.
+    ImpossibleOffset,
+    /// Outside 1900–2199.
+    OutOfRange,
+    /// A tier the policy does not define.
+    UnknownTier,
+    /// A region the policy does not define.
+    UnknownRegion,
+    /// Not P1–P4 (after the mapping).
+    UnknownPriority,
+    /// Not one of the event kinds.
+    UnknownEventKind,
+    /// Not one of the engagement kinds.
+    UnknownEngagementKind,
+    /// A field activity's track is neither `technical` nor `strategic`.
+    UnknownTrack,
+    /// `valid_to` not after `valid_from`, `removed_at` not after `added_at`.
+    EndNotAfterStart,
+    /// Contract rows of one account that overlap (all are rejected).
+    OverlappingContracts,
+    /// `closed_at` before `created_at`.
+    ClosedBeforeCreated,
+    /// A case created after `--as-of`: it has not happened yet.
+    CreatedAfterAsOf,
+    /// A row identical to an earlier one with the same id (collapsed into it).
+    IdenticalDuplicate,
+    /// Rows sharing an id with different content (all are rejected).
+    ConflictingDuplicate,
+    /// The accounts table does not name the account.
+    UnknownAccount,
+    /// Every contract row of the account was rejected.
+    AccountWithoutContract,
+    /// The account has no contract in force at the row's instant.
+    NoContractInForce,
+    /// An event of a case the cases table does not have.
+    UnknownCase,
+    /// An event of a case that was rejected.
+    CaseRejected,
+    /// An event before its case was created.
+    BeforeCaseCreation,
+    /// A contact named again on a product while already named there.
+    OverlappingContact,
+    /// A case outside the years slt's calendars cover (1900–2199).
+    OutsideCalendar,
+}
+
+impl RejectReason {
+    /// Every reason, in the order `docs/outputs.md` lists them.
+    pub const ALL: [RejectReason; 31] = [
+        RejectReason::RaggedRow,
+        RejectReason::NotUtf8,
+        RejectReason::NotJson,
+        RejectReason::NotJsonObject,
+        RejectReason::MissingValue,
+        RejectReason::MalformedTimestamp,
+        RejectReason::TimestampWithoutOffset,
+        RejectReason::ImpossibleDate,
+        RejectReason::ImpossibleTime,
+        RejectReason::ImpossibleOffset,
+        RejectReason::OutOfRange,
+        RejectReason::UnknownTier,
+        RejectReason::UnknownRegion,
+        RejectReason::UnknownPriority,
+        RejectReason::UnknownEventKind,
+        RejectReason::UnknownEngagementKind,
+        RejectReason::UnknownTrack,
+        RejectReason::EndNotAfterStart,
+        RejectReason::OverlappingContracts,
+        RejectReason::ClosedBeforeCreated,
+        RejectReason::CreatedAfterAsOf,
+        RejectReason::IdenticalDuplicate,
+        RejectReason::ConflictingDuplicate,
+        RejectReason::UnknownAccount,
+        RejectReason::AccountWithoutContract,
+        RejectReason::NoContractInForce,
+        RejectReason::UnknownCase,
+        RejectReason::CaseRejected,
+        RejectReason::BeforeCaseCreation,
+        RejectReason::OverlappingContact,
+        RejectReason::OutsideCalendar,
+    ];
+
+    /// The stable code (`rejects.reason_code`).
+    pub fn code(self) -> &'static str {
+        self.names().0
+    }
+
+    /// The fixed phrase (`rejects.reason`).
+    pub fn phrase(self) -> &'static str {
+        self.names().1
+    }
+
+    fn names(self) -> (&'static str, &'static str) {
+        use RejectReason as R;
+        match self {
+            R::RaggedRow => (
+                "ragged_row",
+                "row has a different number of fields than the header",
+            ),
+            R::NotUtf8 => ("not_utf8", "value is not valid UTF-8"),
+            R::NotJson => ("not_json", "line is not valid JSON"),
+            R::NotJsonObject => ("not_json_object", "line is not a JSON object"),
+            R::MissingValue => ("missing_value", "missing value in a required column"),
+            R::MalformedTimestamp => ("malformed_timestamp", "not an RFC 3339 timestamp"),
+            R::TimestampWithoutOffset => (
+                "timestamp_without_offset",
+                "timestamp without a UTC offset: slt never guesses a time zone",
+            ),
+            R::ImpossibleDate => ("impossible_date", "not a real calendar date"),
+            R::ImpossibleTime => ("impossible_time", "not a real time of day"),
+            R::ImpossibleOffset => ("impossible_offset", "impossible UTC offset"),
+            R::OutOfRange => (
+                "out_of_range",
+                "outside the supported range 1900-01-01 to 2199-12-31",
+            ),
+            R::UnknownTier => ("unknown_tier", "tier not defined in the policy"),
+            R::UnknownRegion => ("unknown_region", "region not defined in the policy"),
+            R::UnknownPriority => ("unknown_priority", "priority is not P1, P2, P3 or P4"),
+            R::UnknownEventKind => ("unknown_event_kind", "unknown event kind"),
+            R::UnknownEngagementKind => ("unknown_engagement_kind", "unknown engagement kind"),
+            R::UnknownTrack => (
+                "unknown_track",
+                "field activity track is not technical or strategic",
+            ),
+            R::EndNotAfterStart => ("end_not_after_start", "end is not after start"),
+            R::OverlappingContracts => (
+                "overlapping_contracts",
+                "contract rows of one account overlap",
+            ),
+            R::ClosedBeforeCreated => ("closed_before_created", "closed_at is before created_at"),
+            R::CreatedAfterAsOf => (
+                "created_after_as_of",
+                "created after --as-of: the case has not happened yet",
+            ),
+            R::IdenticalDuplicate => (
+                "identical_duplicate",
+                "identical duplicate of an earlier row (collapsed)",
+            ),
+            R::ConflictingDuplicate => (
+                "conflicting_duplicate",
+                "duplicate id with different content",
+            ),
+            R::UnknownAccount => ("unknown_account", "unknown account"),
+            R::AccountWithoutContract => (
+                "account_without_contract",
+                "account has only rejected contract rows",
+            ),
+            R::NoContractInForce => (
+                "no_contract_in_force",
+                "account has no contract in force at that instant",
+            ),
+            R::UnknownCase => ("unknown_case", "unknown case"),
+            R::CaseRejected => ("case_rejected", "its case was rejected"),
+            R::BeforeCaseCreation => ("before_case_creation", "event before its case's creation"),
+            R::OverlappingContact => (
+                "overlapping_contact",
+                "the contact is already named on this product",
+            ),
+            R::OutsideCalendar => ("outside_calendar", "outside the years the calendars cover"),
+        }
+    }
+
+    /// The reason a timestamp parse error gives.
+    pub fn of_timestamp(e: &TimestampError) -> RejectReason {
+        match e {
+            TimestampError::Empty => RejectReason::MissingValue,
+            TimestampError::Malformed(_) => RejectReason::MalformedTimestamp,
+            TimestampError::MissingOffset(_) => RejectReason::TimestampWithoutOffset,
+            TimestampError::ImpossibleDate(_) => RejectReason::ImpossibleDate,
+            TimestampError::ImpossibleTime(_) => RejectReason::ImpossibleTime,
+            TimestampError::ImpossibleOffset(_) => RejectReason::ImpossibleOffset,
+            TimestampError::OutOfRange(_) => RejectReason::OutOfRange,
+        }
+    }
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.phrase())
+    }
 }
 
 /// Every rejected row of a run, counted per table.
@@ -84,7 +292,7 @@ impl Rejecter<'_> {
         key: Option<&str>,
         column: &str,
         value: Option<&str>,
-        reason: impl Into<String>,
+        reason: RejectReason,
     ) {
         self.rejects.push(Reject {
             table: self.table,
@@ -92,8 +300,25 @@ impl Rejecter<'_> {
             key: key.map(str::to_string),
             column: column.to_string(),
             value: value.map(str::to_string),
-            reason: reason.into(),
+            reason,
         });
+    }
+
+    /// Rejects row `row`, which could not be read at all: `broken` is its
+    /// [`super::read::BROKEN_COLUMN`] value, `CODE<TAB>DETAIL`.
+    pub(crate) fn reject_unreadable(&mut self, row: usize, broken: &str) {
+        let (code, detail) = broken.split_once('\t').unwrap_or((broken, ""));
+        let reason = match code {
+            "ragged_row" => RejectReason::RaggedRow,
+            "not_utf8" => RejectReason::NotUtf8,
+            "not_json_object" => RejectReason::NotJsonObject,
+            _ => RejectReason::NotJson,
+        };
+        let (column, value) = match reason {
+            RejectReason::NotUtf8 => (detail, None),
+            _ => ("", Some(detail).filter(|d| !d.is_empty())),
+        };
+        self.reject(row, None, column, value, reason);
     }
 }
 
@@ -106,13 +331,14 @@ pub(crate) fn readable_account<'a>(
     accounts: &Texts<'a>,
     cols: &Columns,
 ) -> Option<&'a str> {
-    if let Some(reason) = broken.get(i) {
-        r.reject(i, None, "", None, reason);
+    if let Some(why) = broken.get(i) {
+        r.reject_unreadable(i, why);
         return None;
     }
     let id = accounts.get(i);
     if id.is_none() {
-        r.reject(i, None, cols.name("account_id"), None, "missing account_id");
+        let column = cols.name("account_id");
+        r.reject(i, None, column, None, RejectReason::MissingValue);
     }
     id
 }
@@ -130,11 +356,12 @@ pub(crate) fn required_instant(
     match texts.get(i).map(parse_rfc3339) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
-            r.reject(i, key, cols.name(canonical), texts.get(i), e.to_string());
+            let reason = RejectReason::of_timestamp(&e);
+            r.reject(i, key, cols.name(canonical), texts.get(i), reason);
             None
         }
         None => {
-            let reason = format!("missing {canonical}");
+            let reason = RejectReason::MissingValue;
             r.reject(i, key, cols.name(canonical), None, reason);
             None
         }
@@ -143,25 +370,26 @@ pub(crate) fn required_instant(
 
 /// Parses a contract bound: an RFC 3339 instant, or a bare `YYYY-MM-DD`
 /// meaning local midnight starting that day in the contract's region.
-pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> Result<Instant, String> {
+pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> Result<Instant, RejectReason> {
     if text.len() == 10 {
         let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| format!("`{text}` is not a real calendar date"))?;
+            .map_err(|_| RejectReason::ImpossibleDate)?;
         let t = resolve_local(zone, date.and_time(chrono::NaiveTime::MIN));
         if !(MIN_INSTANT..MAX_INSTANT).contains(&t) {
-            return Err(format!(
-                "`{text}` is outside the supported range 1900-01-01 to 2199-12-31"
-            ));
+            return Err(RejectReason::OutOfRange);
         }
         return Ok(t);
     }
-    parse_rfc3339(text).map_err(|e| e.to_string())
+    parse_rfc3339(text).map_err(|e| RejectReason::of_timestamp(&e))
 }
 
 /// An end bound (`valid_to`): as [`parse_bound`], or `None` (open-ended)
 /// for a far-future sentinel such as `9999-12-31`
 /// ([`is_open_end_sentinel`]).
-pub(crate) fn parse_end_bound(text: &str, zone: chrono_tz::Tz) -> Result<Option<Instant>, String> {
+pub(crate) fn parse_end_bound(
+    text: &str,
+    zone: chrono_tz::Tz,
+) -> Result<Option<Instant>, RejectReason> {
     if is_open_end_sentinel(text) {
         return Ok(None);
     }
@@ -194,17 +422,16 @@ impl Interner {
 pub(crate) struct Duplicate {
     /// Index of the row among the candidates.
     pub(crate) candidate: usize,
-    /// Why it is rejected.
-    pub(crate) reason: String,
+    /// [`RejectReason::IdenticalDuplicate`] or [`RejectReason::ConflictingDuplicate`].
+    pub(crate) reason: RejectReason,
 }
 
 /// The duplicates among `candidates` (candidate index, 0-based file row,
-/// id), compared with `same(row_a, row_b)`; `column` names the id in
-/// reasons. Rows without an id are never duplicates.
+/// id), compared with `same(row_a, row_b)`. Rows without an id are never
+/// duplicates.
 pub(crate) fn duplicates<'a>(
     candidates: impl IntoIterator<Item = (usize, usize, &'a str)>,
     same: impl Fn(usize, usize) -> bool,
-    column: &str,
 ) -> Vec<Duplicate> {
     let mut groups: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (k, row, id) in candidates {
@@ -214,18 +441,14 @@ pub(crate) fn duplicates<'a>(
     for group in groups.values().filter(|g| g.len() > 1) {
         let first = group[0].1;
         let identical = group.iter().all(|&(_, row)| same(row, first));
-        let rows: Vec<String> = group.iter().map(|(_, row)| (row + 1).to_string()).collect();
         for (j, &(k, _)) in group.iter().enumerate() {
             if identical && j == 0 {
                 continue;
             }
             let reason = if identical {
-                format!("identical duplicate of row {} (collapsed)", first + 1)
+                RejectReason::IdenticalDuplicate
             } else {
-                format!(
-                    "duplicate {column} with different content (rows {})",
-                    rows.join(", ")
-                )
+                RejectReason::ConflictingDuplicate
             };
             out.push(Duplicate {
                 candidate: k,
@@ -314,16 +537,12 @@ impl Contracts {
 }
 
 impl NoContract {
-    /// The reject reason for a row of `account` whose instant is in `column`.
-    pub(crate) fn reason(&self, account: &str, column: &str) -> String {
+    /// The reject reason.
+    pub(crate) fn reason(&self) -> RejectReason {
         match self {
-            NoContract::UnknownAccount => format!("unknown account `{account}`"),
-            NoContract::OnlyRejectedRows => {
-                format!("account `{account}` has only rejected contract rows")
-            }
-            NoContract::NoneInForce => {
-                format!("account `{account}` has no contract in force at {column}")
-            }
+            NoContract::UnknownAccount => RejectReason::UnknownAccount,
+            NoContract::OnlyRejectedRows => RejectReason::AccountWithoutContract,
+            NoContract::NoneInForce => RejectReason::NoContractInForce,
         }
     }
 }
@@ -336,25 +555,23 @@ mod tests {
     fn identical_duplicates_collapse_and_differing_ones_are_all_rejected() {
         // Rows 0, 2 share id A and are identical; rows 1, 3 share B and differ.
         let rows = [("A", "x"), ("B", "y"), ("A", "x"), ("B", "z")];
-        let found = duplicates(
-            rows.iter().enumerate().map(|(i, r)| (i, i, r.0)),
-            |a, b| rows[a] == rows[b],
-            "case_id",
-        );
+        let found = duplicates(rows.iter().enumerate().map(|(i, r)| (i, i, r.0)), |a, b| {
+            rows[a] == rows[b]
+        });
         assert_eq!(
             found,
             [
                 Duplicate {
                     candidate: 2,
-                    reason: "identical duplicate of row 1 (collapsed)".into()
+                    reason: RejectReason::IdenticalDuplicate
                 },
                 Duplicate {
                     candidate: 1,
-                    reason: "duplicate case_id with different content (rows 2, 4)".into()
+                    reason: RejectReason::ConflictingDuplicate
                 },
                 Duplicate {
                     candidate: 3,
-                    reason: "duplicate case_id with different content (rows 2, 4)".into()
+                    reason: RejectReason::ConflictingDuplicate
                 },
             ]
         );
@@ -401,6 +618,30 @@ mod tests {
                 .map(crate::timestamp::format_rfc3339),
             Some("2025-12-31T15:00:00Z".to_string())
         );
-        assert!(parse_bound("9999-12-31", tokyo).is_err());
+        assert_eq!(
+            parse_bound("9999-12-31", tokyo),
+            Err(RejectReason::OutOfRange)
+        );
+        assert_eq!(
+            parse_bound("2026-02-30", tokyo),
+            Err(RejectReason::ImpossibleDate)
+        );
+    }
+
+    #[test]
+    fn every_reason_has_its_own_snake_case_code_and_phrase() {
+        let mut codes = std::collections::HashSet::new();
+        let mut phrases = std::collections::HashSet::new();
+        for r in RejectReason::ALL {
+            assert!(
+                r.code()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{r:?}"
+            );
+            assert!(codes.insert(r.code()), "{r:?}");
+            assert!(phrases.insert(r.phrase()), "{r:?}");
+            assert!(!r.phrase().contains('`'), "a phrase holds no value: {r:?}");
+        }
     }
 }

@@ -18,7 +18,7 @@ pub mod judge;
 pub mod read;
 mod text;
 
-pub use judge::{Contracts, NoContract, Reject, Rejects};
+pub use judge::{Contracts, NoContract, Reject, RejectReason, Rejects};
 pub use read::{read_all, Format, Input, Source, SourceFile};
 
 use crate::mapping::Mapping;

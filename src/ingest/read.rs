@@ -186,7 +186,7 @@ fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
                 let mut why = None;
                 if record.len() != names.len() {
                     why = Some(format!(
-                        "row has {} fields, the header has {}",
+                        "ragged_row\t{} fields, the header has {}",
                         record.len(),
                         names.len()
                     ));
@@ -195,9 +195,7 @@ fn read_csv_rows(bytes: &[u8]) -> PolarsResult<DataFrame> {
                     let value = match record.get(c).map(std::str::from_utf8) {
                         Some(Ok(v)) if !v.is_empty() => Some(v.to_string()),
                         Some(Err(_)) => {
-                            why.get_or_insert_with(|| {
-                                format!("column `{}` is not valid UTF-8", names[c])
-                            });
+                            why.get_or_insert_with(|| format!("not_utf8\t{}", names[c]));
                             None
                         }
                         _ => None,
@@ -255,8 +253,8 @@ fn read_ndjson(bytes: &[u8]) -> DataFrame {
                     columns[slot].push(value);
                 }
             }
-            Ok(_) => row_broken = Some("line is not a JSON object".to_string()),
-            Err(e) => row_broken = Some(format!("line is not valid JSON: {e}")),
+            Ok(_) => row_broken = Some("not_json_object\t".to_string()),
+            Err(e) => row_broken = Some(format!("not_json\t{e}")),
         }
         rows += 1;
         for c in columns.iter_mut() {
@@ -275,7 +273,8 @@ fn read_ndjson(bytes: &[u8]) -> DataFrame {
     DataFrame::new(rows, cols).expect("columns of equal length")
 }
 
-/// Column of an NDJSON frame holding why a line could not be read.
+/// Hidden column of a frame holding why a row could not be read at all:
+/// `CODE<TAB>DETAIL`, as [`super::judge::unreadable_reject`] reads it.
 pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 
 /// Reads every table of `input`: the three required ones (a missing one is

@@ -216,8 +216,15 @@ pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
         ),
         Column::new(
             "reason".into(),
-            sorted.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>(),
+            sorted.iter().map(|r| r.reason.phrase()).collect::<Vec<_>>(),
         ),
+        enum_column(
+            "reason_code",
+            &sorted
+                .iter()
+                .map(|r| Some(r.reason.code()))
+                .collect::<Vec<_>>(),
+        )?,
     ];
     Ok(DataFrame::new(sorted.len(), columns)?)
 }

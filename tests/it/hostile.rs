@@ -244,8 +244,8 @@ fn ragged_row_is_rejected_alone() {
     assert_eq!(
         rejects,
         [
-            "cases 4  | row has 4 fields, the header has 9",
-            "cases 5  | row has 10 fields, the header has 9"
+            "cases 4  | row has a different number of fields than the header",
+            "cases 5  | row has a different number of fields than the header"
         ]
     );
 }
@@ -256,7 +256,7 @@ fn bytes_that_are_not_utf8_reject_their_row() {
     cases.extend_from_slice(b"C4,A1,Adobe \xff\xfe,P2,2026-06-01T08:00:00Z,,web,en,c1\n");
     let (counts, rejects) = accepted(&with_cases(&cases));
     assert_eq!(counts[1], (4, 3, 1));
-    assert_eq!(rejects, ["cases 4  | column `product` is not valid UTF-8"]);
+    assert_eq!(rejects, ["cases 4 product | value is not valid UTF-8"]);
 }
 
 #[test]
@@ -288,10 +288,10 @@ fn impossible_and_offsetless_timestamps_are_rejected() {
     assert_eq!(
         rejects,
         [
-            "cases 4 created_at | `2026-06-01T08:00:00` has no UTC offset (add `Z` or `±hh:mm`); slt never guesses a time zone",
-            "cases 5 created_at | `9999-12-31T23:59:59Z` is outside the supported range 1900-01-01 to 2199-12-31",
-            "cases 6 created_at | `2026-02-30T10:00:00Z` is not a real calendar date",
-            "cases 7 created_at | `2026-06-01 08:00:00Z` is not an RFC 3339 timestamp (expected `YYYY-MM-DDThh:mm:ss[.fff]` and an offset)",
+            "cases 4 created_at | timestamp without a UTC offset: slt never guesses a time zone",
+            "cases 5 created_at | outside the supported range 1900-01-01 to 2199-12-31",
+            "cases 6 created_at | not a real calendar date",
+            "cases 7 created_at | not an RFC 3339 timestamp",
         ]
     );
 }
@@ -391,7 +391,7 @@ fn parquet_with_unexpected_types_is_judged_row_by_row() {
         err.contains("no usable case: all 2 rows were rejected"),
         "{err}"
     );
-    assert!(err.contains("has no UTC offset"), "{err}");
+    assert!(err.contains("column `created_at`"), "{err}");
     assert_eq!(
         std::fs::read(e.out.join("case_slt.parquet")).unwrap(),
         before

@@ -222,6 +222,7 @@ const REJECTS: &Spec = &[
     ("column", Kind::Text, false),
     ("value", Kind::Text, true),
     ("reason", Kind::Text, false),
+    ("reason_code", Kind::Dict, false),
 ];
 
 const ENTITLEMENTS: &Spec = &[
@@ -333,7 +334,7 @@ fn every_output_has_the_documented_schema_types_and_metadata() {
         check_schema(file, &table, spec);
         let kv = &table.metadata;
         assert_eq!(kv["slt_version"], env!("CARGO_PKG_VERSION"), "{file}");
-        assert_eq!(kv["slt_schema_version"], "1", "{file}");
+        assert_eq!(kv["slt_schema_version"], "2", "{file}");
         assert_eq!(kv["slt_as_of"], m["as_of"].as_str().unwrap(), "{file}");
         assert_eq!(
             kv["slt_policy_sha256"],
