@@ -39,20 +39,10 @@ pub mod output;
 pub mod pipeline;
 pub mod policy;
 pub mod progress;
+pub mod query;
 pub mod review;
 pub mod suggest;
 pub mod timestamp;
 mod toml_error;
 
 pub use error::{Error, Exit, Result};
-
-/// Runs one command line.
-pub fn run(cli: cli::Cli) -> Result<Exit> {
-    match cli.command {
-        cli::Command::Report(args) => cmd::report::run(args, cli.log_format),
-        cli::Command::Calendar(args) => cmd::calendar::run(args, cli.log_format),
-        cli::Command::Generate(args) => cmd::generate::run(args, cli.log_format),
-        cli::Command::Review(args) => cmd::review::run(args, cli.log_format),
-        cli::Command::Query(args) => cmd::query::run(args),
-    }
-}

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     let log_format = cli.log_format;
-    match slt::run(cli) {
+    match slt::cmd::run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(err) => {
             if err.is_broken_pipe() {

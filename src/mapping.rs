@@ -1,5 +1,5 @@
 //! Mapping files: rename an export's columns and values into the canonical
-//! contract (SLT-SPEC §5), e.g. Salesforce priorities `Critical` → `P1`.
+//! contract (`docs/rules.md`, section 6), e.g. Salesforce priorities `Critical` → `P1`.
 //!
 //! ```toml
 //! [columns.cases]          # canonical name = name in the export

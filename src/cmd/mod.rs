@@ -6,3 +6,16 @@ pub mod generate;
 pub mod query;
 pub mod report;
 pub mod review;
+
+use crate::{cli, Exit, Result};
+
+/// Runs one command line.
+pub fn run(cli: cli::Cli) -> Result<Exit> {
+    match cli.command {
+        cli::Command::Report(args) => report::run(args, cli.log_format),
+        cli::Command::Calendar(args) => calendar::run(args, cli.log_format),
+        cli::Command::Generate(args) => generate::run(args, cli.log_format),
+        cli::Command::Review(args) => review::run(args, cli.log_format),
+        cli::Command::Query(args) => query::run(args),
+    }
+}

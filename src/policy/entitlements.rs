@@ -1,5 +1,5 @@
 //! The `[entitlements]` section of a policy: what each tier includes
-//! besides response targets (SLT-SPEC §1, in our words in
+//! besides response targets (in our words in
 //! `docs/rules.md`): named contacts per product, the initial priorities a
 //! phone case may have, services included and services counted per
 //! contract year, and the languages support is given in. Pure: no polars,

@@ -1,6 +1,6 @@
 //! The policy: tier × priority × region → coverage and target. Pure.
 //!
-//! Everything SLT-SPEC marks "(default)" lives in a TOML policy file, never
+//! Every rule `docs/rules.md` marks "(policy)" lives in a TOML policy file, never
 //! in code: region zones and office hours, the 24x5 week, business-day
 //! length, the tier × priority targets, the Japan rule (as a coverage
 //! override) and the priority-change rule. `fixtures/policy.toml` is the
@@ -24,7 +24,7 @@ use entitlements::{EntitlementPolicy, RawEntitlements};
 /// The policy shipped with slt.
 pub const BUNDLED_TOML: &str = include_str!("../../fixtures/policy.toml");
 
-/// What a priority change does while the measurement runs (SLT-SPEC §4).
+/// What a priority change does while the measurement runs (`docs/rules.md`, section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriorityChangeRule {
