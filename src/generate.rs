@@ -1148,23 +1148,9 @@ fn bad_case_rows(year: i64, accounts: &[Account]) -> Vec<(i64, String)> {
     ]
 }
 
-fn write_export(
-    opts: &GenerateOptions,
-    accounts_out: &mut dyn Write,
-    cases_out: &mut dyn Write,
-    events_out: &mut dyn Write,
-) -> io::Result<GenerateSummary> {
-    let mut rng = Rng::new(opts.seed);
-    let year = i64::from(opts.year);
-    let year_start = days_from_civil(year, 1, 1) * DAY_MS;
-    let year_end = days_from_civil(year + 1, 1, 1) * DAY_MS;
-    let year_days = days_from_civil(year + 1, 1, 1) - days_from_civil(year, 1, 1);
-
-    let accounts = make_accounts(&mut rng, opts.accounts, year);
-    let mut row = Vec::with_capacity(256);
-    let account_rows = write_accounts(accounts_out, &accounts, opts.bad_rows, &mut row)?;
-
-    // Case volume per account: skewed, Elite accounts busier.
+/// Case volume per account, as cumulative weights: skewed, Elite accounts
+/// busier.
+fn case_weights(rng: &mut Rng, accounts: &[Account]) -> Vec<f64> {
     let mut cumulative = Vec::with_capacity(accounts.len());
     let mut total = 0.0;
     for (i, acc) in accounts.iter().enumerate() {
@@ -1179,12 +1165,24 @@ fn write_export(
         total += w;
         cumulative.push(total);
     }
+    cumulative
+}
 
-    // Creation instants, then case ids in creation order.
-    let n = if accounts.is_empty() { 0 } else { opts.cases };
+/// `n` creation instants with their account index, sorted: mostly office
+/// hours on weekdays, within each account's active contracts.
+fn creation_instants(
+    rng: &mut Rng,
+    accounts: &[Account],
+    cumulative: &[f64],
+    n: usize,
+    year: i64,
+) -> Vec<(i64, u32)> {
+    let year_start = days_from_civil(year, 1, 1) * DAY_MS;
+    let year_end = days_from_civil(year + 1, 1, 1) * DAY_MS;
+    let year_days = days_from_civil(year + 1, 1, 1) - days_from_civil(year, 1, 1);
     let mut created: Vec<(i64, u32)> = Vec::with_capacity(n);
     for i in 0..n {
-        let a = rng.pick_cumulative(&cumulative);
+        let a = rng.pick_cumulative(cumulative);
         let acc = &accounts[a];
         let lo = acc.active_from.max(year_start);
         let hi = acc.active_to.min(year_end);
@@ -1220,6 +1218,114 @@ fn write_export(
         created.push((t, a as u32));
     }
     created.sort_unstable();
+    created
+}
+
+/// What one case is, drawn in a fixed order (so a seed gives the same export).
+struct CaseDraw {
+    priority: u8,
+    product: usize,
+    channel: &'static str,
+    language: &'static str,
+    contact: i64,
+    /// Whether its timestamps are written in local time rather than UTC.
+    local: bool,
+}
+
+fn draw_case(rng: &mut Rng, acc: &Account, tier: Tier) -> CaseDraw {
+    let priority = rng.pick(&[(1u8, 0.05), (2, 0.20), (3, 0.45), (4, 0.30)]);
+    let product = if acc.products.len() == 1 || rng.chance(0.5) {
+        acc.products[0]
+    } else {
+        acc.products[1 + rng.below(acc.products.len() as u64 - 1) as usize]
+    };
+    let channel = match (priority, tier) {
+        (1, _) => rng.pick(&[
+            ("phone", 0.45),
+            ("web", 0.35),
+            ("chat", 0.1),
+            ("email", 0.1),
+        ]),
+        (_, Tier::Online) => rng.pick(&[("web", 0.55), ("email", 0.25), ("chat", 0.2)]),
+        (_, Tier::Elite) => rng.pick(&[
+            ("web", 0.45),
+            ("phone", 0.2),
+            ("chat", 0.2),
+            ("email", 0.15),
+        ]),
+    };
+    let language = match acc.region {
+        Region::Japan if product != COMMERCE && rng.chance(0.85) => "ja",
+        Region::Emea => rng.pick(&[("en", 0.95), ("fr", 0.03), ("de", 0.02)]),
+        _ => "en",
+    };
+    let v = rng.f64();
+    let contact = 1 + (v * v * acc.contacts as f64) as i64;
+    let local = match acc.region {
+        Region::Americas | Region::Japan => true,
+        Region::Emea | Region::Apac => rng.chance(0.15),
+    };
+    CaseDraw {
+        priority,
+        product,
+        channel,
+        language,
+        contact,
+        local,
+    }
+}
+
+/// One `cases.csv` row into `row` (cleared first); `closed` is the closure
+/// timestamp as written, or empty.
+fn case_row(
+    row: &mut Vec<u8>,
+    id: usize,
+    acc: &Account,
+    draw: &CaseDraw,
+    created: i64,
+    closed: &[u8],
+) {
+    row.clear();
+    push_case_id(row, id);
+    row.push(b',');
+    push_account_id(row, acc.num);
+    row.push(b',');
+    row.extend_from_slice(PRODUCTS[draw.product].0.as_bytes());
+    row.push(b',');
+    row.extend_from_slice(PRIORITY_NAMES[draw.priority as usize].as_bytes());
+    row.push(b',');
+    push_ts(row, acc.region, created, draw.local);
+    row.push(b',');
+    row.extend_from_slice(closed);
+    row.push(b',');
+    row.extend_from_slice(draw.channel.as_bytes());
+    row.push(b',');
+    row.extend_from_slice(draw.language.as_bytes());
+    row.extend_from_slice(b",CT-");
+    push_num(row, acc.num as i64, 4);
+    row.push(b'-');
+    push_num(row, draw.contact, 2);
+    row.push(b'\n');
+}
+
+fn write_export(
+    opts: &GenerateOptions,
+    accounts_out: &mut dyn Write,
+    cases_out: &mut dyn Write,
+    events_out: &mut dyn Write,
+) -> io::Result<GenerateSummary> {
+    let mut rng = Rng::new(opts.seed);
+    let year = i64::from(opts.year);
+    let year_start = days_from_civil(year, 1, 1) * DAY_MS;
+    let year_end = days_from_civil(year + 1, 1, 1) * DAY_MS;
+
+    let accounts = make_accounts(&mut rng, opts.accounts, year);
+    let mut row = Vec::with_capacity(256);
+    let account_rows = write_accounts(accounts_out, &accounts, opts.bad_rows, &mut row)?;
+
+    let cumulative = case_weights(&mut rng, &accounts);
+    let n = if accounts.is_empty() { 0 } else { opts.cases };
+    let created = creation_instants(&mut rng, &accounts, &cumulative, n, year);
 
     cases_out.write_all(CASES_HEADER.as_bytes())?;
     cases_out.write_all(b"\n")?;
@@ -1263,44 +1369,12 @@ fn write_export(
         let acc = &accounts[a as usize];
         let region = acc.region;
         let tier = acc.tier_at(c);
-        let priority = rng.pick(&[(1u8, 0.05), (2, 0.20), (3, 0.45), (4, 0.30)]);
-        let product = if acc.products.len() == 1 || rng.chance(0.5) {
-            acc.products[0]
-        } else {
-            acc.products[1 + rng.below(acc.products.len() as u64 - 1) as usize]
-        };
-        let channel = match (priority, tier) {
-            (1, _) => rng.pick(&[
-                ("phone", 0.45),
-                ("web", 0.35),
-                ("chat", 0.1),
-                ("email", 0.1),
-            ]),
-            (_, Tier::Online) => rng.pick(&[("web", 0.55), ("email", 0.25), ("chat", 0.2)]),
-            (_, Tier::Elite) => rng.pick(&[
-                ("web", 0.45),
-                ("phone", 0.2),
-                ("chat", 0.2),
-                ("email", 0.15),
-            ]),
-        };
-        let language = match region {
-            Region::Japan if product != COMMERCE && rng.chance(0.85) => "ja",
-            Region::Emea => rng.pick(&[("en", 0.95), ("fr", 0.03), ("de", 0.02)]),
-            _ => "en",
-        };
-        let v = rng.f64();
-        let contact = 1 + (v * v * acc.contacts as f64) as i64;
-        let local = match region {
-            Region::Americas | Region::Japan => true,
-            Region::Emea | Region::Apac => rng.chance(0.15),
-        };
-
+        let draw = draw_case(&mut rng, acc, tier);
         let facts = CaseFacts {
             created: c,
             region,
             tier,
-            priority,
+            priority: draw.priority,
         };
         case_events(&mut rng, &facts, &mut evs);
         evs.sort_by_key(|e| e.at);
@@ -1314,32 +1388,11 @@ fn write_export(
             }
         }
 
-        // Case row.
-        row.clear();
-        push_case_id(&mut row, id);
-        row.push(b',');
-        push_account_id(&mut row, acc.num);
-        row.push(b',');
-        row.extend_from_slice(PRODUCTS[product].0.as_bytes());
-        row.push(b',');
-        row.extend_from_slice(PRIORITY_NAMES[priority as usize].as_bytes());
-        row.push(b',');
-        push_ts(&mut row, region, c, local);
-        row.push(b',');
         closed_ts.clear();
         if let Some(t) = closed_at {
-            push_ts(&mut closed_ts, region, t, local);
-            row.extend_from_slice(&closed_ts);
+            push_ts(&mut closed_ts, region, t, draw.local);
         }
-        row.push(b',');
-        row.extend_from_slice(channel.as_bytes());
-        row.push(b',');
-        row.extend_from_slice(language.as_bytes());
-        row.extend_from_slice(b",CT-");
-        push_num(&mut row, acc.num as i64, 4);
-        row.push(b'-');
-        push_num(&mut row, contact, 2);
-        row.push(b'\n');
+        case_row(&mut row, id, acc, &draw, c, &closed_ts);
         cases_out.write_all(&row)?;
         case_rows += 1;
         if bad && i == dup_src {
@@ -1356,7 +1409,7 @@ fn write_export(
             if e.kind == "closed" && Some(e.at) == closed_at {
                 ts.extend_from_slice(&closed_ts);
             } else {
-                push_ts(&mut ts, region, e.at, local && !rng.chance(0.04));
+                push_ts(&mut ts, region, e.at, draw.local && !rng.chance(0.04));
             }
             let mut b = shuffler.buffer();
             event_row(&mut b, id, &ts, e.kind, e.value);
@@ -1364,7 +1417,7 @@ fn write_export(
         }
         if bad && i == before_idx {
             ts.clear();
-            push_ts(&mut ts, region, c - 2 * HOUR_MS, local);
+            push_ts(&mut ts, region, c - 2 * HOUR_MS, draw.local);
             let mut b = shuffler.buffer();
             event_row(&mut b, id, &ts, "agent_response", "");
             shuffler.push(b, &mut rng, events_out)?;

@@ -99,80 +99,15 @@ fn write_engagements(
                 let next = anniversary(acc.region, c.from, number);
                 let stop = c.to.map_or(next, |to| to.min(next));
                 let length = next - start;
-                let due = |rng: &mut Rng, n: i64, j: i64, late: bool| {
-                    let slot =
-                        (j as f64 + if late { 0.85 } else { 0.2 + 0.6 * rng.f64() }) / n as f64;
-                    start + (slot * length as f64) as i64
-                };
                 match c.tier {
                     Tier::Elite => {
-                        let launch = number == 1 && c.from >= recent && rng.chance(0.4);
-                        if launch {
-                            let at = start + rng.range(5, 50) * DAY_MS;
-                            rows.push(Row {
-                                at,
-                                account: a,
-                                kind: "launch_advisory",
-                                track: "",
-                                product: Some(acc.products[0]),
-                            });
-                        }
-                        // How the year went: every service on time; one
-                        // missed; one stalled after mid-year; one late in
-                        // each quarter; one delivered once too often.
-                        let profile = rng.f64();
-                        let odd = rng.below(3);
-                        for (k, kind) in ["service_review", "expert_session", "field_activity"]
-                            .into_iter()
-                            .enumerate()
-                        {
-                            if kind == "field_activity" && launch {
-                                continue;
-                            }
-                            let hit = odd == k as u64;
-                            let mut n = 4;
-                            let mut skip = None;
-                            let mut stop_after = 1.0;
-                            let late = hit && (0.78..0.90).contains(&profile);
-                            if hit && (0.45..0.65).contains(&profile) {
-                                skip = Some(rng.range(0, 3));
-                            } else if hit && (0.65..0.78).contains(&profile) {
-                                stop_after = 0.55;
-                            } else if hit && profile >= 0.94 {
-                                n = 5;
-                            }
-                            for j in 0..n {
-                                let at = due(rng, n, j, late);
-                                if skip == Some(j)
-                                    || at > start + (stop_after * length as f64) as i64
-                                {
-                                    continue;
-                                }
-                                let track = match kind {
-                                    "field_activity" if rng.chance(0.6) => "technical",
-                                    "field_activity" => "strategic",
-                                    _ => "",
-                                };
-                                let product = (kind != "service_review").then(|| product(rng));
-                                rows.push(Row {
-                                    at,
-                                    account: a,
-                                    kind,
-                                    track,
-                                    product,
-                                });
-                            }
-                        }
-                        for _ in 0..rng.below(4) {
-                            let at = start + (rng.f64() * length as f64) as i64;
-                            rows.push(Row {
-                                at,
-                                account: a,
-                                kind: "case_review",
-                                track: "",
-                                product: Some(product(rng)),
-                            });
-                        }
+                        let year = Year {
+                            number,
+                            start,
+                            length,
+                            first_of_recent: c.from >= recent,
+                        };
+                        elite_year(rng, &mut rows, a, acc, &year);
                     }
                     Tier::Online => {
                         if next > end - 365 * DAY_MS && rng.chance(0.12) {
@@ -212,6 +147,102 @@ fn write_engagements(
                 .any(|c| c.from <= r.at && c.to.is_none_or(|to| r.at < to))
     });
     rows.sort_by_key(|r| (r.at, accounts[r.account].num));
+    write_engagement_rows(out, &rows, accounts)
+}
+
+/// One contract year of a span, as the engagement generator walks it.
+struct Year {
+    /// 1 for the span's first year.
+    number: i64,
+    start: i64,
+    length: i64,
+    /// Whether the span began recently enough for a Launch Advisory.
+    first_of_recent: bool,
+}
+
+/// The engagements of one Elite contract year: every service on time, or
+/// one missed, stalled after mid-year, late in each quarter, or delivered
+/// once too often; a Launch Advisory in a recent span's first year; a few
+/// case reviews.
+fn elite_year(rng: &mut Rng, rows: &mut Vec<Row>, a: usize, acc: &Account, year: &Year) {
+    let product = |rng: &mut Rng| acc.products[rng.below(acc.products.len() as u64) as usize];
+    let due = |rng: &mut Rng, n: i64, j: i64, late: bool| {
+        let slot = (j as f64 + if late { 0.85 } else { 0.2 + 0.6 * rng.f64() }) / n as f64;
+        year.start + (slot * year.length as f64) as i64
+    };
+    let launch = year.number == 1 && year.first_of_recent && rng.chance(0.4);
+    if launch {
+        let at = year.start + rng.range(5, 50) * DAY_MS;
+        rows.push(Row {
+            at,
+            account: a,
+            kind: "launch_advisory",
+            track: "",
+            product: Some(acc.products[0]),
+        });
+    }
+    // How the year went: every service on time; one
+    // missed; one stalled after mid-year; one late in
+    // each quarter; one delivered once too often.
+    let profile = rng.f64();
+    let odd = rng.below(3);
+    for (k, kind) in ["service_review", "expert_session", "field_activity"]
+        .into_iter()
+        .enumerate()
+    {
+        if kind == "field_activity" && launch {
+            continue;
+        }
+        let hit = odd == k as u64;
+        let mut n = 4;
+        let mut skip = None;
+        let mut stop_after = 1.0;
+        let late = hit && (0.78..0.90).contains(&profile);
+        if hit && (0.45..0.65).contains(&profile) {
+            skip = Some(rng.range(0, 3));
+        } else if hit && (0.65..0.78).contains(&profile) {
+            stop_after = 0.55;
+        } else if hit && profile >= 0.94 {
+            n = 5;
+        }
+        for j in 0..n {
+            let at = due(rng, n, j, late);
+            if skip == Some(j) || at > year.start + (stop_after * year.length as f64) as i64 {
+                continue;
+            }
+            let track = match kind {
+                "field_activity" if rng.chance(0.6) => "technical",
+                "field_activity" => "strategic",
+                _ => "",
+            };
+            let product = (kind != "service_review").then(|| product(rng));
+            rows.push(Row {
+                at,
+                account: a,
+                kind,
+                track,
+                product,
+            });
+        }
+    }
+    for _ in 0..rng.below(4) {
+        let at = year.start + (rng.f64() * year.length as f64) as i64;
+        rows.push(Row {
+            at,
+            account: a,
+            kind: "case_review",
+            track: "",
+            product: Some(product(rng)),
+        });
+    }
+}
+
+/// `engagements.csv` from the rows, in order.
+fn write_engagement_rows(
+    out: &mut dyn Write,
+    rows: &[Row],
+    accounts: &[Account],
+) -> io::Result<()> {
     out.write_all(ENGAGEMENTS_HEADER.as_bytes())?;
     out.write_all(b"\n")?;
     let mut line = Vec::with_capacity(128);
