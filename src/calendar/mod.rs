@@ -271,6 +271,26 @@ impl Calendar {
     /// merge into one interval. The table spans local midnight of 1 January
     /// of the first year to local midnight of 1 January after the last
     /// year; questions outside that span are [`CalendarError::OutOfRange`].
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use slt::calendar::{Calendar, Closure, WeeklyWindow};
+    /// use slt::timestamp::{parse_rfc3339, MICROS_PER_MINUTE};
+    /// // A Sunday–Thursday office, 09:00–18:00 in Israel, closing at 13:00 on
+    /// // Sunday 25 October 2026, the day the clocks go back (02:00 IDT → 01:00 IST).
+    /// let sunday_to_thursday = [true, true, true, true, false, false, true];
+    /// let office = WeeklyWindow::daily(chrono_tz::Asia::Jerusalem, sunday_to_thursday, 9 * 3600, 18 * 3600)
+    ///     .with_closures(vec![Closure {
+    ///         date: NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(),
+    ///         start: 13 * 3600,
+    ///         end: 24 * 3600,
+    ///     }]);
+    /// let calendar = Calendar::weekly(&office, 2026..=2026);
+    /// // That Sunday counts 09:00–13:00 IST: 4 hours.
+    /// let start = parse_rfc3339("2026-10-25T00:00:00+03:00").unwrap();
+    /// let end = parse_rfc3339("2026-10-26T00:00:00+02:00").unwrap();
+    /// assert_eq!(calendar.elapsed(start, end).unwrap(), 240 * MICROS_PER_MINUTE);
+    /// ```
     pub fn weekly(window: &WeeklyWindow, years: RangeInclusive<i32>) -> Self {
         let (first_year, last_year) = (*years.start(), *years.end());
         let midnight = NaiveTime::MIN;

@@ -123,9 +123,9 @@ fn weekly_minutes(policy: &Policy) -> Vec<[i64; 3]> {
 fn span(q: &Question, op: Op, weekly: &[[i64; 3]]) -> (Instant, Instant) {
     match op {
         Op::Elapsed => (q.start.min(q.second), q.start.max(q.second)),
-        // Size generously: a year gives at least half its weeks' open time
-        // (and no more than 50 000 minutes are counted on, as before
-        // schedules: office hours give ~100 000 a year).
+        // Size generously: count on half of a year's weeks of the schedule's
+        // open time (holidays rarely close more), and never on more than
+        // 50 000 minutes a year (office hours give ~100 000).
         Op::Deadline => {
             let c = Coverage::ALL
                 .iter()
