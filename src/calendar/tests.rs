@@ -56,13 +56,7 @@ fn deadline(c: &Calendar, a: &str, target_minutes: i64) -> String {
 /// to put DST transitions *inside* the window.
 fn every_day(zone: &str, open: u32, close: u32) -> Calendar {
     Calendar::weekly(
-        &WeeklyWindow {
-            zone: zone.parse().unwrap(),
-            days: [true; 7],
-            open,
-            close,
-            closed_dates: vec![],
-        },
+        &WeeklyWindow::daily(zone.parse().unwrap(), [true; 7], open, close),
         2025..=2027,
     )
 }
@@ -507,31 +501,91 @@ fn oracle_elapsed(region: &str, coverage: Coverage, a: Instant, b: Instant) -> i
     let f = fixture();
     let r = f.policy.region_index(region).unwrap();
     let window = f.policy.window(r, coverage, &f.holidays).expect("not 24x7");
+    oracle_window_elapsed(&window, a, b)
+}
+
+/// Covered time of `window` in `[a, b)`, day by day and independently of
+/// the table: each local day's windows are resolved to UTC, that day's
+/// closures (resolved the same way) are cut out *in UTC*, and what is left
+/// is intersected with `[a, b)` and summed. No merging, no prefix sums: if
+/// two days' parts overlapped, the sum would count twice and differ.
+fn oracle_window_elapsed(window: &WeeklyWindow, a: Instant, b: Instant) -> i64 {
     let first = crate::timestamp::to_datetime(a).date_naive() - Duration::days(2);
     let last = crate::timestamp::to_datetime(b).date_naive() + Duration::days(2);
     let mut total = 0;
     let mut day = first;
     while day <= last {
-        let wd = day.weekday().num_days_from_monday() as usize;
-        if window.days[wd] && !window.closed_dates.contains(&day) {
-            let at = |secs: u32| {
-                let (d, s) = if secs >= 86_400 {
-                    (day + Duration::days(1), secs - 86_400)
-                } else {
-                    (day, secs)
-                };
-                crate::calendar::zone::resolve_local(
-                    window.zone,
-                    d.and_hms_opt(s / 3600, (s / 60) % 60, s % 60).unwrap(),
-                )
+        let at = |secs: u32| {
+            let (d, s) = if secs >= 86_400 {
+                (day + Duration::days(1), secs - 86_400)
+            } else {
+                (day, secs)
             };
-            let (open, close) = (at(window.open), at(window.close));
+            crate::calendar::zone::resolve_local(
+                window.zone,
+                d.and_hms_opt(s / 3600, (s / 60) % 60, s % 60).unwrap(),
+            )
+        };
+        let wd = day.weekday().num_days_from_monday() as usize;
+        let mut parts: Vec<(Instant, Instant)> = window.week[wd]
+            .iter()
+            .map(|&(o, c)| (at(o), at(c.min(86_400))))
+            .collect();
+        for closure in window.closures.iter().filter(|c| c.date == day) {
+            let (cs, ce) = (at(closure.start), at(closure.end.min(86_400)));
+            parts = parts
+                .into_iter()
+                .flat_map(|(s, e)| [(s, e.min(cs)), (s.max(ce), e)])
+                .filter(|(s, e)| e > s)
+                .collect();
+        }
+        for (open, close) in parts {
             let (lo, hi) = (open.max(a), close.min(b));
             if hi > lo {
                 total += hi - lo;
             }
         }
         day += Duration::days(1);
+    }
+    total
+}
+
+/// Covered time of `window` in `[a, b)`, minute by minute in UTC, from the
+/// gap/fold rule stated as a property of the wall clock rather than of
+/// resolved edges: an instant is covered iff the highest wall-clock
+/// reading shown so far (the reading itself, except during the repeated
+/// hour of a fold, where it stays at the reading just before the clocks
+/// went back) falls in an open window of its local day and in no closure.
+/// A window edge in a gap then opens at the first instant after the gap,
+/// and one in a fold at the earlier of its two instants. Every edge and
+/// transition of the zones used falls on a whole UTC minute, so a minute
+/// is covered or not as a whole.
+fn scan_oracle_elapsed(window: &WeeklyWindow, a: Instant, b: Instant) -> i64 {
+    use chrono::{TimeZone, Timelike};
+    const MINUTE: i64 = 60_000_000;
+    let covered = |t: chrono::NaiveDateTime| {
+        let (day, s) = (t.date(), t.num_seconds_from_midnight());
+        let wd = day.weekday().num_days_from_monday() as usize;
+        window.week[wd].iter().any(|&(o, c)| o <= s && s < c)
+            && !window
+                .closures
+                .iter()
+                .any(|c| c.date == day && c.start <= s && s < c.end)
+    };
+    // Start a day early so that the high-water mark of a fold is known.
+    let mut m = (a.div_euclid(MINUTE) - 24 * 60) * MINUTE;
+    let mut high = chrono::NaiveDateTime::MIN;
+    let mut total = 0;
+    while m < b {
+        let utc = chrono::DateTime::from_timestamp_micros(m)
+            .unwrap()
+            .naive_utc();
+        high = high.max(window.zone.from_utc_datetime(&utc).naive_local());
+        let (lo, hi) = (m.max(a), (m + MINUTE).min(b));
+        if hi > lo && covered(high) {
+            total += hi - lo;
+        }
+        m += MINUTE;
     }
     total
 }
@@ -595,5 +649,535 @@ proptest! {
         let c = if bh { BusinessHours } else { Weekdays };
         let (a, b) = (a * 1_000_000, (a + d) * 1_000_000);
         prop_assert_eq!(cal(REGIONS[r], c).elapsed(a, b).unwrap(), oracle_elapsed(REGIONS[r], c, a, b));
+    }
+}
+
+// ---- weekly schedules: fixtures/policies/schedules.toml ----
+//
+// Berlin: Mon–Thu 08:00–12:00 and 13:00–17:00, Fri 08:00–12:00 and
+// 13:00–15:00, Sat 09:00–13:00 (CET +01:00, CEST +02:00 from 29 March to
+// 25 October 2026). TelAviv: Sun–Thu 09:00–18:00, Asia/Jerusalem (IST
+// +02:00, IDT +03:00 from Friday 27 March to Sunday 25 October 2026).
+// Holidays: fixtures/policies/schedules-holidays.csv.
+
+struct ScheduleFixture {
+    policy: Policy,
+    calendars: Calendars,
+}
+
+fn schedules() -> &'static ScheduleFixture {
+    static F: OnceLock<ScheduleFixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let policy = Policy::parse(
+            include_str!("../../fixtures/policies/schedules.toml"),
+            "schedules.toml",
+        )
+        .unwrap();
+        let holidays = Holidays::parse_csv(
+            include_str!("../../fixtures/policies/schedules-holidays.csv"),
+            "schedules-holidays.csv",
+        )
+        .unwrap();
+        let calendars = policy.calendars(&holidays, 2025..=2027);
+        ScheduleFixture { policy, calendars }
+    })
+}
+
+fn sched(region: &str, coverage: Coverage) -> &'static Calendar {
+    let f = schedules();
+    f.calendars
+        .get(f.policy.region_index(region).unwrap(), coverage)
+}
+
+#[test]
+fn berlin_lunch_break_crossed_by_an_interval_counts_only_the_open_hours() {
+    let c = sched("Berlin", BusinessHours);
+    // Mon 8 June 2026, 11:00 → 14:00 CEST: 11–12 and 13–14.
+    assert_eq!(
+        minutes(c, "2026-06-08T11:00:00+02:00", "2026-06-08T14:00:00+02:00"),
+        120.0
+    );
+    // Inside the break: only 13:00–13:30 counts.
+    assert_eq!(
+        minutes(c, "2026-06-08T12:30:00+02:00", "2026-06-08T13:30:00+02:00"),
+        30.0
+    );
+    assert!(!c.is_open(t("2026-06-08T10:00:00Z")) && c.is_open(t("2026-06-08T11:00:00Z")));
+}
+
+#[test]
+fn berlin_deadline_running_out_at_noon_is_due_at_one() {
+    let c = sched("Berlin", BusinessHours);
+    // 2 hours from 10:00 CEST run out at the 12:00 close: due at 13:00 CEST.
+    assert_eq!(
+        deadline(c, "2026-06-08T10:00:00+02:00", 120),
+        "2026-06-08T11:00:00Z"
+    );
+    // A response at 12:59 is within: 120 business minutes.
+    assert_eq!(
+        minutes(c, "2026-06-08T10:00:00+02:00", "2026-06-08T12:59:00+02:00"),
+        120.0
+    );
+    // One more minute lands after the break.
+    assert_eq!(
+        deadline(c, "2026-06-08T10:00:00+02:00", 121),
+        "2026-06-08T11:01:00Z"
+    );
+    // Started during the break, the clock starts at 13:00.
+    assert_eq!(
+        deadline(c, "2026-06-08T12:10:00+02:00", 30),
+        "2026-06-08T11:30:00Z"
+    );
+}
+
+#[test]
+fn berlin_short_friday_rolls_into_saturday_morning() {
+    let c = sched("Berlin", BusinessHours);
+    // Fri 12 June 14:00–15:00 CEST gives 60; Saturday 09:00–10:00 the rest.
+    assert_eq!(
+        deadline(c, "2026-06-12T14:00:00+02:00", 120),
+        "2026-06-13T08:00:00Z"
+    );
+    // Friday is 360 minutes long, Monday 480.
+    assert_eq!(
+        minutes(c, "2026-06-12T00:00:00+02:00", "2026-06-13T00:00:00+02:00"),
+        360.0
+    );
+    assert_eq!(
+        minutes(c, "2026-06-08T00:00:00+02:00", "2026-06-09T00:00:00+02:00"),
+        480.0
+    );
+}
+
+#[test]
+fn berlin_saturday_morning_counts_and_a_target_ending_at_its_close_lands_on_monday() {
+    let c = sched("Berlin", BusinessHours);
+    // Friday 360 + Saturday 240, Sunday closed.
+    assert_eq!(
+        minutes(c, "2026-06-12T00:00:00+02:00", "2026-06-15T00:00:00+02:00"),
+        600.0
+    );
+    // 2 hours from Saturday 11:00 run out at the 13:00 close: Monday 08:00 CEST.
+    assert_eq!(
+        deadline(c, "2026-06-13T11:00:00+02:00", 120),
+        "2026-06-15T06:00:00Z"
+    );
+}
+
+#[test]
+fn berlin_saturday_morning_then_monday_across_spring_forward() {
+    let c = sched("Berlin", BusinessHours);
+    // Sat 28 March 12:00 CET (11:00Z): 60 minutes to 13:00; the clocks go
+    // forward on Sunday; Monday opens at 08:00 CEST (06:00Z).
+    assert_eq!(
+        minutes(c, "2026-03-28T12:00:00+01:00", "2026-03-30T09:00:00+02:00"),
+        120.0
+    );
+    assert_eq!(
+        deadline(c, "2026-03-28T12:00:00+01:00", 90),
+        "2026-03-30T06:30:00Z"
+    );
+}
+
+#[test]
+fn berlin_business_day_of_uneven_days_is_business_day_minutes_of_office_time() {
+    let f = schedules();
+    let berlin = f.policy.region_index("Berlin").unwrap();
+    let elite = f.policy.tier_index("Elite").unwrap();
+    let p4 = f.policy.target(elite, berlin, crate::model::Priority::P4);
+    assert_eq!((p4.coverage, p4.minutes), (BusinessHours, 480));
+    let c = sched("Berlin", BusinessHours);
+    // From Monday 08:00 a whole Monday: runs out at 17:00, due Tuesday 08:00.
+    assert_eq!(
+        deadline(c, "2026-06-08T08:00:00+02:00", 480),
+        "2026-06-09T06:00:00Z"
+    );
+    // From Friday 08:00: Friday's 360, then 120 of Saturday: 11:00 CEST.
+    assert_eq!(
+        deadline(c, "2026-06-12T08:00:00+02:00", 480),
+        "2026-06-13T09:00:00Z"
+    );
+    let tel_aviv = f.policy.region_index("TelAviv").unwrap();
+    assert_eq!(f.policy.regions[tel_aviv].business_day_minutes, 540);
+}
+
+#[test]
+fn tel_aviv_sunday_to_thursday_week_across_the_october_fall_back() {
+    let c = sched("TelAviv", BusinessHours);
+    // Thu 22 October 16:00 IDT (13:00Z): 120 minutes to 18:00. Friday and
+    // Saturday are the weekend; Israel leaves DST on Sunday 25 October at
+    // 02:00, so Sunday opens at 09:00 IST = 07:00Z; 120 more → 11:00 IST.
+    assert_eq!(
+        deadline(c, "2026-10-22T16:00:00+03:00", 240),
+        "2026-10-25T09:00:00Z"
+    );
+    assert_eq!(
+        minutes(c, "2026-10-22T13:00:00Z", "2026-10-25T09:00:00Z"),
+        240.0
+    );
+    assert_eq!(
+        minutes(c, "2026-10-23T00:00:00+03:00", "2026-10-25T00:00:00+03:00"),
+        0.0
+    );
+}
+
+#[test]
+fn tel_aviv_sunday_to_thursday_week_across_the_friday_spring_forward() {
+    let c = sched("TelAviv", BusinessHours);
+    // Thu 26 March 17:00 IST (15:00Z): 60 minutes; the clocks go forward on
+    // Friday 27 March; Sunday 29 March opens at 09:00 IDT = 06:00Z.
+    assert_eq!(
+        deadline(c, "2026-03-26T17:00:00+02:00", 120),
+        "2026-03-29T07:00:00Z"
+    );
+    // Monday is a working day there, Friday is not.
+    let monday = sched("TelAviv", BusinessHours);
+    assert!(monday.is_open(t("2026-03-30T06:00:00Z")));
+    assert!(!monday.is_open(t("2026-03-27T08:00:00Z")));
+}
+
+#[test]
+fn half_day_closure_on_the_day_of_a_dst_change() {
+    // TelAviv closes at 13:00 on Sunday 25 October 2026, the day Israel
+    // leaves DST (02:00 IDT → 01:00 IST): 09:00–13:00 IST = 07:00Z–11:00Z.
+    let c = sched("TelAviv", BusinessHours);
+    assert_eq!(
+        minutes(c, "2026-10-25T00:00:00+03:00", "2026-10-26T00:00:00+02:00"),
+        240.0
+    );
+    assert!(!c.is_open(t("2026-10-25T11:00:00Z")));
+    // 2 hours from 12:00 IST: 60 to the closure, then Monday 09:00–10:00 IST.
+    assert_eq!(
+        deadline(c, "2026-10-25T12:00:00+02:00", 120),
+        "2026-10-26T08:00:00Z"
+    );
+    // On 24x7 (holidays removed) the same local day is 25 hours long; the
+    // closure removes 13:00–24:00 IST (11 hours): 14 hours count.
+    let all = sched("TelAviv", Always);
+    assert_eq!(
+        minutes(
+            all,
+            "2026-10-25T00:00:00+03:00",
+            "2026-10-26T00:00:00+02:00"
+        ),
+        14.0 * 60.0
+    );
+}
+
+#[test]
+fn half_day_closure_edges_in_a_fold_and_in_a_gap_follow_the_rule() {
+    let policy = Policy::parse(
+        include_str!("../../fixtures/policies/schedules.toml"),
+        "schedules.toml",
+    )
+    .unwrap();
+    let holidays = Holidays::parse_csv(
+        "region,date,name,start,end\nEMEA,2026-10-25,fold,01:30,12:00\nEMEA,2026-03-29,gap,01:30,12:00\n",
+        "h.csv",
+    )
+    .unwrap();
+    let emea = policy.region_index("EMEA").unwrap();
+    let c = policy.calendar(emea, Always, &holidays, 2026..=2026);
+    // 25 October, London, a 25-hour day: the closure opens at the first
+    // 01:30 (BST, 00:30Z) and ends at 12:00 GMT (12:00Z): 11.5 h closed.
+    assert_eq!(
+        minutes(&c, "2026-10-25T00:00:00+01:00", "2026-10-26T00:00:00Z"),
+        13.5 * 60.0
+    );
+    assert!(c.is_open(t("2026-10-25T00:29:59Z")) && !c.is_open(t("2026-10-25T00:30:00Z")));
+    // 29 March, a 23-hour day: 01:30 does not exist, the closure starts at
+    // the end of the gap (02:00 BST, 01:00Z) and ends at 12:00 BST (11:00Z).
+    assert_eq!(
+        minutes(&c, "2026-03-29T00:00:00Z", "2026-03-30T00:00:00+01:00"),
+        13.0 * 60.0
+    );
+    assert!(c.is_open(t("2026-03-29T00:59:59Z")) && !c.is_open(t("2026-03-29T01:00:00Z")));
+}
+
+#[test]
+fn christmas_is_closed_on_24x7_when_holidays_are_removed() {
+    let c = sched("Berlin", Always);
+    // Heiligabend closes from 12:00; the 25th and 26th whole; the 27th is open.
+    assert_eq!(
+        minutes(c, "2026-12-24T11:00:00+01:00", "2026-12-27T01:00:00+01:00"),
+        120.0
+    );
+    // 15 minutes from 11:50: 10 before the closure, 5 after midnight on the 27th.
+    assert_eq!(
+        deadline(c, "2026-12-24T11:50:00+01:00", 15),
+        "2026-12-26T23:05:00Z"
+    );
+    // A region without holidays in the list is open around the clock.
+    assert_eq!(
+        minutes(
+            sched("Japan", Always),
+            "2026-12-24T00:00:00Z",
+            "2026-12-27T00:00:00Z"
+        ),
+        3.0 * 1440.0
+    );
+}
+
+#[test]
+fn bundled_24x7_keeps_holidays_and_has_no_table() {
+    // Christmas Day in EMEA counts on 24x7 by default (no `[coverage.24x7]`).
+    let c = cal("EMEA", Always);
+    assert_eq!(
+        minutes(c, "2026-12-25T00:00:00Z", "2026-12-26T00:00:00Z"),
+        1440.0
+    );
+    // No table: any year answers.
+    assert!(c
+        .elapsed(t("1901-01-01T00:00:00Z"), t("2199-01-01T00:00:00Z"))
+        .is_ok());
+}
+
+#[test]
+fn windows_that_touch_merge_so_a_target_running_out_there_stays_there() {
+    let zone: Tz = "Europe/Berlin".parse().unwrap();
+    let mut week: [Vec<(u32, u32)>; 7] = Default::default();
+    week[0] = vec![(8 * 3600, 12 * 3600), (12 * 3600, 17 * 3600)];
+    week[1] = vec![(20 * 3600, 86_400)];
+    week[2] = vec![(0, 2 * 3600)];
+    let c = Calendar::weekly(
+        &WeeklyWindow {
+            zone,
+            week,
+            closures: vec![],
+        },
+        2026..=2026,
+    );
+    // Monday 08:00–12:00 + 12:00–17:00 is one window: 12:00 is no close.
+    assert_eq!(
+        deadline(&c, "2026-06-08T10:00:00+02:00", 120),
+        "2026-06-08T10:00:00Z"
+    );
+    // Tuesday 24:00 and Wednesday 00:00 are the same instant: no close.
+    assert_eq!(
+        deadline(&c, "2026-06-09T23:00:00+02:00", 60),
+        "2026-06-09T22:00:00Z"
+    );
+    assert_eq!(
+        minutes(&c, "2026-06-09T00:00:00Z", "2026-06-11T00:00:00Z"),
+        360.0
+    );
+}
+
+#[test]
+fn unsorted_and_overlapping_windows_given_directly_are_normalised() {
+    let zone: Tz = "Europe/London".parse().unwrap();
+    let mut week: [Vec<(u32, u32)>; 7] = Default::default();
+    week[0] = vec![
+        (13 * 3600, 17 * 3600),
+        (9 * 3600, 12 * 3600),
+        (11 * 3600, 14 * 3600),
+        (20 * 3600, 90_000),
+    ];
+    let closures = vec![
+        Closure {
+            date: NaiveDate::from_ymd_opt(2026, 6, 15).unwrap(),
+            start: 16 * 3600,
+            end: 99_999,
+        },
+        Closure::whole_day(NaiveDate::from_ymd_opt(2026, 6, 8).unwrap()),
+    ];
+    let c = Calendar::weekly(
+        &WeeklyWindow {
+            zone,
+            week,
+            closures,
+        },
+        2026..=2026,
+    );
+    // 09:00–17:00 and 20:00–24:00: 12 hours on Monday 1 June.
+    assert_eq!(
+        minutes(&c, "2026-06-01T00:00:00+01:00", "2026-06-02T00:00:00+01:00"),
+        720.0
+    );
+    // Closed all of 8 June; 9:00–16:00 on 15 June.
+    assert_eq!(
+        minutes(&c, "2026-06-08T00:00:00+01:00", "2026-06-09T00:00:00+01:00"),
+        0.0
+    );
+    assert_eq!(
+        minutes(&c, "2026-06-15T00:00:00+01:00", "2026-06-16T00:00:00+01:00"),
+        420.0
+    );
+}
+
+// ---- properties of generated weekly schedules ----
+
+/// Zones with DST on different rules (Jerusalem on a Friday, Lord Howe by
+/// half an hour, Chatham at 02:45), half-hour offsets and none, each with
+/// the local date of a 2026 transition (any date for zones without DST):
+/// closures and questions gather around it.
+const ZONE_FOCUS: [(&str, u32, u32); 16] = [
+    ("Europe/London", 3, 29),
+    ("Europe/London", 10, 25),
+    ("Europe/Berlin", 3, 29),
+    ("Europe/Berlin", 10, 25),
+    ("America/Los_Angeles", 3, 8),
+    ("America/Los_Angeles", 11, 1),
+    ("Australia/Sydney", 4, 5),
+    ("Australia/Sydney", 10, 4),
+    ("Asia/Jerusalem", 3, 27),
+    ("Asia/Jerusalem", 10, 25),
+    ("Australia/Lord_Howe", 4, 5),
+    ("Australia/Lord_Howe", 10, 4),
+    ("America/St_Johns", 11, 1),
+    ("Pacific/Chatham", 9, 27),
+    ("Asia/Kolkata", 6, 1),
+    ("Asia/Tokyo", 3, 8),
+];
+
+/// One day's windows from quarter-hour cut points, many of them between
+/// 00:00 and 04:00 where the clocks change: sorted, disjoint.
+fn day_strategy() -> impl Strategy<Value = Vec<(u32, u32)>> {
+    let cut = prop_oneof![0u32..=96, 0u32..=16];
+    prop_oneof![
+        1 => Just(vec![]),
+        1 => Just(vec![(0, 86_400)]),
+        4 => prop::collection::vec(cut, 0..7).prop_map(|mut cuts| {
+            cuts.sort_unstable();
+            cuts.dedup();
+            cuts.chunks_exact(2).map(|p| (p[0] * 900, p[1] * 900)).collect()
+        }),
+    ]
+}
+
+/// A generated schedule in a zone with closures on the days `closure_days`
+/// around a transition date, and that date's 00:00 UTC in seconds.
+fn schedule_strategy(
+    closure_days: std::ops::Range<i64>,
+) -> impl Strategy<Value = (WeeklyWindow, i64)> {
+    let edge = prop_oneof![0u32..=96, 0u32..=16];
+    let closure = (
+        closure_days,
+        prop_oneof![
+            Just(None),
+            (edge.clone(), edge)
+                .prop_map(|(a, b)| (a != b).then(|| (a.min(b) * 900, a.max(b) * 900)))
+        ],
+    );
+    (
+        prop::sample::select(ZONE_FOCUS.to_vec()),
+        prop::array::uniform7(day_strategy()),
+        prop::collection::vec(closure, 0..8),
+    )
+        .prop_map(|((zone, m, d), week, closures)| {
+            let focus = NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+            let closures = closures
+                .into_iter()
+                .map(|(offset, range)| {
+                    let date = focus + Duration::days(offset);
+                    match range {
+                        None => Closure::whole_day(date),
+                        Some((start, end)) => Closure { date, start, end },
+                    }
+                })
+                .collect();
+            let window = WeeklyWindow {
+                zone: zone.parse().unwrap(),
+                week,
+                closures,
+            };
+            let at = focus.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+            (window, at)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn generated_schedules_are_additive_and_within_wall_time(
+        (w, focus) in schedule_strategy(-10..30),
+        start in -10 * 86_400i64..30 * 86_400,
+        d1 in 0..MAX_SPAN,
+        d2 in 0..MAX_SPAN,
+    ) {
+        let cal = Calendar::weekly(&w, 2025..=2027);
+        let a = (focus + start) * 1_000_000 + 250_000;
+        let (b, e) = (a + d1 * 1_000_000, a + (d1 + d2) * 1_000_000 + 123);
+        let (ab, be, ae) = (cal.elapsed(a, b).unwrap(), cal.elapsed(b, e).unwrap(), cal.elapsed(a, e).unwrap());
+        prop_assert_eq!(ab + be, ae);
+        prop_assert!((0..=b - a).contains(&ab));
+        prop_assert!(ae <= e - a);
+    }
+
+    #[test]
+    fn generated_schedules_deadline_then_elapsed_gives_back_the_target(
+        (w, focus) in schedule_strategy(-10..30),
+        start in -10 * 86_400i64..30 * 86_400,
+        share in 0.0f64..3.0,
+    ) {
+        let cal = Calendar::weekly(&w, 2025..=2027);
+        let a = (focus + start) * 1_000_000;
+        // Up to three weeks' worth of the schedule's open time.
+        let target = (w.open_seconds_per_week() as f64 * share) as i64 * 1_000_000;
+        match cal.deadline(a, target) {
+            Ok(d) => {
+                prop_assert!(d >= a);
+                prop_assert_eq!(cal.elapsed(a, d).unwrap(), target);
+                if target > 0 {
+                    // The last such instant, and never a close: it is open.
+                    prop_assert!(cal.elapsed(a, d + 1).unwrap() > target);
+                    prop_assert!(cal.is_open(d), "deadline {} is not open", format_rfc3339(d));
+                }
+            }
+            // Closures may eat the rest of the table.
+            Err(CalendarError::OutOfRange { .. }) => prop_assert!(target > 0),
+            Err(e) => prop_assert!(false, "unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn generated_schedules_match_the_day_by_day_oracle(
+        (w, focus) in schedule_strategy(-10..30),
+        start in -10 * 86_400i64..30 * 86_400,
+        d in 0..MAX_SPAN,
+    ) {
+        let cal = Calendar::weekly(&w, 2025..=2027);
+        let (a, b) = ((focus + start) * 1_000_000 + 7, (focus + start + d) * 1_000_000);
+        prop_assert_eq!(cal.elapsed(a, b).unwrap(), oracle_window_elapsed(&w, a, b));
+    }
+
+    #[test]
+    fn generated_schedules_match_a_minute_by_minute_wall_clock_scan(
+        (w, focus) in schedule_strategy(-2..4),
+        start in -2 * 86_400i64..86_400,
+        d in 0..(4 * 86_400i64),
+    ) {
+        let cal = Calendar::weekly(&w, 2025..=2027);
+        let (a, b) = ((focus + start) * 1_000_000 + 31, (focus + start + d) * 1_000_000);
+        prop_assert_eq!(cal.elapsed(a, b).unwrap(), scan_oracle_elapsed(&w, a, b));
+    }
+}
+
+#[test]
+fn the_bundled_calendars_match_the_minute_scan_across_each_dst_change() {
+    // The scan oracle checks the production calendars too, over the days
+    // around every 2026 transition of the four regions.
+    for region in REGIONS {
+        let f = fixture();
+        let r = f.policy.region_index(region).unwrap();
+        for coverage in [Weekdays, BusinessHours] {
+            let w = f.policy.window(r, coverage, &f.holidays).unwrap();
+            for (_, m, d) in ZONE_FOCUS {
+                let a = NaiveDate::from_ymd_opt(2026, m, d)
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_micros()
+                    - 3 * 86_400_000_000;
+                let b = a + 6 * 86_400_000_000;
+                assert_eq!(
+                    cal(region, coverage).elapsed(a, b).unwrap(),
+                    scan_oracle_elapsed(&w, a, b),
+                    "{region} {coverage} {m}-{d}"
+                );
+            }
+        }
     }
 }

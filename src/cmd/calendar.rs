@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::calendar::holidays::Holidays;
 use crate::calendar::{micros_to_minutes, years_spanning, Calendar, Coverage};
 use crate::cli::{CalendarCommand, CalendarOptions};
 use crate::policy::Policy;
@@ -104,13 +105,38 @@ fn parse_question(
     })
 }
 
+/// Nominal open minutes per week of every region × coverage (`[24x7, 24x5,
+/// business_hours]`), before holidays, for sizing deadline tables.
+fn weekly_minutes(policy: &Policy) -> Vec<[i64; 3]> {
+    let none = Holidays::default();
+    (0..policy.regions.len())
+        .map(|r| {
+            Coverage::ALL.map(|c| match policy.window(r, c, &none) {
+                None => 7 * 24 * 60,
+                Some(w) => (w.open_seconds_per_week() / 60) as i64,
+            })
+        })
+        .collect()
+}
+
 /// The instant range a question touches, for sizing the calendar tables.
-fn span(q: &Question, op: Op) -> (Instant, Instant) {
+fn span(q: &Question, op: Op, weekly: &[[i64; 3]]) -> (Instant, Instant) {
     match op {
         Op::Elapsed => (q.start.min(q.second), q.start.max(q.second)),
-        // Business hours give at least ~100 000 minutes a year: size generously.
+        // Size generously: count on half of a year's weeks of the schedule's
+        // open time (holidays rarely close more), and never on more than
+        // 50 000 minutes a year (office hours give ~100 000).
         Op::Deadline => {
-            let years = q.second / (50_000 * MICROS_PER_MINUTE) + 1;
+            let c = Coverage::ALL
+                .iter()
+                .position(|&c| c == q.coverage)
+                .unwrap_or(0);
+            let per_year = (weekly[q.region][c] * 26).min(50_000);
+            let years = if per_year == 0 {
+                i64::MAX
+            } else {
+                q.second / (per_year * MICROS_PER_MINUTE) + 1
+            };
             let reach = years.saturating_mul(366 * 86_400 * 1_000_000);
             (
                 q.start,
@@ -141,11 +167,8 @@ fn single(options: &CalendarOptions, start: &str, second: &str, op: Op) -> Resul
     let region = options.region.as_deref().unwrap_or_default();
     let coverage = options.coverage.as_deref().unwrap_or_default();
     let q = parse_question(&policy, region, coverage, start, second, op).map_err(Error::Usage)?;
-    let (lo, hi) = span(&q, op);
-    let calendar = match policy.window(q.region, q.coverage, &holidays) {
-        None => Calendar::always(),
-        Some(window) => Calendar::weekly(&window, years_spanning(lo, hi)),
-    };
+    let (lo, hi) = span(&q, op, &weekly_minutes(&policy));
+    let calendar = policy.calendar(q.region, q.coverage, &holidays, years_spanning(lo, hi));
     let text = answer(&calendar, &q, op).map_err(Error::Usage)?;
     writeln!(std::io::stdout(), "{text}").map_err(Error::Stdout)?;
     Ok(Exit::Success)
@@ -217,10 +240,11 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op, log_format: LogFormat) 
         }
         questions.push(parsed.ok());
     }
+    let weekly = weekly_minutes(&policy);
     let bounds = questions
         .iter()
         .flatten()
-        .map(|q| span(q, op))
+        .map(|q| span(q, op, &weekly))
         .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
     let calendars = bounds.map(|(lo, hi)| policy.calendars(&holidays, years_spanning(lo, hi)));
 

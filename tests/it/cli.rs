@@ -657,6 +657,326 @@ fn calendar_batch_answers_every_row_and_names_bad_lines() {
     assert!(warning["message"].as_str().unwrap().contains("line 3: "));
 }
 
+/// `fixtures/policies/…`, the example schedules policy and its holidays.
+fn example(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/policies")
+        .join(file)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `slt calendar OP --policy schedules.toml --holidays schedules-holidays.csv …`.
+fn schedule_calendar(op: &str, region: &str, coverage: &str, a: &str, b: &str) -> Output {
+    let (policy, holidays) = (example("schedules.toml"), example("schedules-holidays.csv"));
+    slt(&[
+        "calendar",
+        op,
+        "--policy",
+        &policy,
+        "--holidays",
+        &holidays,
+        "--region",
+        region,
+        "--coverage",
+        coverage,
+        a,
+        b,
+    ])
+}
+
+#[test]
+fn calendar_with_split_shifts_sunday_weeks_and_partial_closures() {
+    let cases = [
+        // Berlin lunch break crossed: 11–12 and 13–14.
+        (
+            "elapsed",
+            "Berlin",
+            "business_hours",
+            "2026-06-08T11:00:00+02:00",
+            "2026-06-08T14:00:00+02:00",
+            "120",
+        ),
+        // Runs out at 12:00, due at 13:00 CEST.
+        (
+            "deadline",
+            "Berlin",
+            "business_hours",
+            "2026-06-08T10:00:00+02:00",
+            "120",
+            "2026-06-08T11:00:00Z",
+        ),
+        // Short Friday, then Saturday morning.
+        (
+            "deadline",
+            "Berlin",
+            "business_hours",
+            "2026-06-12T14:00:00+02:00",
+            "120",
+            "2026-06-13T08:00:00Z",
+        ),
+        // Sunday–Thursday across Israel's fall back; Sunday opens 09:00 IST.
+        (
+            "deadline",
+            "TelAviv",
+            "business_hours",
+            "2026-10-22T16:00:00+03:00",
+            "240",
+            "2026-10-25T09:00:00Z",
+        ),
+        // Half-day closure from 13:00 on the DST day.
+        (
+            "elapsed",
+            "TelAviv",
+            "business_hours",
+            "2026-10-25T00:00:00+03:00",
+            "2026-10-26T00:00:00+02:00",
+            "240",
+        ),
+        // 24x7 closes on holidays in this policy: Heiligabend from 12:00, 25th, 26th.
+        (
+            "elapsed",
+            "Berlin",
+            "24x7",
+            "2026-12-24T11:00:00+01:00",
+            "2026-12-27T01:00:00+01:00",
+            "120",
+        ),
+        (
+            "deadline",
+            "Berlin",
+            "24x7",
+            "2026-12-24T11:50:00+01:00",
+            "15",
+            "2026-12-26T23:05:00Z",
+        ),
+        // The spec's regions keep the bundled hours.
+        (
+            "elapsed",
+            "EMEA",
+            "business_hours",
+            "2026-03-27T15:00:00Z",
+            "2026-03-30T10:30:00+01:00",
+            "210",
+        ),
+    ];
+    for (op, region, coverage, a, b, expected) in cases {
+        let o = schedule_calendar(op, region, coverage, a, b);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            format!("{expected}\n"),
+            "{op} {region} {coverage} {a} {b}"
+        );
+    }
+}
+
+#[test]
+fn calendar_batch_with_a_schedule_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("q.csv");
+    std::fs::write(&batch, "region,coverage,start,minutes\nBerlin,business_hours,2026-06-13T11:00:00+02:00,120\nTelAviv,business_hours,2026-03-26T17:00:00+02:00,120\nBerlin,24x5,2026-06-12T23:30:00+02:00,60\n").unwrap();
+    let o = slt(&[
+        "calendar",
+        "deadline",
+        "--policy",
+        &example("schedules.toml"),
+        "--holidays",
+        &example("schedules-holidays.csv"),
+        "--batch",
+        batch.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "region,coverage,start,minutes,deadline\n\
+         Berlin,business_hours,2026-06-13T11:00:00+02:00,120,2026-06-15T06:00:00Z\n\
+         TelAviv,business_hours,2026-03-26T17:00:00+02:00,120,2026-03-29T07:00:00Z\n\
+         Berlin,24x5,2026-06-12T23:30:00+02:00,60,2026-06-14T22:30:00Z\n"
+    );
+}
+
+#[test]
+fn calendar_deadline_on_a_saturday_morning_week_sizes_its_table_from_the_schedule() {
+    // 4 hours a week: 3000 business minutes are 12½ weeks, 50 000 are ~4 years.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    let bundled =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
+            .unwrap();
+    std::fs::write(
+        &policy,
+        bundled.replacen(
+            "open = \"09:00\"\nclose = \"17:00\"",
+            "week = { Sat = [\"09:00-13:00\"] }",
+            1,
+        ),
+    )
+    .unwrap();
+    let run = |minutes: &str| {
+        slt(&[
+            "calendar",
+            "deadline",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--holidays",
+            &example("schedules-holidays.csv"),
+            "--region",
+            "EMEA",
+            "--coverage",
+            "business_hours",
+            "2026-01-03T09:00:00Z",
+            minutes,
+        ])
+    };
+    let o = run("3000");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 12 Saturdays of 240, then 120 on the 13th: 28 March 2026, 11:00 GMT.
+    assert_eq!(stdout(&o), "2026-03-28T11:00:00Z\n");
+    let o = run("50000");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn report_measures_split_shifts_sunday_weeks_and_24x7_holidays() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = export(
+        dir.path(),
+        "account_id,tier,region,valid_from,valid_to\nO-BER,Online,Berlin,2025-01-01,\nE-BER,Elite,Berlin,2025-01-01,\nO-TLV,Online,TelAviv,2025-01-01,\n",
+        "case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id
+B1,O-BER,Adobe Analytics,P2,2026-06-08T10:00:00+02:00,,web,en,c1
+B2,E-BER,Adobe Analytics,P4,2026-06-12T08:00:00+02:00,,web,en,c2
+B3,O-BER,Adobe Analytics,P1,2026-12-24T11:50:00+01:00,,phone,en,c1
+T1,O-TLV,Adobe Target,P2,2026-10-22T16:00:00+03:00,,web,en,c3
+",
+        "case_id,at,kind,value
+B1,2026-06-08T14:30:00+02:00,agent_response,
+B2,2026-06-13T10:30:00+02:00,agent_response,
+B3,2026-12-26T10:00:00+01:00,agent_response,
+T1,2026-10-25T10:00:00+02:00,agent_response,
+",
+    );
+    let out = dir.path().join("out");
+    let o = slt(&[
+        "report",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--policy",
+        &example("schedules.toml"),
+        "--holidays",
+        &example("schedules-holidays.csv"),
+        "--as-of",
+        "2026-12-31T00:00:00Z",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read(&out.join("case_slt.parquet"));
+    // Lunch break: 10–12 and 13–15 CEST; the response at 14:30 is 120 + 90 in.
+    check(
+        &row(&df, "case_id", "B1"),
+        &[
+            ("deadline", "2026-06-08 13:00:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "210.0"),
+        ],
+    );
+    // One business day of 480 minutes: Friday's 360, then Saturday to 11:00.
+    check(
+        &row(&df, "case_id", "B2"),
+        &[
+            ("target_minutes", "480"),
+            ("deadline", "2026-06-13 09:00:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "450.0"),
+        ],
+    );
+    // 24x7 stops for Christmas: 10 minutes on the 24th, the rest on the 27th.
+    check(
+        &row(&df, "case_id", "B3"),
+        &[
+            ("coverage", "24x7"),
+            ("deadline", "2026-12-26 23:50:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "10.0"),
+        ],
+    );
+    // Sunday–Thursday, across the fall back.
+    check(
+        &row(&df, "case_id", "T1"),
+        &[
+            ("deadline", "2026-10-25 09:00:00 UTC"),
+            ("outcome", "met"),
+            ("response_business_minutes", "180.0"),
+        ],
+    );
+}
+
+#[test]
+fn bad_schedules_and_closures_are_one_line_naming_key_window_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
+            .unwrap();
+    let policy = dir.path().join("p.toml");
+    let holidays = dir.path().join("h.csv");
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "calendar",
+            "elapsed",
+            "--region",
+            "EMEA",
+            "--coverage",
+            "business_hours",
+        ];
+        args.extend(extra);
+        args.extend(["2026-06-08T00:00:00Z", "2026-06-09T00:00:00Z"]);
+        slt(&args)
+    };
+    let cases = [
+        ("week = { Mon = [\"13:00-12:00\"] }", "`regions.EMEA.week.Mon`: window `13:00-12:00` ends before it starts"),
+        ("week = { Mon = [\"08:00-12:00\", \"11:00-13:00\"] }", "`regions.EMEA.week.Mon`: window `11:00-13:00` overlaps `08:00-12:00`"),
+        ("week = { Tue = [\"09:00-25:00\"] }", "`regions.EMEA.week.Tue`: window `09:00-25:00` has `25:00`, not a time `HH:MM` (00:00–24:00)"),
+    ];
+    for (week, expected) in cases {
+        std::fs::write(
+            &policy,
+            bundled.replacen("open = \"09:00\"\nclose = \"17:00\"", week, 1),
+        )
+        .unwrap();
+        let o = ask(&["--policy", policy.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3));
+        assert_eq!(
+            stderr(&o),
+            format!("slt: {}: {expected}\n", policy.display())
+        );
+    }
+    std::fs::write(
+        &holidays,
+        "region,date,name,start,end\nEMEA,2026-06-08,Half day,13:00,12:00\n",
+    )
+    .unwrap();
+    let o = ask(&["--holidays", holidays.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "slt: {}: line 2, column `end`: `12:00` is not after `start` `13:00`\n",
+            holidays.display()
+        )
+    );
+    // A partial closure that is valid: Monday 8 June closes at 13:00.
+    std::fs::write(
+        &holidays,
+        "region,date,name,start,end\nEMEA,2026-06-08,Half day,13:00,24:00\n",
+    )
+    .unwrap();
+    let o = ask(&["--holidays", holidays.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "240\n");
+}
+
 #[test]
 fn generate_reproduces_the_bundled_demo_export() {
     let dir = tempfile::tempdir().unwrap();

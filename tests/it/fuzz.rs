@@ -5,7 +5,12 @@
 //! per table rows read = rows used + rows rejected must hold. The calendar
 //! operations get any instant slt can parse (1900–2199) and any target
 //! against calendars built for a few years only: an answer that is
-//! consistent, or a range error, never a panic or a wrapped number.
+//! consistent, or a range error, never a panic or a wrapped number. Policy
+//! schedules (`week`, `days`, `open`/`close`, `business_day_minutes`,
+//! `[coverage.24x7]`) and holiday lists with partial closures get bad
+//! windows, overlaps, `25:00`, ends before starts, unknown weekdays and
+//! half-given ranges: one clear line naming the file, or calendars that
+//! answer consistently.
 //!
 //! Run longer with `PROPTEST_CASES=5000 cargo test --release --test fuzz`, or
 //! for a bounded time with `scripts/fuzz SECONDS` (a new seed every round).
@@ -139,6 +144,275 @@ proptest! {
             Err(CalendarError::NegativeTarget(_)) => prop_assert!(target < 0),
             Err(CalendarError::OutOfRange { .. }) => prop_assert!(coverage != Coverage::Always),
             Err(e) => prop_assert!(false, "unexpected {e}"),
+        }
+    }
+}
+
+// ---- weekly schedules and partial closures ----
+
+/// A TOML basic string holding `s` exactly.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Clock-like text: valid times, `24:00`, `25:00`, minutes past 59, one
+/// digit, garbage.
+fn clock_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (0u32..=26, prop::sample::select(vec![0u32, 15, 30, 59, 60])).prop_map(|(h, m)| format!("{h:02}:{m:02}")),
+        1 => prop::sample::select(vec!["24:00", "25:00", "9:00", "09:5", "", " ", "12", "ab:cd", "-1:00", "+9:00", "１２:００", "12:00:00", "23:59"]).prop_map(str::to_string),
+        1 => "[0-9:\\- ]{0,7}",
+    ]
+}
+
+fn window_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        5 => (clock_text(), clock_text()).prop_map(|(a, b)| format!("{a}-{b}")),
+        1 => prop::sample::select(vec!["08:00-12:00", "13:00-17:00", "00:00-24:00", "24:00-24:00", "12:00-08:00", "9-17", "-", "08:00-", "-12:00", "08:00-12:00-13:00", "08:00–12:00", " 08:00 - 12:00 "]).prop_map(str::to_string),
+        1 => any::<String>(),
+    ]
+}
+
+/// One region's keys, in any combination, mostly hostile.
+fn hostile_region_text() -> impl Strategy<Value = String> {
+    let day_name = prop::sample::select(vec![
+        "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "monday", "Mun", "", "SUNDAY", "Mon ",
+    ]);
+    let week = prop::collection::vec(
+        (
+            day_name.clone().prop_map(str::to_string),
+            prop::collection::vec(window_text(), 0..4),
+        ),
+        0..5,
+    );
+    (
+        prop::sample::select(vec![
+            "Europe/London",
+            "Asia/Jerusalem",
+            "Australia/Lord_Howe",
+            "Mars/Olympus",
+            "",
+        ]),
+        prop::option::of(clock_text()),
+        prop::option::of(clock_text()),
+        prop::option::of(prop::collection::vec(day_name, 0..4)),
+        prop::option::of(week),
+        prop::option::of(minutes_value()),
+    )
+        .prop_map(|(zone, open, close, days, week, minutes)| {
+            let mut lines = vec![format!("time_zone = {}", toml_string(zone))];
+            if let Some(o) = open {
+                lines.push(format!("open = {}", toml_string(&o)));
+            }
+            if let Some(c) = close {
+                lines.push(format!("close = {}", toml_string(&c)));
+            }
+            if let Some(days) = days {
+                let names: Vec<String> = days.iter().map(|d| toml_string(d)).collect();
+                lines.push(format!("days = [{}]", names.join(", ")));
+            }
+            if let Some(m) = minutes {
+                lines.push(format!("business_day_minutes = {m}"));
+            }
+            if let Some(week) = week {
+                lines.push(week_line(&week));
+            }
+            lines.join("\n")
+        })
+}
+
+fn minutes_value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0u64),
+        1u64..2000,
+        Just(u64::from(u32::MAX)),
+        Just(1u64 << 40)
+    ]
+}
+
+fn week_line(week: &[(String, Vec<String>)]) -> String {
+    let days: Vec<String> = week
+        .iter()
+        .map(|(day, windows)| {
+            let ws: Vec<String> = windows.iter().map(|w| toml_string(w)).collect();
+            format!("{} = [{}]", toml_string(day), ws.join(", "))
+        })
+        .collect();
+    format!("week = {{ {} }}", days.join(", "))
+}
+
+/// A weekly schedule that is valid (sorted, disjoint quarter-hour windows,
+/// split shifts included) but for, sometimes, one hostile window.
+fn mostly_valid_region_text() -> impl Strategy<Value = String> {
+    let day = prop::collection::vec(0u32..=96, 0..7).prop_map(|mut cuts| {
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts.chunks_exact(2)
+            .map(|p| {
+                let clock = |q: u32| format!("{:02}:{:02}", q / 4, (q % 4) * 15);
+                format!("{}-{}", clock(p[0]), clock(p[1]))
+            })
+            .collect::<Vec<_>>()
+    });
+    (
+        prop::sample::select(vec![
+            "Europe/London",
+            "Asia/Jerusalem",
+            "Australia/Lord_Howe",
+        ]),
+        prop::array::uniform7(day),
+        prop::option::of((0usize..7, window_text())),
+        prop::option::of(minutes_value()),
+    )
+        .prop_map(|(zone, days, hostile, minutes)| {
+            let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            let mut week: Vec<(String, Vec<String>)> = names
+                .iter()
+                .zip(days)
+                .map(|(n, d)| (n.to_string(), d))
+                .collect();
+            if let Some((d, w)) = hostile {
+                week[d].1.push(w);
+            }
+            let mut lines = vec![format!("time_zone = {}", toml_string(zone))];
+            if let Some(m) = minutes {
+                lines.push(format!("business_day_minutes = {m}"));
+            }
+            lines.push(week_line(&week));
+            lines.join("\n")
+        })
+}
+
+fn region_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => hostile_region_text(),
+        3 => mostly_valid_region_text(),
+        1 => (clock_text(), clock_text()).prop_map(|(o, c)| format!(
+            "time_zone = \"Europe/London\"\nopen = {}\nclose = {}\ndays = [\"Sun\", \"Mon\", \"Thu\"]",
+            toml_string(&o),
+            toml_string(&c)
+        )),
+    ]
+}
+
+/// The bundled policy with `[regions.EMEA]` replaced, an optional
+/// `[coverage.24x7]` and the P4 business days changed.
+fn policy_text() -> impl Strategy<Value = String> {
+    (
+        region_text(),
+        prop::sample::select(vec![
+            "",
+            "[coverage.24x7]\n",
+            "[coverage.24x7]\nremove_holidays = true\n",
+            "[coverage.24x7]\nremove_holidays = false\n",
+            "[coverage.24x7]\nremove_holidays = \"yes\"\n",
+        ]),
+        prop::sample::select(vec![1u64, 3, 4_000_000_000, 1 << 33]),
+    )
+        .prop_map(|(region, always, days)| {
+            let bundled = slt::policy::BUNDLED_TOML;
+            let start = bundled.find("[regions.EMEA]").unwrap();
+            let end = start + bundled[start..].find("[regions.APAC]").unwrap();
+            format!(
+                "{}[regions.EMEA]\n{region}\n\n{}",
+                &bundled[..start],
+                &bundled[end..]
+            )
+            .replace("[coverage.24x5]", &format!("{always}[coverage.24x5]"))
+            .replace("business_days = 3", &format!("business_days = {days}"))
+        })
+}
+
+fn holiday_csv() -> impl Strategy<Value = String> {
+    let header = prop::sample::select(vec![
+        "region,date,name",
+        "region,date,name,start,end",
+        "region,date,name,start,end",
+        "region,date,name,start",
+        "region,date,end,start,name",
+        "region,date,name,end",
+    ]);
+    let range = prop_oneof![
+        // A valid part of a day, often around the clock changes.
+        3 => (0u32..=96, 0u32..=96).prop_map(|(a, b)| {
+            let clock = |q: u32| format!("{:02}:{:02}", q / 4, (q % 4) * 15);
+            vec![clock(a.min(b)), clock(a.max(b))]
+        }),
+        1 => Just(vec![String::new(), String::new()]),
+        1 => Just(vec![]),
+        2 => prop::collection::vec(clock_text(), 0..4),
+    ];
+    let row = (
+        prop::sample::select(vec!["EMEA", "EMEA", "APAC", "", "Mars"]),
+        prop::sample::select(vec![
+            "2026-10-25",
+            "2026-03-29",
+            "2026-12-24",
+            "2026-06-08",
+            "2026-06-09",
+            "2026-02-30",
+            "26-12-24",
+        ]),
+        range,
+    )
+        .prop_map(|(region, date, rest)| {
+            let mut fields = vec![region.to_string(), date.to_string(), "x".to_string()];
+            fields.extend(rest);
+            fields.join(",")
+        });
+    (header, prop::collection::vec(row, 0..8))
+        .prop_map(|(h, rows)| format!("{h}\n{}\n", rows.join("\n")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn hostile_schedules_and_closures_are_refused_clearly_or_answer_consistently(
+        policy in policy_text(),
+        holidays in holiday_csv(),
+        a in 1_767_225_600_000_000i64..1_798_761_600_000_000,
+        span in 0i64..(40 * 86_400_000_000),
+        target in prop_oneof![0i64..(100 * 60_000_000), 0i64..(100_000 * 60_000_000)],
+    ) {
+        let policy = match slt::policy::Policy::parse(&policy, "p.toml") {
+            Ok(p) => p,
+            Err(e) => {
+                // One line naming the file and, for a value, the key.
+                let text = e.to_string();
+                prop_assert!(text.starts_with("p.toml: ") && !text.contains('\n'), "{text}");
+                return Ok(());
+            }
+        };
+        let holidays = match slt::calendar::holidays::Holidays::parse_csv(&holidays, "h.csv") {
+            Ok(h) => h,
+            Err(e) => {
+                let text = e.to_string();
+                prop_assert!(text.starts_with("h.csv: ") && !text.contains('\n'), "{text}");
+                return Ok(());
+            }
+        };
+        let calendars = policy.calendars(&holidays, 2025..=2027);
+        let emea = policy.region_index("EMEA").unwrap();
+        for coverage in Coverage::ALL {
+            let calendar = calendars.get(emea, coverage);
+            let covered = calendar.elapsed(a, a + span).unwrap();
+            prop_assert!((0..=span).contains(&covered));
+            match calendar.deadline(a, target) {
+                Ok(d) => prop_assert_eq!(calendar.elapsed(a, d), Ok(target)),
+                Err(CalendarError::OutOfRange { .. }) => prop_assert!(target > 0),
+                Err(e) => prop_assert!(false, "unexpected {e}"),
+            }
         }
     }
 }
