@@ -830,10 +830,9 @@ fn tel_aviv_sunday_to_thursday_week_across_the_friday_spring_forward() {
         deadline(c, "2026-03-26T17:00:00+02:00", 120),
         "2026-03-29T07:00:00Z"
     );
-    // Monday is a working day there, Friday is not.
-    let monday = sched("TelAviv", BusinessHours);
-    assert!(monday.is_open(t("2026-03-30T06:00:00Z")));
-    assert!(!monday.is_open(t("2026-03-27T08:00:00Z")));
+    // Monday 09:00 IDT is open there, Friday 11:00 IDT is not.
+    assert!(c.is_open(t("2026-03-30T06:00:00Z")));
+    assert!(!c.is_open(t("2026-03-27T08:00:00Z")));
 }
 
 #[test]
