@@ -84,7 +84,8 @@ pub struct MeasureArgs {
     /// Policy file replacing the bundled default policy.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Holiday list (CSV region,date,name) replacing the bundled one.
+    /// Holiday list (CSV region,date,name, optional start,end to close part
+    /// of a day) replacing the bundled one.
     #[arg(long, value_name = "FILE")]
     pub holidays: Option<PathBuf>,
     /// Mapping file renaming the export's columns and values (TOML).
@@ -241,7 +242,8 @@ pub struct CalendarOptions {
     /// Policy file replacing the bundled default policy.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Holiday list (CSV region,date,name) replacing the bundled one.
+    /// Holiday list (CSV region,date,name, optional start,end to close part
+    /// of a day) replacing the bundled one.
     #[arg(long, value_name = "FILE")]
     pub holidays: Option<PathBuf>,
 }

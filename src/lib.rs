@@ -40,6 +40,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod progress;
 pub mod query;
+pub mod questions;
 pub mod review;
 pub mod suggest;
 pub mod timestamp;

@@ -1,7 +1,7 @@
 //! Business-time arithmetic: how much *covered* time passes between two
 //! instants, and on which instant a target lands. Pure: no polars, no I/O.
 //!
-//! A [`Calendar`] is a coverage calendar of one region (SLT-SPEC §3): `24x7`,
+//! A [`Calendar`] is a coverage calendar of one region (`docs/rules.md`, section 3; `docs/calendars.md`): `24x7`,
 //! `24x5` or `business_hours`. Apart from plain `24x7`, it is built once, for
 //! a range of years, from a [`WeeklyWindow`] (open windows per weekday, in
 //! the region's wall-clock time, minus [`Closure`]s: whole or partial

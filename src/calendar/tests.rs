@@ -63,7 +63,7 @@ fn every_day(zone: &str, open: u32, close: u32) -> Calendar {
 
 use Coverage::{Always, BusinessHours, Weekdays};
 
-// ---- SLT-SPEC §4 worked examples (calendar parts) ----
+// ---- the worked examples of docs/rules.md (calendar parts) ----
 
 #[test]
 fn spec_example_1_emea_friday_afternoon_across_spring_forward() {

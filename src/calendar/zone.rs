@@ -9,8 +9,10 @@
 //! - in a **fold** (fall back: 01:30 on 2026-10-25 in London happens twice)
 //!   the earlier of the two instants is taken.
 //!
-//! This is RFC 5545's rule and jiff's "compatible" disambiguation; SLT-SPEC
-//! section 3 makes it the contract.
+//! For folds this is RFC 5545's rule and jiff's "compatible"
+//! disambiguation; for gaps slt moves to the end of the gap rather than
+//! shifting by its length. `docs/rules.md` (section 3) makes it the
+//! contract.
 
 use chrono::{LocalResult, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;

@@ -1,15 +1,13 @@
 //! `slt calendar elapsed|deadline`: the calendar engine on the command line,
-//! one question or a CSV batch of millions.
+//! one question or a CSV batch of millions (see [`crate::questions`]).
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::calendar::holidays::Holidays;
-use crate::calendar::{micros_to_minutes, years_spanning, Calendar, Coverage};
+use crate::calendar::years_spanning;
 use crate::cli::{CalendarCommand, CalendarOptions};
-use crate::policy::Policy;
 use crate::progress::{warning_line, LogFormat};
-use crate::timestamp::{format_rfc3339, parse_rfc3339, Instant, MICROS_PER_MINUTE};
+use crate::questions::{answer, parse_question, span, weekly_minutes, Op};
 use crate::{Error, Exit, Result};
 
 /// Runs `slt calendar …`.
@@ -29,135 +27,6 @@ pub fn run(command: CalendarCommand, log_format: LogFormat) -> Result<Exit> {
                 single(&a.options, &start, &minutes, Op::Deadline)
             }
         },
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Op {
-    Elapsed,
-    Deadline,
-}
-
-impl Op {
-    fn second_column(self) -> &'static str {
-        match self {
-            Op::Elapsed => "end",
-            Op::Deadline => "minutes",
-        }
-    }
-    fn answer_column(self) -> &'static str {
-        match self {
-            Op::Elapsed => "business_minutes",
-            Op::Deadline => "deadline",
-        }
-    }
-}
-
-/// Parses a target in minutes (decimals allowed) into microseconds.
-fn parse_minutes(text: &str) -> std::result::Result<i64, String> {
-    let m: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of minutes"))?;
-    if !m.is_finite() || !(0.0..=1e9).contains(&m) {
-        return Err(format!(
-            "`{text}` is not a number of minutes between 0 and 1e9"
-        ));
-    }
-    Ok((m * MICROS_PER_MINUTE as f64).round() as i64)
-}
-
-/// One parsed question.
-struct Question {
-    region: usize,
-    coverage: Coverage,
-    start: Instant,
-    /// End instant (elapsed) or target microseconds (deadline).
-    second: i64,
-}
-
-fn parse_question(
-    policy: &Policy,
-    region: &str,
-    coverage: &str,
-    start: &str,
-    second: &str,
-    op: Op,
-) -> std::result::Result<Question, String> {
-    let region_index = policy.region_index(region.trim()).ok_or_else(|| {
-        let known: Vec<&str> = policy.regions.iter().map(|r| r.name.as_str()).collect();
-        format!(
-            "unknown region `{region}` (expected one of {})",
-            known.join(", ")
-        )
-    })?;
-    let coverage: Coverage = coverage.parse()?;
-    let start = parse_rfc3339(start).map_err(|e| format!("start: {e}"))?;
-    let second = match op {
-        Op::Elapsed => parse_rfc3339(second).map_err(|e| format!("end: {e}"))?,
-        Op::Deadline => parse_minutes(second)?,
-    };
-    Ok(Question {
-        region: region_index,
-        coverage,
-        start,
-        second,
-    })
-}
-
-/// Nominal open minutes per week of every region × coverage (`[24x7, 24x5,
-/// business_hours]`), before holidays, for sizing deadline tables.
-fn weekly_minutes(policy: &Policy) -> Vec<[i64; 3]> {
-    let none = Holidays::default();
-    (0..policy.regions.len())
-        .map(|r| {
-            Coverage::ALL.map(|c| match policy.window(r, c, &none) {
-                None => 7 * 24 * 60,
-                Some(w) => (w.open_seconds_per_week() / 60) as i64,
-            })
-        })
-        .collect()
-}
-
-/// The instant range a question touches, for sizing the calendar tables.
-fn span(q: &Question, op: Op, weekly: &[[i64; 3]]) -> (Instant, Instant) {
-    match op {
-        Op::Elapsed => (q.start.min(q.second), q.start.max(q.second)),
-        // Size generously: count on half of a year's weeks of the schedule's
-        // open time (holidays rarely close more), and never on more than
-        // 50 000 minutes a year (office hours give ~100 000).
-        Op::Deadline => {
-            let c = Coverage::ALL
-                .iter()
-                .position(|&c| c == q.coverage)
-                .unwrap_or(0);
-            let per_year = (weekly[q.region][c] * 26).min(50_000);
-            let years = if per_year == 0 {
-                i64::MAX
-            } else {
-                q.second / (per_year * MICROS_PER_MINUTE) + 1
-            };
-            let reach = years.saturating_mul(366 * 86_400 * 1_000_000);
-            (
-                q.start,
-                q.start
-                    .saturating_add(reach)
-                    .min(crate::timestamp::MAX_INSTANT - 1),
-            )
-        }
-    }
-}
-
-fn answer(calendar: &Calendar, q: &Question, op: Op) -> std::result::Result<String, String> {
-    match op {
-        Op::Elapsed => calendar
-            .elapsed(q.start, q.second)
-            .map(|m| micros_to_minutes(m).to_string())
-            .map_err(|e| e.to_string()),
-        Op::Deadline => calendar
-            .deadline(q.start, q.second)
-            .map(format_rfc3339)
-            .map_err(|e| e.to_string()),
     }
 }
 

@@ -12,7 +12,7 @@
 //! half-given ranges: one clear line naming the file, or calendars that
 //! answer consistently.
 //!
-//! Run longer with `PROPTEST_CASES=5000 cargo test --release --test fuzz`, or
+//! Run longer with `PROPTEST_CASES=5000 cargo test --release --test it fuzz::`, or
 //! for a bounded time with `scripts/fuzz SECONDS` (a new seed every round).
 //! A failing case proptest finds is kept under `tests/it/fuzz.proptest-regressions`
 //! and replayed first on every run.
@@ -26,6 +26,16 @@ use slt::measure::{calendars_for, measure_all};
 use slt::model::Table;
 use slt::policy::Policy;
 use slt::timestamp::{MAX_INSTANT, MIN_INSTANT};
+
+/// `default` cases per property, or `PROPTEST_CASES` when it is set (as
+/// `scripts/fuzz` does): `with_cases` alone would ignore the variable.
+fn config(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig::with_cases(cases)
+}
 
 fn field() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -61,7 +71,7 @@ fn table(header: &str, columns: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn hostile_exports_never_panic_and_every_row_is_accounted_for(
@@ -111,7 +121,7 @@ fn instant() -> impl Strategy<Value = i64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(config(2000))]
 
     #[test]
     fn calendar_operations_on_any_instant_answer_consistently_or_refuse(
@@ -375,7 +385,7 @@ fn holiday_csv() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(config(512))]
 
     #[test]
     fn hostile_schedules_and_closures_are_refused_clearly_or_answer_consistently(
