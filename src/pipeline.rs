@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::DataFrame;
 use serde_json::json;
 
-use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
+use crate::aggregate;
 use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
@@ -124,8 +124,11 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     let stage = progress.stage("aggregate", None);
     let cases = case_rows(settings, &ingested, &measured);
     let case_slt = frames::case_slt(&cases)?;
-    let attainment = run_query(&case_slt, ATTAINMENT_SQL)?;
-    let account_attainment = run_query(&case_slt, ACCOUNT_ATTAINMENT_SQL)?;
+    let (attainment, account_attainment) = rayon::join(
+        || aggregate::attainment(&cases),
+        || aggregate::account_attainment(&cases),
+    );
+    let (attainment, account_attainment) = (attainment?, account_attainment?);
     timing.aggregate = millis(stage.finish(
         &format!(
             "{} attainment groups, {} account groups",

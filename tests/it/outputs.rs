@@ -711,3 +711,66 @@ fn query_errors_are_one_line_with_exit_2_or_3() {
         "no Parquet tables",
     );
 }
+
+/// slt computes the aggregates natively; `sql/` is their definition. On a
+/// generated export (and the demo), the native frames equal what the SQL
+/// gives in polars, row for row and bit for bit.
+#[test]
+fn native_aggregates_equal_the_sql_definitions() {
+    use slt::aggregate::{
+        account_attainment, attainment, run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL,
+    };
+    use slt::cli::MeasureArgs;
+    use slt::config::Settings;
+    let dir = tempfile::tempdir().unwrap();
+    let options = slt::generate::GenerateOptions {
+        seed: 7,
+        cases: 20_000,
+        accounts: 300,
+        year: 2026,
+        bad_rows: true,
+    };
+    slt::generate::generate(&options, dir.path()).unwrap();
+    for input in [Some(dir.path().to_path_buf()), None] {
+        let settings = Settings::from_args(&MeasureArgs {
+            input: input.clone(),
+            ..MeasureArgs::default()
+        })
+        .unwrap();
+        let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+        for (native, sql) in [
+            (attainment(&run.cases).unwrap(), ATTAINMENT_SQL),
+            (
+                account_attainment(&run.cases).unwrap(),
+                ACCOUNT_ATTAINMENT_SQL,
+            ),
+        ] {
+            let by_sql = run_query(&run.case_slt, sql).unwrap();
+            assert_eq!(native.schema(), by_sql.schema(), "{input:?}");
+            assert_eq!(native.height(), by_sql.height(), "{input:?}");
+            for (a, b) in native.columns().iter().zip(by_sql.columns()) {
+                if !a
+                    .as_materialized_series()
+                    .equals_missing(b.as_materialized_series())
+                {
+                    for i in 0..a.len() {
+                        let (x, y) = (a.get(i).unwrap(), b.get(i).unwrap());
+                        if x != y {
+                            eprintln!(
+                                "row {i}: native {x:?} sql {y:?}; {:?}",
+                                native.get_row(i).unwrap()
+                            );
+                            break;
+                        }
+                    }
+                }
+                assert!(
+                    a.as_materialized_series()
+                        .equals_missing(b.as_materialized_series()),
+                    "{input:?}: column {} differs",
+                    a.name()
+                );
+            }
+        }
+    }
+}
