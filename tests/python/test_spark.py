@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO
+from test_readme import snippets
 from test_sql import SQL_FILES, assert_same, expected_rows
 
 try:
@@ -133,7 +134,19 @@ def java_major_version() -> int:
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
+def checkout(report, tmp_path_factory):
+    """A directory with reports/demo and sql/, as after `slt report` in the
+    repository: the Spark driver starts there, so the README's relative
+    paths resolve in the JVM as they do in Python."""
+    root = tmp_path_factory.mktemp("checkout")
+    (root / "reports").mkdir()
+    os.symlink(report, root / "reports" / "demo")
+    os.symlink(REPO / "sql", root / "sql")
+    return root
+
+
+@pytest.fixture(scope="module")
+def spark(checkout, tmp_path_factory):
     if pyspark is None:
         pytest.fail(
             f"the Spark tests need pyspark ({PYSPARK_IMPORT_ERROR}): "
@@ -167,10 +180,11 @@ def spark(tmp_path_factory):
         # `period=2026-Q3` is text; never let discovery guess a type.
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         # pyspark warns that it does not fully support pandas 3; these tests
         # never convert to or from pandas.
         warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+        mp.chdir(checkout)  # the JVM's working directory
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
@@ -240,3 +254,11 @@ def test_spark_sql_file_over_the_partitioned_layout(spark, report, partitioned, 
     )
     assert_same(*run_spark(spark, sql), *expected_rows(partitioned, sql.stem), "spark (partitioned)")
     assert expected_rows(partitioned, sql.stem) == expected_rows(report, sql.stem)
+
+
+def test_readme_pyspark_snippet(spark, checkout, monkeypatch):
+    # The snippet's getOrCreate() returns this module's session.
+    (code,) = [c for c in snippets() if "pyspark" in c]
+    monkeypatch.chdir(checkout)
+    exec(compile(code, "README.md", "exec"), {})
+    assert spark.catalog.tableExists("case_slt")
