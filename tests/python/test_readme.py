@@ -12,20 +12,15 @@ def snippets():
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
-def in_a_checkout(report, tmp_path, monkeypatch):
-    """cwd with reports/demo and sql/, as after `slt report` in the repository."""
-    (tmp_path / "reports").mkdir()
-    os.symlink(report, tmp_path / "reports" / "demo")
-    os.symlink(REPO / "sql", tmp_path / "sql")
-    monkeypatch.chdir(tmp_path)
-
-
 def test_readme_snippets_open_the_outputs(report, tmp_path, monkeypatch):
     found = snippets()
     assert len(found) == 3, "pandas, DuckDB and PySpark"
     for code in found:
         assert len(code.strip().splitlines()) <= 4, code
-    in_a_checkout(report, tmp_path, monkeypatch)
+    (tmp_path / "reports").mkdir()
+    os.symlink(report, tmp_path / "reports" / "demo")
+    os.symlink(REPO / "sql", tmp_path / "sql")
+    monkeypatch.chdir(tmp_path)
     # The PySpark one runs in test_spark.py, in that module's Spark session.
     for code in (c for c in found if "pyspark" not in c):
         exec(compile(code, "README.md", "exec"), {})

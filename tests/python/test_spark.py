@@ -16,7 +16,7 @@ never skip. Run alone with
     python -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt
     SLT_BIN=target/release/slt .venv/bin/python -m pytest -q tests/python/test_spark.py
 
-(about 20 s on 2 cores, most of it the JVM starting).
+(20–40 s on 2 cores, about 10 s of it the JVM and session starting).
 """
 
 import os
@@ -260,5 +260,6 @@ def test_readme_pyspark_snippet(spark, checkout, monkeypatch):
     # The snippet's getOrCreate() returns this module's session.
     (code,) = [c for c in snippets() if "pyspark" in c]
     monkeypatch.chdir(checkout)
+    spark.catalog.dropTempView("case_slt")
     exec(compile(code, "README.md", "exec"), {})
-    assert spark.catalog.tableExists("case_slt")
+    assert spark.table("case_slt").count() == pq.read_metadata(checkout / "reports/demo/case_slt.parquet").num_rows
