@@ -30,6 +30,7 @@ pub mod output;
 pub mod policy;
 pub mod progress;
 pub mod timestamp;
+pub mod vendor;
 
 pub use error::{Error, Exit, Result};
 
