@@ -596,3 +596,186 @@ fn rendered_canonical_tables_are_what_slt_report_reads() {
     assert!(files.contains("ticket_audits-page-2.json,data,31,9,14,8\n"), "{files}");
     assert!(files.contains("users.json,lookup,6,,,\n"), "{files}");
 }
+
+// ---- generated exports: vendor files back to the same canonical rows ----
+
+use slt::generate::vendor::{case_number, generate_vendor, vendor_account_id, vendor_case_id, vendor_contact_id, vendor_status};
+use slt::generate::{generate_to_memory, GenerateOptions};
+use slt::timestamp::{parse_rfc3339, MICROS_PER_SECOND};
+
+fn generated() -> GenerateOptions {
+    GenerateOptions {
+        cases: 1500,
+        accounts: 30,
+        bad_rows: false,
+        ..GenerateOptions::default()
+    }
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// The canonical export through the generator's id and value maps, as the
+/// importer of `kind` must give it back: `(cases, events)`, sorted lines.
+fn expected(kind: SourceKind, cases_csv: &[u8], events_csv: &[u8]) -> (Vec<String>, Vec<String>) {
+    let time = |text: &str| -> String {
+        let t = parse_rfc3339(text).unwrap();
+        let t = match kind {
+            SourceKind::Zendesk => t.div_euclid(MICROS_PER_SECOND) * MICROS_PER_SECOND,
+            _ => t,
+        };
+        format_rfc3339(t)
+    };
+    let language = |l: &str| match (kind, l) {
+        (SourceKind::Salesforce, l) => l.to_string(),
+        (_, "ja") => "ja".to_string(),
+        _ => "en".to_string(),
+    };
+    let id = |c: &str| vendor_case_id(kind, case_number(c).unwrap());
+    let mut cases: Vec<String> = csv_rows(cases_csv)
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}|{}|{}\n",
+                id(&r[0]),
+                vendor_account_id(kind, &r[1]),
+                r[2],
+                r[3],
+                time(&r[4]),
+                if r[5].is_empty() { String::new() } else { time(&r[5]) },
+                r[6],
+                language(&r[7]),
+                vendor_contact_id(kind, &r[8]),
+            )
+        })
+        .collect();
+    cases.sort();
+    let mut events: Vec<String> = csv_rows(events_csv)
+        .iter()
+        .map(|r| {
+            let value = match r[2].as_str() {
+                "status_change" => vendor_status(kind, &r[3]),
+                _ => r[3].clone(),
+            };
+            format!("{}|{}|{}|{}\n", id(&r[0]), time(&r[1]), r[2], value)
+        })
+        .collect();
+    events.sort();
+    (cases, events)
+}
+
+#[test]
+fn generated_vendor_exports_import_back_to_the_canonical_cases_and_events() {
+    let opts = generated();
+    let (_, cases_csv, events_csv, summary) = generate_to_memory(&opts);
+    for kind in SourceKind::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let written = generate_vendor(&opts, kind, dir.path()).unwrap();
+        assert_eq!((written.cases, written.events), (summary.cases, summary.events), "{kind}");
+        let i = import(kind, dir.path(), &SourceSettings::defaults(kind)).unwrap();
+        assert!(i.reconciles(), "{kind}");
+        assert_eq!(rejects(&i), "", "{kind}: no rejects");
+        assert!(i.files.iter().map(|f| f.skipped).sum::<u64>() > 0, "{kind}: the export holds records to skip");
+        let (want_cases, want_events) = expected(kind, &cases_csv, &events_csv);
+        let mut got_cases: Vec<String> = cases(&i).lines().map(|l| format!("{l}\n")).collect();
+        got_cases.sort();
+        assert_eq!(got_cases.len(), want_cases.len(), "{kind}");
+        for (g, w) in got_cases.iter().zip(&want_cases) {
+            assert_eq!(g, w, "{kind}");
+        }
+        let mut got_events: Vec<String> = events(&i).lines().map(|l| format!("{l}\n")).collect();
+        // Within a case, time order (the importer's), then compare as sets.
+        let mut last: Option<(String, String)> = None;
+        for e in &got_events {
+            let mut parts = e.split('|');
+            let (c, at) = (parts.next().unwrap().to_string(), parts.next().unwrap().to_string());
+            if let Some((lc, lat)) = &last {
+                if *lc == c {
+                    assert!(parse_rfc3339(lat).unwrap() <= parse_rfc3339(&at).unwrap(), "{kind}: {e}");
+                }
+            }
+            last = Some((c, at));
+        }
+        got_events.sort();
+        assert_eq!(got_events.len(), want_events.len(), "{kind}");
+        for (g, w) in got_events.iter().zip(&want_events) {
+            assert_eq!(g, w, "{kind}");
+        }
+    }
+}
+
+fn slt_cmd(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slt"))
+        .args(args)
+        .output()
+        .expect("slt runs");
+    assert!(out.status.success(), "slt {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// `case_slt` of a report as text lines keyed by case id, its dimensions
+/// mapped through `id` (canonical → vendor ids).
+fn case_slt(out: &Path, id: &dyn Fn(&str) -> String, account: &dyn Fn(&str) -> String) -> Vec<String> {
+    let q = slt_cmd(&[
+        "query",
+        out.to_str().unwrap(),
+        "SELECT case_id, account_id, tier, region, priority, initial_priority, priority_changes, created_at, clock_start, coverage, target_minutes, deadline, first_response_at, response_business_minutes, outcome, breach_business_minutes, period FROM case_slt",
+        "--format",
+        "csv",
+    ]);
+    let mut rows: Vec<String> = csv_rows(&q.stdout)
+        .into_iter()
+        .map(|mut r| {
+            r[0] = id(&r[0]);
+            r[1] = account(&r[1]);
+            r.join("|")
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
+    let opts = generated();
+    let root = tempfile::tempdir().unwrap();
+    let canonical = root.path().join("canonical");
+    slt::generate::generate(&opts, &canonical).unwrap();
+    let canonical_out = root.path().join("canonical-out");
+    slt_cmd(&["report", "--input", canonical.to_str().unwrap(), "--out", canonical_out.to_str().unwrap(), "--quiet"]);
+    for kind in [SourceKind::Salesforce, SourceKind::Jsm, SourceKind::Zendesk] {
+        let vendor = root.path().join(kind.name());
+        generate_vendor(&opts, kind, &vendor).unwrap();
+        let i = import(kind, &vendor, &SourceSettings::defaults(kind)).unwrap();
+        let imported = root.path().join(format!("{kind}-canonical"));
+        slt::vendor::write_dir(&i, &imported).unwrap();
+        std::fs::copy(vendor.join("accounts.csv"), imported.join("accounts.csv")).unwrap();
+        let out = root.path().join(format!("{kind}-out"));
+        slt_cmd(&["report", "--input", imported.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        let to_vendor = |c: &str| vendor_case_id(kind, case_number(c).unwrap());
+        let account = |a: &str| vendor_account_id(kind, a);
+        let want = case_slt(&canonical_out, &to_vendor, &account);
+        let got = case_slt(&out, &|c| c.to_string(), &|a| a.to_string());
+        assert_eq!(got.len(), want.len(), "{kind}");
+        if kind == SourceKind::Zendesk {
+            // Whole seconds: compare what the measurement decided.
+            let decided = |rows: &[String]| -> Vec<String> {
+                rows.iter()
+                    .map(|r| {
+                        let f: Vec<&str> = r.split('|').collect();
+                        [f[0], f[4], f[5], f[6], f[9], f[10], f[14]].join("|")
+                    })
+                    .collect()
+            };
+            assert_eq!(decided(&got), decided(&want), "{kind}");
+        } else {
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g, w, "{kind}");
+            }
+        }
+    }
+}

@@ -28,6 +28,8 @@ pub(crate) struct CsvFile {
     data_start: usize,
     /// Header names, trimmed.
     pub(crate) header: Vec<String>,
+    /// Bytes per parallel chunk.
+    chunk: usize,
 }
 
 /// One data row.
@@ -126,6 +128,7 @@ impl CsvFile {
             bytes,
             data_start,
             header,
+            chunk: CHUNK,
         })
     }
 
@@ -152,7 +155,7 @@ impl CsvFile {
     {
         let data = &self.bytes[self.data_start..];
         let width = self.header.len();
-        let cuts = cut_points(data);
+        let cuts = cut_points(data, self.chunk);
         if cuts.len() > 2 {
             let parts: Vec<Result<(Vec<R>, bool), VendorError>> = cuts
                 .par_windows(2)
@@ -206,11 +209,11 @@ impl CsvFile {
     }
 }
 
-/// Offsets cutting `data` into chunks of about [`CHUNK`] bytes, each cut
+/// Offsets cutting `data` into chunks of about `chunk` bytes, each cut
 /// just after a line end outside quotes; first 0, last `data.len()`.
-fn cut_points(data: &[u8]) -> Vec<usize> {
+fn cut_points(data: &[u8], chunk: usize) -> Vec<usize> {
     let n = data.len();
-    let pieces = n / CHUNK;
+    let pieces = n / chunk;
     if pieces < 2 {
         return vec![0, n];
     }
@@ -218,17 +221,17 @@ fn cut_points(data: &[u8]) -> Vec<usize> {
     let counts: Vec<usize> = (0..pieces)
         .into_par_iter()
         .map(|i| {
-            let end = if i + 1 == pieces { n } else { (i + 1) * CHUNK };
-            data[i * CHUNK..end].iter().filter(|&&b| b == b'"').count()
+            let end = if i + 1 == pieces { n } else { (i + 1) * chunk };
+            data[i * chunk..end].iter().filter(|&&b| b == b'"').count()
         })
         .collect();
     let mut cuts = vec![0];
     let mut quotes = 0usize;
     for (i, c) in counts.iter().enumerate().take(pieces - 1) {
         quotes += c;
-        // Parity at byte (i + 1) * CHUNK; walk to the next line end outside quotes.
+        // Parity at byte (i + 1) * chunk; walk to the next line end outside quotes.
         let mut inside = quotes % 2 == 1;
-        let mut j = (i + 1) * CHUNK;
+        let mut j = (i + 1) * chunk;
         while j < n {
             match data[j] {
                 b'"' => inside = !inside,
@@ -253,19 +256,40 @@ mod tests {
     #[test]
     fn quoted_newlines_and_commas_survive_parallel_cuts() {
         let mut text = String::from("Id,Body\n");
-        for i in 0..200_000 {
+        for i in 0..20_000 {
             text.push_str(&format!("{i},\"line one, still one\nline \"\"two\"\"\"\n"));
         }
-        let file = CsvFile::from_bytes("x.csv".into(), text.into_bytes()).unwrap();
-        assert!(cut_points(&file.bytes[file.data_start..]).len() > 2);
+        let mut file = CsvFile::from_bytes("x.csv".into(), text.into_bytes()).unwrap();
+        file.chunk = 997;
+        assert!(cut_points(&file.bytes[file.data_start..], file.chunk).len() > 100);
         let rows = file
             .map_rows(|r| (r.get(0).unwrap().to_string(), r.get(1).unwrap().len()))
             .unwrap();
-        assert_eq!(rows.len(), 200_000);
+        assert_eq!(rows.len(), 20_000);
         for (i, (id, len)) in rows.iter().enumerate() {
             assert_eq!(id, &i.to_string());
             assert_eq!(*len, "line one, still one\nline \"two\"".len());
         }
+    }
+
+    #[test]
+    fn a_stray_quote_falls_back_to_one_piece_and_keeps_every_row() {
+        // A bare quote inside an unquoted field flips the parity: the cuts
+        // land inside rows, which come out ragged, so the file is read whole.
+        let mut text = String::from("Id,Body,N\n");
+        for i in 0..2_000 {
+            let body = if i == 7 { "5\" screen".to_string() } else { format!("b{i}") };
+            text.push_str(&format!("{i},{body},x\n"));
+        }
+        let mut file = CsvFile::from_bytes("x.csv".into(), text.into_bytes()).unwrap();
+        file.chunk = 101;
+        let header = file.header.clone();
+        let rows = file.map_rows(|r| (r.get(0).map(str::to_string), r.unreadable(&header))).unwrap();
+        let whole = {
+            file.chunk = usize::MAX;
+            file.map_rows(|r| (r.get(0).map(str::to_string), r.unreadable(&header))).unwrap()
+        };
+        assert_eq!(rows, whole);
     }
 
     #[test]

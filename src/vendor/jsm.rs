@@ -118,19 +118,19 @@ struct Fields<'a> {
     channel: Custom<'a>,
 }
 
-impl<'de> Deserialize<'de> for Fields<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Fields<'de>;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Fields<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("the issue's fields")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let ids = CUSTOM.with(|c| c.borrow().clone());
                 let mut f = Fields::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
+                while let Some(key) = map.next_key::<Scalar<'a>>()? {
+                    match key.as_str().unwrap_or("") {
                         "created" => f.created = map.next_value()?,
                         "updated" => f.updated = map.next_value()?,
                         "resolutiondate" => f.resolutiondate = map.next_value()?,
@@ -140,7 +140,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
                         "comment" => f.comment = map.next_value()?,
                         k => {
                             let k = Some(k);
-                            let mut value: Option<Custom<'de>> = None;
+                            let mut value: Option<Custom<'a>> = None;
                             for (slot, id) in [
                                 (&mut f.organization, &ids.organization),
                                 (&mut f.product, &ids.product),
@@ -163,7 +163,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
                 Ok(f)
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 
@@ -268,11 +268,11 @@ enum Custom<'a> {
     Other,
 }
 
-impl<'de> Deserialize<'de> for Custom<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Custom<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Custom<'de>;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Custom<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
@@ -282,7 +282,7 @@ impl<'de> Deserialize<'de> for Custom<'de> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::new();
-                while let Some(e) = seq.next_element::<Obj<SelectValue<'de>>>()? {
+                while let Some(e) = seq.next_element::<Obj<SelectValue<'a>>>()? {
                     items.push(e);
                 }
                 Ok(Custom::List(items))
@@ -315,7 +315,7 @@ impl<'de> Deserialize<'de> for Custom<'de> {
                 Ok(Custom::Other)
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 

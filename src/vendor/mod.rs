@@ -591,19 +591,6 @@ pub(crate) fn read_optional(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, V
     }
 }
 
-/// Reads files in parallel, in the given order.
-pub(crate) fn read_all(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, VendorError> {
-    paths
-        .par_iter()
-        .map(|p| {
-            std::fs::read(p).map_err(|source| VendorError::Read {
-                path: p.clone(),
-                source,
-            })
-        })
-        .collect()
-}
-
 /// The canonical channel of a vendor's channel label (JSM's `Contact
 /// channel`, a Zendesk custom channel field), case-insensitively: `Email` →
 /// email, `Phone` → phone, `Chat` → chat, `Portal` / `Web` and anything

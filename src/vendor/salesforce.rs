@@ -23,12 +23,11 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use super::csv_file::{CsvFile, Row};
+use super::csv_file::CsvFile;
 use super::{
     event_key, instant, reason, Case, Collector, Event, EventKind, Imported, Locator, Origin, Rej,
     SourceKind, SourceSettings, Staged, Table, Unattributed, VendorError,
 };
-use crate::policy::Priority;
 use crate::timestamp::Instant;
 
 /// The files of a Salesforce export, in reading order.
@@ -179,13 +178,13 @@ pub(super) fn import(dir: &std::path::Path, settings: &SourceSettings) -> Result
     for (i, c) in cases.iter().enumerate() {
         let locator = Locator::Row(i as u64 + 1);
         match c {
-            CaseOut::Reject(r) => {
-                let mut r = r.clone();
-                r.locator = locator;
-                if let Some(id) = r.key.as_deref() {
+            CaseOut::Reject(original) => {
+                if let Some(id) = original.key.as_deref() {
                     let n = state.len() as u64;
                     state.entry(id).or_insert((n, false));
                 }
+                let mut r = original.clone();
+                r.locator = locator;
                 case_rejects.push(r);
             }
             CaseOut::Case(c) => {
