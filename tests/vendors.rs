@@ -189,7 +189,7 @@ fn salesforce_rejects_name_file_row_field_and_reason() {
              EmailMessage.csv|row 14|events||ParentId||malformed_id:ParentId
              CaseComment.csv|row 6|events|500000000000008AAA@2026-03-02T09:30:00.000Z|ParentId|500000000000008AAA|case_rejected
              CaseComment.csv|row 7|events|500000000000009AAA@2026-03-05T11:00:00.000Z|CreatedById|005000000000098AAA|unknown_user
-             CaseComment.csv|row 10|events|||||malformed_record
+             CaseComment.csv|row 10|events||||malformed_record
              CaseComment.csv|row 11|events|500000000000002AAA@2026-03-02T11:30:00.000Z|IsPublished|yes|unmapped_value:IsPublished"
         )
     );
@@ -364,7 +364,7 @@ fn zendesk_rejects_name_page_pointer_field_and_reason() {
              tickets-page-2.json|/tickets/2|cases|105|created_at|2026-03-05 10:00:00|malformed_timestamp:created_at
              tickets-page-2.json|/tickets/3|cases||id|106|malformed_id:id
              tickets-page-2.json|/tickets/5|cases|108|status|solved|missing_audits
-             ticket_audits-page-1.json|/audits/7|events|||||malformed_record
+             ticket_audits-page-1.json|/audits/7|events||||malformed_record
              ticket_audits-page-2.json|/audits/3/events/0|events|102@2026-03-02T09:20:00Z|author_id|1999|unknown_author
              ticket_audits-page-2.json|/audits/5/events/0|events|102@2026-03-02T09:30:00Z|author_id||missing_author
              ticket_audits-page-2.json|/audits/7/events/0|events|102@2026-03-02T09:50:00|created_at|2026-03-02T09:50:00|malformed_timestamp:created_at
@@ -516,7 +516,7 @@ fn jsm_rejects_name_page_pointer_field_and_reason() {
              issues-page-1.json|/issues/3|cases|SUP-4|comment|25|truncated:comment
              issues-page-1.json|/issues/3/fields/comment/comments/0|events|SUP-4@2027-03-11T09:10:00.000-0500|key|SUP-4|case_rejected
              issues-page-1.json|/issues/3/fields/comment/comments/1|events|SUP-4@2027-03-11T09:20:00.000-0500|key|SUP-4|case_rejected
-             issues-page-1.json|/issues/5|cases|||||malformed_record
+             issues-page-1.json|/issues/5|cases||||malformed_record
              issues-page-2.json|/issues/0/fields/comment/comments/0|events|SUP-5@yesterday|created|yesterday|malformed_timestamp:created
              issues-page-2.json|/issues/0/changelog/histories/2/items/0|events|SUP-5@2027-03-12T10:00:00.000|created|2027-03-12T10:00:00.000|malformed_timestamp:created
              issues-page-2.json|/issues/0/changelog/histories/3/items/0|events|SUP-5@2027-03-12T09:30:00.000-0500|||malformed_record
