@@ -70,11 +70,13 @@ impl Mapping {
         let source = match raw.source {
             None => None,
             Some(source) => {
-                let refuse = |what: &str| Error::Input {
+                let refuse = |what: &str| {
+                    Error::Input {
                     path: source_name.into(),
                     reason: format!(
                         "`{what}` cannot be used with `[source]`: the vendor importer writes the canonical cases and events itself (set priorities in `[source] priority`)"
                     ),
+                }
                 };
                 if raw.values.contains_key("priority") {
                     return Err(refuse("values.priority"));
@@ -104,7 +106,10 @@ impl Mapping {
 
     /// The settings of a `kind` import: the mapping's `[source]` (whose
     /// `kind` must be `kind`), else the vendor's defaults.
-    pub fn source_settings(&self, kind: SourceKind) -> std::result::Result<SourceSettings, VendorError> {
+    pub fn source_settings(
+        &self,
+        kind: SourceKind,
+    ) -> std::result::Result<SourceSettings, VendorError> {
         match &self.source {
             None => Ok(SourceSettings::defaults(kind)),
             Some(s) if s.kind == kind => Ok(s.clone()),
@@ -186,13 +191,20 @@ mod tests {
             "m.toml",
         )
         .unwrap_err();
-        assert!(err.to_string().starts_with("m.toml: `values.priority` cannot be used with `[source]`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("m.toml: `values.priority` cannot be used with `[source]`"),
+            "{err}"
+        );
         let err = Mapping::parse(
             "[source]\nkind = \"zendesk\"\n[columns.events]\nat = \"created\"\n",
             "m.toml",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("`columns.events` cannot be used"), "{err}");
+        assert!(
+            err.to_string().contains("`columns.events` cannot be used"),
+            "{err}"
+        );
         // Accounts columns and other value maps still apply.
         let m = Mapping::parse(
             "[source]\nkind = \"jsm\"\n[columns.accounts]\ntier = \"plan\"\n[values.channel]\nweb = \"portal\"\n",
@@ -206,8 +218,16 @@ mod tests {
     #[test]
     fn unknown_source_key_is_named_with_its_line() {
         let err = Mapping::parse("[source]\nkind = \"jsm\"\nagent = []\n", "m.toml").unwrap_err();
-        assert!(err.to_string().starts_with("m.toml: line 3, column 1: unknown field `agent`"), "{err}");
-        let err = Mapping::parse("[source]\nkind = \"jsm\"\npriority = { Lowest = \"P5\" }\n", "m.toml").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("m.toml: line 3, column 1: unknown field `agent`"),
+            "{err}"
+        );
+        let err = Mapping::parse(
+            "[source]\nkind = \"jsm\"\npriority = { Lowest = \"P5\" }\n",
+            "m.toml",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "m.toml: `source.priority.Lowest`: `P5` is not a priority (expected P1, P2, P3 or P4)"

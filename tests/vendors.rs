@@ -10,12 +10,18 @@ use slt::timestamp::format_rfc3339;
 use slt::vendor::{import, Imported, SourceKind, SourceSettings};
 
 fn fixture(vendor: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/vendors").join(vendor)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/vendors")
+        .join(vendor)
 }
 
 fn run(kind: SourceKind, settings: &SourceSettings) -> Imported {
     let imported = import(kind, &fixture(kind.name()), settings).expect("fixture imports");
-    assert!(imported.reconciles(), "counts do not reconcile: {:?}", imported.files);
+    assert!(
+        imported.reconciles(),
+        "counts do not reconcile: {:?}",
+        imported.files
+    );
     imported
 }
 
@@ -55,7 +61,15 @@ fn cases(i: &Imported) -> String {
 fn events(i: &Imported) -> String {
     i.events
         .iter()
-        .map(|e| format!("{}|{}|{}|{}\n", e.case_id, format_rfc3339(e.at), e.kind, o(&e.value)))
+        .map(|e| {
+            format!(
+                "{}|{}|{}|{}\n",
+                e.case_id,
+                format_rfc3339(e.at),
+                e.kind,
+                o(&e.value)
+            )
+        })
         .collect()
 }
 
@@ -81,7 +95,12 @@ fn counts(i: &Imported) -> String {
     let mut s: String = i
         .files
         .iter()
-        .map(|f| format!("{} {} {} {} {}\n", f.file, f.read, f.rows, f.skipped, f.rejected))
+        .map(|f| {
+            format!(
+                "{} {} {} {} {}\n",
+                f.file, f.read, f.rows, f.skipped, f.rejected
+            )
+        })
         .collect();
     for l in &i.lookups {
         s.push_str(&format!("{} lookup {}\n", l.file, l.records));
@@ -220,7 +239,11 @@ fn salesforce_automation_users_and_addresses_are_auto_responses() {
         SourceKind::Salesforce,
         "[source]\nkind = \"salesforce\"\nautomation_users = [\"005000000000006AAA\"]\nautomation_addresses = [\"noreply@support.example\"]\n",
     );
-    let case10: String = events(&i).lines().filter(|l| l.starts_with("500000000000010AAA")).map(|l| format!("{l}\n")).collect();
+    let case10: String = events(&i)
+        .lines()
+        .filter(|l| l.starts_with("500000000000010AAA"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(
         case10,
         lines(
@@ -233,12 +256,30 @@ fn salesforce_automation_users_and_addresses_are_auto_responses() {
 
 #[test]
 fn salesforce_unknown_creators_can_be_skipped_or_taken_as_customers() {
-    let skip = with(SourceKind::Salesforce, "[source]\nkind = \"salesforce\"\nunknown_author = \"skip\"\n");
+    let skip = with(
+        SourceKind::Salesforce,
+        "[source]\nkind = \"salesforce\"\nunknown_author = \"skip\"\n",
+    );
     assert!(!rejects(&skip).contains("unknown_user"));
-    assert!(counts(&skip).contains("EmailMessage.csv 14 6 4 4"), "{}", counts(&skip));
-    assert!(counts(&skip).contains("CaseComment.csv 12 7 2 3"), "{}", counts(&skip));
-    let lenient = with(SourceKind::Salesforce, "[source]\nkind = \"salesforce\"\nunknown_author = \"customer_update\"\n");
-    let case9: String = events(&lenient).lines().filter(|l| l.starts_with("500000000000009AAA")).map(|l| format!("{l}\n")).collect();
+    assert!(
+        counts(&skip).contains("EmailMessage.csv 14 6 4 4"),
+        "{}",
+        counts(&skip)
+    );
+    assert!(
+        counts(&skip).contains("CaseComment.csv 12 7 2 3"),
+        "{}",
+        counts(&skip)
+    );
+    let lenient = with(
+        SourceKind::Salesforce,
+        "[source]\nkind = \"salesforce\"\nunknown_author = \"customer_update\"\n",
+    );
+    let case9: String = events(&lenient)
+        .lines()
+        .filter(|l| l.starts_with("500000000000009AAA"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(
         case9,
         lines(
@@ -253,11 +294,23 @@ fn salesforce_unknown_creators_can_be_skipped_or_taken_as_customers() {
 fn salesforce_closed_statuses_setting_replaces_case_status_csv() {
     // With only `Closed` closing, Closed_Duplicate is an ordinary status and
     // Closed → Resolved is a reopening.
-    let i = with(SourceKind::Salesforce, "[source]\nkind = \"salesforce\"\nclosed_statuses = [\"Closed\"]\n");
+    let i = with(
+        SourceKind::Salesforce,
+        "[source]\nkind = \"salesforce\"\nclosed_statuses = [\"Closed\"]\n",
+    );
     let e = events(&i);
-    assert!(e.contains("500000000000003AAA|2026-03-03T09:00:00Z|status_change|Closed_Duplicate\n"), "{e}");
-    assert!(e.contains("500000000000003AAA|2026-03-03T10:00:00Z|status_change|Working\n"), "{e}");
-    assert!(e.contains("500000000000001AAA|2026-03-04T08:00:00Z|reopened|\n"), "{e}");
+    assert!(
+        e.contains("500000000000003AAA|2026-03-03T09:00:00Z|status_change|Closed_Duplicate\n"),
+        "{e}"
+    );
+    assert!(
+        e.contains("500000000000003AAA|2026-03-03T10:00:00Z|status_change|Working\n"),
+        "{e}"
+    );
+    assert!(
+        e.contains("500000000000001AAA|2026-03-04T08:00:00Z|reopened|\n"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -271,17 +324,27 @@ fn salesforce_missing_file_and_missing_column_are_one_line_errors() {
     }
     let s = SourceSettings::defaults(SourceKind::Salesforce);
     let err = import(SourceKind::Salesforce, dir.path(), &s).unwrap_err();
-    assert_eq!(err.to_string(), format!("{}: missing `User.csv`", dir.path().display()));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: missing `User.csv`", dir.path().display())
+    );
     let err: slt::Error = err.into();
     assert_eq!(err.exit_code(), slt::Exit::Input);
 
     std::fs::copy(fixture("salesforce/User.csv"), dir.path().join("User.csv")).unwrap();
     let case = std::fs::read_to_string(dir.path().join("Case.csv")).unwrap();
-    std::fs::write(dir.path().join("Case.csv"), case.replacen("\"IsClosed\"", "\"Closed\"", 1)).unwrap();
+    std::fs::write(
+        dir.path().join("Case.csv"),
+        case.replacen("\"IsClosed\"", "\"Closed\"", 1),
+    )
+    .unwrap();
     let err = import(SourceKind::Salesforce, dir.path(), &s).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("{}: missing column `IsClosed`", dir.path().join("Case.csv").display())
+        format!(
+            "{}: missing column `IsClosed`",
+            dir.path().join("Case.csv").display()
+        )
     );
 }
 
@@ -400,7 +463,11 @@ fn zendesk_settings_former_agents_automation_and_unknown_authors() {
         SourceKind::Zendesk,
         "[source]\nkind = \"zendesk\"\nautomation_users = [1005]\nagents = { users = [1006] }\nunknown_author = \"skip\"\nunset_priority = \"empty\"\n",
     );
-    let t102: String = events(&i).lines().filter(|l| l.starts_with("102|")).map(|l| format!("{l}\n")).collect();
+    let t102: String = events(&i)
+        .lines()
+        .filter(|l| l.starts_with("102|"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(
         t102,
         lines(
@@ -410,8 +477,16 @@ fn zendesk_settings_former_agents_automation_and_unknown_authors() {
              102|2026-03-02T09:40:00Z|auto_response|"
         )
     );
-    assert!(cases(&i).contains("102|502|Adobe Target||2026-03-02T09:05:00Z||web|en|1004\n"), "{}", cases(&i));
-    assert!(counts(&i).contains("ticket_audits-page-2.json 31 9 16 6"), "{}", counts(&i));
+    assert!(
+        cases(&i).contains("102|502|Adobe Target||2026-03-02T09:05:00Z||web|en|1004\n"),
+        "{}",
+        cases(&i)
+    );
+    assert!(
+        counts(&i).contains("ticket_audits-page-2.json 31 9 16 6"),
+        "{}",
+        counts(&i)
+    );
 }
 
 fn copy_fixture(vendor: &str) -> tempfile::TempDir {
@@ -428,24 +503,49 @@ fn zendesk_incomplete_pages_and_broken_json_are_one_line_errors() {
     let s = SourceSettings::defaults(SourceKind::Zendesk);
     let dir = copy_fixture("zendesk");
     std::fs::remove_file(dir.path().join("tickets-page-2.json")).unwrap();
-    let err = import(SourceKind::Zendesk, dir.path(), &s).unwrap_err().to_string();
+    let err = import(SourceKind::Zendesk, dir.path(), &s)
+        .unwrap_err()
+        .to_string();
     assert!(err.ends_with("tickets-page-1.json: the last tickets page does not say `\"end_of_stream\": true`: the export is incomplete (fetch the next page from its `after_url`)"), "{err}");
 
     let dir = copy_fixture("zendesk");
-    std::fs::rename(dir.path().join("tickets-page-2.json"), dir.path().join("tickets-page-3.json")).unwrap();
-    let err = import(SourceKind::Zendesk, dir.path(), &s).unwrap_err().to_string();
-    assert_eq!(err, format!("{}: missing `tickets-page-2.json`", dir.path().display()));
+    std::fs::rename(
+        dir.path().join("tickets-page-2.json"),
+        dir.path().join("tickets-page-3.json"),
+    )
+    .unwrap();
+    let err = import(SourceKind::Zendesk, dir.path(), &s)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("{}: missing `tickets-page-2.json`", dir.path().display())
+    );
 
     let dir = copy_fixture("zendesk");
-    std::fs::write(dir.path().join("ticket_audits-page-2.json"), "{\"audits\": [").unwrap();
-    let err = import(SourceKind::Zendesk, dir.path(), &s).unwrap_err().to_string();
-    assert!(err.contains("ticket_audits-page-2.json: not valid JSON"), "{err}");
+    std::fs::write(
+        dir.path().join("ticket_audits-page-2.json"),
+        "{\"audits\": [",
+    )
+    .unwrap();
+    let err = import(SourceKind::Zendesk, dir.path(), &s)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ticket_audits-page-2.json: not valid JSON"),
+        "{err}"
+    );
     assert!(!err.contains('\n'));
 
     let dir = copy_fixture("zendesk");
     std::fs::remove_file(dir.path().join("users.json")).unwrap();
-    let err = import(SourceKind::Zendesk, dir.path(), &s).unwrap_err().to_string();
-    assert_eq!(err, format!("{}: missing `users.json`", dir.path().display()));
+    let err = import(SourceKind::Zendesk, dir.path(), &s)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("{}: missing `users.json`", dir.path().display())
+    );
 }
 
 // ---- Jira Service Management ----
@@ -548,8 +648,16 @@ fn jsm_lowest_mapped_to_p4_accepts_the_issue() {
         SourceKind::Jsm,
         "[source]\nkind = \"jsm\"\npriority = { Highest = \"P1\", High = \"P2\", Medium = \"P3\", Low = \"P4\", Lowest = \"P4\" }\n",
     );
-    assert!(cases(&i).contains("SUP-2|2||P4|2027-03-11T14:00:00Z||web|en|cust-2\n"), "{}", cases(&i));
-    let sup2: String = events(&i).lines().filter(|l| l.starts_with("SUP-2|")).map(|l| format!("{l}\n")).collect();
+    assert!(
+        cases(&i).contains("SUP-2|2||P4|2027-03-11T14:00:00Z||web|en|cust-2\n"),
+        "{}",
+        cases(&i)
+    );
+    let sup2: String = events(&i)
+        .lines()
+        .filter(|l| l.starts_with("SUP-2|"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(
         sup2,
         lines(
@@ -561,22 +669,31 @@ fn jsm_lowest_mapped_to_p4_accepts_the_issue() {
 
 #[test]
 fn jsm_closed_statuses_decide_closure_instead_of_resolution() {
-    let i = with(SourceKind::Jsm, "[source]\nkind = \"jsm\"\nclosed_statuses = [\"Resolved\"]\n");
+    let i = with(
+        SourceKind::Jsm,
+        "[source]\nkind = \"jsm\"\nclosed_statuses = [\"Resolved\"]\n",
+    );
     let e = events(&i);
     // The resolution items are skipped; the status items carry the closure.
     assert!(e.contains("SUP-1|2027-03-15T14:00:00Z|closed|\n"), "{e}");
     assert!(e.contains("SUP-5|2027-03-12T17:00:00Z|closed|\n"), "{e}");
     assert!(e.contains("SUP-5|2027-03-13T14:00:00Z|reopened|\n"), "{e}");
-    assert!(cases(&i).contains("SUP-1|1|Adobe Commerce|P2|2027-03-10T14:00:00Z|2027-03-15T14:00:00Z|"));
+    assert!(
+        cases(&i).contains("SUP-1|1|Adobe Commerce|P2|2027-03-10T14:00:00Z|2027-03-15T14:00:00Z|")
+    );
 }
 
 #[test]
 fn jsm_a_last_page_with_a_next_token_is_an_incomplete_export() {
     let dir = copy_fixture("jsm");
     std::fs::remove_file(dir.path().join("issues-page-2.json")).unwrap();
-    let err = import(SourceKind::Jsm, dir.path(), &SourceSettings::defaults(SourceKind::Jsm))
-        .unwrap_err()
-        .to_string();
+    let err = import(
+        SourceKind::Jsm,
+        dir.path(),
+        &SourceSettings::defaults(SourceKind::Jsm),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.ends_with("issues-page-1.json: the last issues page has a `nextPageToken` (or `\"isLast\": false`): the export is incomplete"), "{err}");
 }
 
@@ -589,17 +706,26 @@ fn rendered_canonical_tables_are_what_slt_report_reads() {
     let cases = String::from_utf8(r.cases).unwrap();
     assert!(cases.starts_with("case_id,account_id,product,priority,created_at,closed_at,channel,language,contact_id\n101,501,Adobe Analytics,P2,2026-03-02T09:00:00Z,2026-03-03T13:00:00Z,email,ja,1003\n"), "{cases}");
     let events = String::from_utf8(r.events).unwrap();
-    assert!(events.starts_with("case_id,at,kind,value\n101,2026-03-02T09:00:00Z,auto_response,\n"), "{events}");
+    assert!(
+        events.starts_with("case_id,at,kind,value\n101,2026-03-02T09:00:00Z,auto_response,\n"),
+        "{events}"
+    );
     let rejects = String::from_utf8(r.rejects).unwrap();
     assert!(rejects.starts_with("file,locator,table,key,field,value,reason,detail\ntickets-page-2.json,/tickets/1,cases,104,status,deleted,deleted_ticket,the ticket was deleted\n"), "{rejects}");
     let files = String::from_utf8(r.files).unwrap();
-    assert!(files.contains("ticket_audits-page-2.json,data,31,9,14,8\n"), "{files}");
+    assert!(
+        files.contains("ticket_audits-page-2.json,data,31,9,14,8\n"),
+        "{files}"
+    );
     assert!(files.contains("users.json,lookup,6,,,\n"), "{files}");
 }
 
 // ---- generated exports: vendor files back to the same canonical rows ----
 
-use slt::generate::vendor::{case_number, generate_vendor, vendor_account_id, vendor_case_id, vendor_contact_id, vendor_status};
+use slt::generate::vendor::{
+    case_number, generate_vendor, vendor_account_id, vendor_case_id, vendor_contact_id,
+    vendor_status,
+};
 use slt::generate::{generate_to_memory, GenerateOptions};
 use slt::timestamp::{parse_rfc3339, MICROS_PER_SECOND};
 
@@ -646,7 +772,11 @@ fn expected(kind: SourceKind, cases_csv: &[u8], events_csv: &[u8]) -> (Vec<Strin
                 r[2],
                 r[3],
                 time(&r[4]),
-                if r[5].is_empty() { String::new() } else { time(&r[5]) },
+                if r[5].is_empty() {
+                    String::new()
+                } else {
+                    time(&r[5])
+                },
                 r[6],
                 language(&r[7]),
                 vendor_contact_id(kind, &r[8]),
@@ -675,11 +805,18 @@ fn generated_vendor_exports_import_back_to_the_canonical_cases_and_events() {
     for kind in SourceKind::ALL {
         let dir = tempfile::tempdir().unwrap();
         let written = generate_vendor(&opts, kind, dir.path()).unwrap();
-        assert_eq!((written.cases, written.events), (summary.cases, summary.events), "{kind}");
+        assert_eq!(
+            (written.cases, written.events),
+            (summary.cases, summary.events),
+            "{kind}"
+        );
         let i = import(kind, dir.path(), &SourceSettings::defaults(kind)).unwrap();
         assert!(i.reconciles(), "{kind}");
         assert_eq!(rejects(&i), "", "{kind}: no rejects");
-        assert!(i.files.iter().map(|f| f.skipped).sum::<u64>() > 0, "{kind}: the export holds records to skip");
+        assert!(
+            i.files.iter().map(|f| f.skipped).sum::<u64>() > 0,
+            "{kind}: the export holds records to skip"
+        );
         let (want_cases, want_events) = expected(kind, &cases_csv, &events_csv);
         let mut got_cases: Vec<String> = cases(&i).lines().map(|l| format!("{l}\n")).collect();
         got_cases.sort();
@@ -692,10 +829,16 @@ fn generated_vendor_exports_import_back_to_the_canonical_cases_and_events() {
         let mut last: Option<(String, String)> = None;
         for e in &got_events {
             let mut parts = e.split('|');
-            let (c, at) = (parts.next().unwrap().to_string(), parts.next().unwrap().to_string());
+            let (c, at) = (
+                parts.next().unwrap().to_string(),
+                parts.next().unwrap().to_string(),
+            );
             if let Some((lc, lat)) = &last {
                 if *lc == c {
-                    assert!(parse_rfc3339(lat).unwrap() <= parse_rfc3339(&at).unwrap(), "{kind}: {e}");
+                    assert!(
+                        parse_rfc3339(lat).unwrap() <= parse_rfc3339(&at).unwrap(),
+                        "{kind}: {e}"
+                    );
                 }
             }
             last = Some((c, at));
@@ -713,13 +856,21 @@ fn slt_cmd(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("slt runs");
-    assert!(out.status.success(), "slt {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "slt {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
 /// `case_slt` of a report as text lines keyed by case id, its dimensions
 /// mapped through `id` (canonical → vendor ids).
-fn case_slt(out: &Path, id: &dyn Fn(&str) -> String, account: &dyn Fn(&str) -> String) -> Vec<String> {
+fn case_slt(
+    out: &Path,
+    id: &dyn Fn(&str) -> String,
+    account: &dyn Fn(&str) -> String,
+) -> Vec<String> {
     let q = slt_cmd(&[
         "query",
         out.to_str().unwrap(),
@@ -746,7 +897,14 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
     let canonical = root.path().join("canonical");
     slt::generate::generate(&opts, &canonical).unwrap();
     let canonical_out = root.path().join("canonical-out");
-    slt_cmd(&["report", "--input", canonical.to_str().unwrap(), "--out", canonical_out.to_str().unwrap(), "--quiet"]);
+    slt_cmd(&[
+        "report",
+        "--input",
+        canonical.to_str().unwrap(),
+        "--out",
+        canonical_out.to_str().unwrap(),
+        "--quiet",
+    ]);
     for kind in [SourceKind::Salesforce, SourceKind::Jsm, SourceKind::Zendesk] {
         let vendor = root.path().join(kind.name());
         generate_vendor(&opts, kind, &vendor).unwrap();
@@ -755,7 +913,14 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
         slt::vendor::write_dir(&i, &imported).unwrap();
         std::fs::copy(vendor.join("accounts.csv"), imported.join("accounts.csv")).unwrap();
         let out = root.path().join(format!("{kind}-out"));
-        slt_cmd(&["report", "--input", imported.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        slt_cmd(&[
+            "report",
+            "--input",
+            imported.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
         let to_vendor = |c: &str| vendor_case_id(kind, case_number(c).unwrap());
         let account = |a: &str| vendor_account_id(kind, a);
         let want = case_slt(&canonical_out, &to_vendor, &account);

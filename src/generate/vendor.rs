@@ -178,7 +178,13 @@ fn language_label(language: &str) -> &str {
 fn tag(label: &str) -> String {
     label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -233,7 +239,9 @@ struct CEvent {
     value: String,
 }
 
-fn read_canonical(opts: &GenerateOptions) -> (Vec<u8>, Vec<CCase>, HashMap<String, Vec<CEvent>>, usize) {
+fn read_canonical(
+    opts: &GenerateOptions,
+) -> (Vec<u8>, Vec<CCase>, HashMap<String, Vec<CEvent>>, usize) {
     let (accounts, cases, events, _) = generate_to_memory(opts);
     let mut out_cases = Vec::new();
     let mut reader = csv::Reader::from_reader(cases.as_slice());
@@ -305,7 +313,11 @@ struct Step<'a> {
     after: String,
 }
 
-fn timeline<'a>(kind: SourceKind, case: &CCase, events: &'a [CEvent]) -> (Vec<Step<'a>>, String, String) {
+fn timeline<'a>(
+    kind: SourceKind,
+    case: &CCase,
+    events: &'a [CEvent],
+) -> (Vec<Step<'a>>, String, String) {
     let mut priority = priority_label(kind, &case.priority);
     let mut status = "new".to_string();
     let mut steps = Vec::with_capacity(events.len());
@@ -369,7 +381,11 @@ fn js(v: &str) -> String {
 
 /// Writes the vendor export of the generated canonical export into
 /// `out_dir` (created if missing).
-pub fn generate_vendor(opts: &GenerateOptions, kind: SourceKind, out_dir: &Path) -> io::Result<VendorSummary> {
+pub fn generate_vendor(
+    opts: &GenerateOptions,
+    kind: SourceKind,
+    out_dir: &Path,
+) -> io::Result<VendorSummary> {
     fs::create_dir_all(out_dir)?;
     let (accounts, cases, events, n_events) = read_canonical(opts);
     let accounts = write_accounts(kind, &accounts, out_dir)?;
@@ -395,10 +411,17 @@ fn sf_time(t: &Time) -> String {
     }
 }
 
-fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io::Result<usize> {
+fn salesforce(
+    cases: &[CCase],
+    events: &HashMap<String, Vec<CEvent>>,
+    dir: &Path,
+) -> io::Result<usize> {
     const K: SourceKind = SourceKind::Salesforce;
     let open = |name: &str| -> io::Result<BufWriter<File>> {
-        Ok(BufWriter::with_capacity(1 << 17, File::create(dir.join(name))?))
+        Ok(BufWriter::with_capacity(
+            1 << 17,
+            File::create(dir.join(name))?,
+        ))
     };
     let mut case_out = open("Case.csv")?;
     let mut history = open("CaseHistory.csv")?;
@@ -460,10 +483,18 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
                 origin,
                 &priority,
                 &vendor_status(K, &status),
-                if case.priority == "P4" { "Question" } else { "Problem" },
+                if case.priority == "P4" {
+                    "Question"
+                } else {
+                    "Problem"
+                },
                 &case.product,
                 &case.language,
-                if case.closed.is_some() { "true" } else { "false" },
+                if case.closed.is_some() {
+                    "true"
+                } else {
+                    "false"
+                },
                 "false",
                 &created,
                 &creator,
@@ -476,7 +507,13 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
         // History: the `created` row, an owner assignment (two rows, names
         // then ids), then the priority and status rows.
         row.clear();
-        let mut hist = |row: &mut String, deleted: bool, by: &str, at: &str, field: &str, old: &str, new: &str| {
+        let mut hist = |row: &mut String,
+                        deleted: bool,
+                        by: &str,
+                        at: &str,
+                        field: &str,
+                        old: &str,
+                        new: &str| {
             hid += 1;
             csv_row(
                 row,
@@ -494,22 +531,54 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
         };
         hist(&mut row, false, &creator, &created, "created", "", "");
         let owner = agent(case.num, 1);
-        hist(&mut row, false, &autoproc, &created, "Owner", "Support Queue", &format!("Agent {}", &owner[12..15]));
-        hist(&mut row, false, &autoproc, &created, "Owner", &salesforce_id("00G", 1), &owner);
+        hist(
+            &mut row,
+            false,
+            &autoproc,
+            &created,
+            "Owner",
+            "Support Queue",
+            &format!("Agent {}", &owner[12..15]),
+        );
+        hist(
+            &mut row,
+            false,
+            &autoproc,
+            &created,
+            "Owner",
+            &salesforce_id("00G", 1),
+            &owner,
+        );
         for (i, s) in steps.iter().enumerate() {
             let at = sf_time(&s.event.at);
             let by = agent(case.num, 10 + i as u64);
             match s.event.kind.as_str() {
-                "priority_change" => hist(&mut row, false, &by, &at, "Priority", &s.before, &s.after),
-                "status_change" | "closed" | "reopened" => {
-                    hist(&mut row, false, &by, &at, "Status", &vendor_status(K, &s.before), &vendor_status(K, &s.after))
+                "priority_change" => {
+                    hist(&mut row, false, &by, &at, "Priority", &s.before, &s.after)
                 }
+                "status_change" | "closed" | "reopened" => hist(
+                    &mut row,
+                    false,
+                    &by,
+                    &at,
+                    "Status",
+                    &vendor_status(K, &s.before),
+                    &vendor_status(K, &s.after),
+                ),
                 _ => {}
             }
         }
         if pick(case.num, 999, 150) == 0 {
             // A deleted row (queryAll exports them): skipped.
-            hist(&mut row, true, &agent(case.num, 2), &created, "Status", "New", "Escalated");
+            hist(
+                &mut row,
+                true,
+                &agent(case.num, 2),
+                &created,
+                "Status",
+                "New",
+                "Escalated",
+            );
         }
         history.write_all(row.as_bytes())?;
 
@@ -521,42 +590,48 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
         for (i, s) in steps.iter().enumerate() {
             let at = sf_time(&s.event.at);
             let i = i as u64;
-            let mut mail = |row: &mut String, incoming: bool, status: &str, by: &str, from: &str| {
-                eid += 1;
-                csv_row(
-                    row,
-                    &[
-                        &salesforce_id("02s", eid),
-                        &id,
-                        if incoming { "true" } else { "false" },
-                        status,
-                        &at,
-                        &at,
-                        by,
-                        from,
-                        if incoming { "Customer" } else { "Support" },
-                        if incoming { "support@example.com" } else { &customer_address },
-                        &format!("Re: case {:08}", case.num),
-                        "",
-                        "false",
-                    ],
-                );
-            };
-            let mut note = |row: &mut String, published: bool, by: &str, body: &str, deleted: bool| {
-                cid += 1;
-                csv_row(
-                    row,
-                    &[
-                        &salesforce_id("00a", cid),
-                        &id,
-                        if published { "true" } else { "false" },
-                        body,
-                        by,
-                        &at,
-                        if deleted { "true" } else { "false" },
-                    ],
-                );
-            };
+            let mut mail =
+                |row: &mut String, incoming: bool, status: &str, by: &str, from: &str| {
+                    eid += 1;
+                    csv_row(
+                        row,
+                        &[
+                            &salesforce_id("02s", eid),
+                            &id,
+                            if incoming { "true" } else { "false" },
+                            status,
+                            &at,
+                            &at,
+                            by,
+                            from,
+                            if incoming { "Customer" } else { "Support" },
+                            if incoming {
+                                "support@example.com"
+                            } else {
+                                &customer_address
+                            },
+                            &format!("Re: case {:08}", case.num),
+                            "",
+                            "false",
+                        ],
+                    );
+                };
+            let mut note =
+                |row: &mut String, published: bool, by: &str, body: &str, deleted: bool| {
+                    cid += 1;
+                    csv_row(
+                        row,
+                        &[
+                            &salesforce_id("00a", cid),
+                            &id,
+                            if published { "true" } else { "false" },
+                            body,
+                            by,
+                            &at,
+                            if deleted { "true" } else { "false" },
+                        ],
+                    );
+                };
             match s.event.kind.as_str() {
                 "auto_response" => mail(&mut row, false, "3", &autoproc, "noreply@example.com"),
                 "agent_response" => {
@@ -568,14 +643,26 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
                         }
                         mail(&mut row, false, "3", &by, "support@example.com");
                     } else {
-                        note(&mut crow, true, &by, "Thanks, we are looking into it.\nMore soon.", false);
+                        note(
+                            &mut crow,
+                            true,
+                            &by,
+                            "Thanks, we are looking into it.\nMore soon.",
+                            false,
+                        );
                     }
                 }
                 "customer_update" => {
                     if by_mail {
                         mail(&mut row, true, "1", &case_user, &customer_address);
                     } else {
-                        note(&mut crow, true, &portal_user(&case.contact), "Any \"news\", please?", false);
+                        note(
+                            &mut crow,
+                            true,
+                            &portal_user(&case.contact),
+                            "Any \"news\", please?",
+                            false,
+                        );
                     }
                 }
                 "internal_note" => {
@@ -584,7 +671,13 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
                         // A comment deleted later: skipped.
                         note(&mut crow, true, &by, "wrong case", true);
                     }
-                    note(&mut crow, false, &by, "Checked the logs, escalating.", false);
+                    note(
+                        &mut crow,
+                        false,
+                        &by,
+                        "Checked the logs, escalating.",
+                        false,
+                    );
                 }
                 _ => {}
             }
@@ -604,23 +697,100 @@ fn salesforce(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path
         let name = format!("Agent {k:02}");
         csv_row(
             &mut users,
-            &[&id, "Agent", &format!("{k:02}"), &name, &format!("agt{k:02}"), &format!("agent{k:02}@example.com"), &format!("agent{k:02}@example.com"), "Standard", if k == AGENTS { "false" } else { "true" }, "Support Agent", "", ""],
+            &[
+                &id,
+                "Agent",
+                &format!("{k:02}"),
+                &name,
+                &format!("agt{k:02}"),
+                &format!("agent{k:02}@example.com"),
+                &format!("agent{k:02}@example.com"),
+                "Standard",
+                if k == AGENTS { "false" } else { "true" },
+                "Support Agent",
+                "",
+                "",
+            ],
         );
     }
-    csv_row(&mut users, &[&autoproc, "", "Automated Process", "Automated Process", "autoproc", "autoproc@00d.example", "", "AutomatedProcess", "true", "", "", ""]);
-    csv_row(&mut users, &[&case_user, "Automated", "Case User", "Automated Case User", "acase", "acase@example.com", "acase@example.com", "Standard", "true", "System Administrator", "", ""]);
+    csv_row(
+        &mut users,
+        &[
+            &autoproc,
+            "",
+            "Automated Process",
+            "Automated Process",
+            "autoproc",
+            "autoproc@00d.example",
+            "",
+            "AutomatedProcess",
+            "true",
+            "",
+            "",
+            "",
+        ],
+    );
+    csv_row(
+        &mut users,
+        &[
+            &case_user,
+            "Automated",
+            "Case User",
+            "Automated Case User",
+            "acase",
+            "acase@example.com",
+            "acase@example.com",
+            "Standard",
+            "true",
+            "System Administrator",
+            "",
+            "",
+        ],
+    );
     for (user, contact) in &portal {
-        csv_row(&mut users, &[user, "Portal", "Customer", "Portal Customer", "pcust", &format!("{user}@portal.example"), "", "CspLitePortal", "true", "Customer Community User", contact, ""]);
+        csv_row(
+            &mut users,
+            &[
+                user,
+                "Portal",
+                "Customer",
+                "Portal Customer",
+                "pcust",
+                &format!("{user}@portal.example"),
+                "",
+                "CspLitePortal",
+                "true",
+                "Customer Community User",
+                contact,
+                "",
+            ],
+        );
     }
     fs::write(dir.join("User.csv"), users)?;
-    let mut statuses = String::from("\"Id\",\"MasterLabel\",\"ApiName\",\"IsClosed\",\"IsDefault\",\"SortOrder\"\n");
-    for (i, (label, closed)) in [("New", false), ("In Progress", false), ("Waiting on Customer", false), ("On Hold", false), ("Closed", true), ("Resolved", true)]
-        .iter()
-        .enumerate()
+    let mut statuses = String::from(
+        "\"Id\",\"MasterLabel\",\"ApiName\",\"IsClosed\",\"IsDefault\",\"SortOrder\"\n",
+    );
+    for (i, (label, closed)) in [
+        ("New", false),
+        ("In Progress", false),
+        ("Waiting on Customer", false),
+        ("On Hold", false),
+        ("Closed", true),
+        ("Resolved", true),
+    ]
+    .iter()
+    .enumerate()
     {
         csv_row(
             &mut statuses,
-            &[&salesforce_id("01J", i as u64 + 1), label, &label.replace(' ', "_"), if *closed { "true" } else { "false" }, if i == 0 { "true" } else { "false" }, &(i + 1).to_string()],
+            &[
+                &salesforce_id("01J", i as u64 + 1),
+                label,
+                &label.replace(' ', "_"),
+                if *closed { "true" } else { "false" },
+                if i == 0 { "true" } else { "false" },
+                &(i + 1).to_string(),
+            ],
         );
     }
     fs::write(dir.join("CaseStatus.csv"), statuses)?;
@@ -646,7 +816,11 @@ fn zd_agent(case: u64, i: u64) -> u64 {
     380_000_000_001 + pick(case, i, AGENTS)
 }
 
-fn zendesk(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io::Result<usize> {
+fn zendesk(
+    cases: &[CCase],
+    events: &HashMap<String, Vec<CEvent>>,
+    dir: &Path,
+) -> io::Result<usize> {
     const K: SourceKind = SourceKind::Zendesk;
     let mut files = 0;
     let mut products: Vec<String> = Vec::new();
@@ -666,7 +840,10 @@ fn zendesk(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -
             *pages,
             if last { "null".to_string() } else { format!("\"https://example.zendesk.com/api/v2/ticket_audits.json?page[after]=c{}\"", *pages) }
         );
-        fs::write(dir.join(format!("ticket_audits-page-{}.json", *pages)), body)?;
+        fs::write(
+            dir.join(format!("ticket_audits-page-{}.json", *pages)),
+            body,
+        )?;
         page.clear();
         Ok(())
     };
@@ -675,10 +852,16 @@ fn zendesk(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -
         let evs = events.get(&case.id).unwrap_or(&empty);
         let (steps, priority, status) = timeline(K, case, evs);
         let ticket = vendor_case_id(K, case.num);
-        let requester: u64 = vendor_contact_id(K, &case.contact).parse().unwrap_or(370_000_000_000);
+        let requester: u64 = vendor_contact_id(K, &case.contact)
+            .parse()
+            .unwrap_or(370_000_000_000);
         let org = vendor_account_id(K, &case.account);
         let phone = case.channel == "phone";
-        let submitter = if phone { zd_agent(case.num, 0) } else { requester };
+        let submitter = if phone {
+            zd_agent(case.num, 0)
+        } else {
+            requester
+        };
         let account_num = account_number(&case.account);
         requesters.push((requester, account_num));
         if !orgs.contains(&org) {
@@ -688,15 +871,30 @@ fn zendesk(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -
             products.push(case.product.clone());
         }
         let created = zd_time(&case.created);
-        let updated = evs.iter().rev().find_map(|e| e.at.instant()).map(|t| zd_time(&Time::At(t))).unwrap_or_else(|| created.clone());
-        let generated = evs.iter().rev().find_map(|e| e.at.instant()).or(case.created.instant()).unwrap_or(0) / MICROS_PER_SECOND;
+        let updated = evs
+            .iter()
+            .rev()
+            .find_map(|e| e.at.instant())
+            .map(|t| zd_time(&Time::At(t)))
+            .unwrap_or_else(|| created.clone());
+        let generated = evs
+            .iter()
+            .rev()
+            .find_map(|e| e.at.instant())
+            .or(case.created.instant())
+            .unwrap_or(0)
+            / MICROS_PER_SECOND;
         let via = match case.channel.as_str() {
             "email" => "email",
             "phone" => "voice",
             "chat" => "chat",
             _ => "web",
         };
-        let priority_json = if priority.is_empty() { "null".to_string() } else { js(&priority) };
+        let priority_json = if priority.is_empty() {
+            "null".to_string()
+        } else {
+            js(&priority)
+        };
         ticket_page.push(format!(
             "{{\"url\":\"https://example.zendesk.com/api/v2/tickets/{ticket}.json\",\"id\":{ticket},\"external_id\":null,\"via\":{{\"channel\":\"{via}\",\"source\":{{\"from\":{{}},\"to\":{{}},\"rel\":null}}}},\"created_at\":{},\"updated_at\":{},\"generated_timestamp\":{generated},\"type\":\"{}\",\"subject\":{},\"priority\":{priority_json},\"status\":\"{}\",\"requester_id\":{requester},\"submitter_id\":{submitter},\"assignee_id\":{},\"organization_id\":{org},\"group_id\":360000000001,\"tags\":[{}],\"custom_fields\":[{{\"id\":{ZD_PRODUCT_FIELD},\"value\":\"{}\"}},{{\"id\":{ZD_LANGUAGE_FIELD},\"value\":\"{}\"}}],\"is_public\":true}}",
             js(&created),
@@ -737,7 +935,14 @@ fn zendesk(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -
             ev(format!("\"type\":\"Create\",\"value\":\"{requester}\",\"field_name\":\"requester_id\"")),
             ev(format!("\"type\":\"Notification\",\"via\":{agent_trigger},\"subject\":\"New ticket\",\"body\":\"A ticket was received.\",\"recipients\":[{}]", zd_agent(case.num, 1))),
         ];
-        audits.push(next_audit(&created, submitter as i64, &format!("{{\"channel\":\"{via}\",\"source\":{{\"from\":{{}},\"to\":{{}},\"rel\":null}}}}"), creation));
+        audits.push(next_audit(
+            &created,
+            submitter as i64,
+            &format!(
+                "{{\"channel\":\"{via}\",\"source\":{{\"from\":{{}},\"to\":{{}},\"rel\":null}}}}"
+            ),
+            creation,
+        ));
         for (i, s) in steps.iter().enumerate() {
             let at = zd_time(&s.event.at);
             let agent = zd_agent(case.num, 100 + i as u64);
@@ -862,12 +1067,26 @@ fn zendesk(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -
     let product_options: Vec<String> = products
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("{{\"id\":{},\"name\":{},\"raw_name\":{},\"value\":{}}}", 360_002_000_000 + i as u64, js(p), js(p), js(&tag(p))))
+        .map(|(i, p)| {
+            format!(
+                "{{\"id\":{},\"name\":{},\"raw_name\":{},\"value\":{}}}",
+                360_002_000_000 + i as u64,
+                js(p),
+                js(p),
+                js(&tag(p))
+            )
+        })
         .collect();
     let language_options: Vec<String> = ["English", "Japanese", "French", "German"]
         .iter()
         .enumerate()
-        .map(|(i, l)| format!("{{\"id\":{},\"name\":\"{l}\",\"raw_name\":\"{l}\",\"value\":\"{}\"}}", 360_003_000_000 + i as u64, tag(l)))
+        .map(|(i, l)| {
+            format!(
+                "{{\"id\":{},\"name\":\"{l}\",\"raw_name\":\"{l}\",\"value\":\"{}\"}}",
+                360_003_000_000 + i as u64,
+                tag(l)
+            )
+        })
         .collect();
     fs::write(
         dir.join("ticket_fields.json"),
@@ -923,7 +1142,11 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
         let body = format!(
             "{{\"issues\":[{}],\"names\":{names},{}\"isLast\":{last}}}\n",
             page.join(","),
-            if last { String::new() } else { format!("\"nextPageToken\":\"tok{}\",", *pages) }
+            if last {
+                String::new()
+            } else {
+                format!("\"nextPageToken\":\"tok{}\",", *pages)
+            }
         );
         fs::write(dir.join(format!("issues-page-{}.json", *pages)), body)?;
         page.clear();
@@ -939,7 +1162,12 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
         }
         let reporter = vendor_contact_id(K, &case.contact);
         let created = jsm_time(&case.created);
-        let updated = evs.iter().rev().find_map(|e| e.at.instant()).map(|t| jsm_time(&Time::At(t))).unwrap_or_else(|| created.clone());
+        let updated = evs
+            .iter()
+            .rev()
+            .find_map(|e| e.at.instant())
+            .map(|t| jsm_time(&Time::At(t)))
+            .unwrap_or_else(|| created.clone());
         let channel = match case.channel.as_str() {
             "email" => "Email",
             "phone" => "Phone",
@@ -956,7 +1184,12 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
                 items.join(",")
             ));
         };
-        let item = |field: &str, field_id: &str, from: Option<&str>, from_s: Option<&str>, to: Option<&str>, to_s: Option<&str>| {
+        let item = |field: &str,
+                    field_id: &str,
+                    from: Option<&str>,
+                    from_s: Option<&str>,
+                    to: Option<&str>,
+                    to_s: Option<&str>| {
             let o = |v: Option<&str>| v.map_or("null".to_string(), js);
             format!(
                 "{{\"field\":\"{field}\",\"fieldtype\":\"jira\",\"fieldId\":\"{field_id}\",\"from\":{},\"fromString\":{},\"to\":{},\"toString\":{}}}",
@@ -968,7 +1201,18 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
         };
         let app = jsm_user(AUTOMATION_APP, "Automation for Jira", "app");
         // Automation assigns the request at creation: skipped.
-        history(&app, &created, vec![item("assignee", "assignee", None, None, Some(&jsm_agent(case.num, 1)), Some("Agent"))]);
+        history(
+            &app,
+            &created,
+            vec![item(
+                "assignee",
+                "assignee",
+                None,
+                None,
+                Some(&jsm_agent(case.num, 1)),
+                Some("Agent"),
+            )],
+        );
         for (i, s) in steps.iter().enumerate() {
             let at = jsm_time(&s.event.at);
             let agent_id = jsm_agent(case.num, 100 + i as u64);
@@ -986,26 +1230,72 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
                 "internal_note" => comment(&agent, false),
                 "customer_update" => comment(&jsm_user(&reporter, "Customer", "customer"), true),
                 "auto_response" => comment(&app, true),
-                "priority_change" => history(&agent, &at, vec![item("priority", "priority", Some("3"), Some(&s.before), Some("2"), Some(&s.after))]),
+                "priority_change" => history(
+                    &agent,
+                    &at,
+                    vec![item(
+                        "priority",
+                        "priority",
+                        Some("3"),
+                        Some(&s.before),
+                        Some("2"),
+                        Some(&s.after),
+                    )],
+                ),
                 "status_change" => history(
                     &agent,
                     &at,
-                    vec![item("status", "status", Some("10001"), Some(&vendor_status(K, &s.before)), Some("10002"), Some(&vendor_status(K, &s.after)))],
+                    vec![item(
+                        "status",
+                        "status",
+                        Some("10001"),
+                        Some(&vendor_status(K, &s.before)),
+                        Some("10002"),
+                        Some(&vendor_status(K, &s.after)),
+                    )],
                 ),
                 "closed" => history(
                     &agent,
                     &at,
                     vec![
-                        item("resolution", "resolution", None, None, Some("10000"), Some("Done")),
-                        item("status", "status", Some("10001"), Some(&vendor_status(K, &s.before)), Some("10003"), Some(&vendor_status(K, &s.after))),
+                        item(
+                            "resolution",
+                            "resolution",
+                            None,
+                            None,
+                            Some("10000"),
+                            Some("Done"),
+                        ),
+                        item(
+                            "status",
+                            "status",
+                            Some("10001"),
+                            Some(&vendor_status(K, &s.before)),
+                            Some("10003"),
+                            Some(&vendor_status(K, &s.after)),
+                        ),
                     ],
                 ),
                 "reopened" => history(
                     &agent,
                     &at,
                     vec![
-                        item("resolution", "resolution", Some("10000"), Some("Done"), None, None),
-                        item("status", "status", Some("10003"), Some(&vendor_status(K, &s.before)), Some("10001"), Some(&vendor_status(K, &s.after))),
+                        item(
+                            "resolution",
+                            "resolution",
+                            Some("10000"),
+                            Some("Done"),
+                            None,
+                            None,
+                        ),
+                        item(
+                            "status",
+                            "status",
+                            Some("10003"),
+                            Some(&vendor_status(K, &s.before)),
+                            Some("10001"),
+                            Some(&vendor_status(K, &s.after)),
+                        ),
                     ],
                 ),
                 _ => {}
@@ -1049,7 +1339,12 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
         .collect();
     fs::write(
         dir.join("organizations.json"),
-        format!("{{\"size\":{},\"start\":0,\"limit\":{},\"isLastPage\":true,\"values\":[{}]}}\n", values.len(), values.len().max(50), values.join(",")),
+        format!(
+            "{{\"size\":{},\"start\":0,\"limit\":{},\"isLastPage\":true,\"values\":[{}]}}\n",
+            values.len(),
+            values.len().max(50),
+            values.join(",")
+        ),
     )?;
     let mut actors = String::new();
     for k in 0..AGENTS {
@@ -1099,8 +1394,14 @@ mod tests {
         assert_eq!(case_number("C-0000123"), Some(123));
         assert_eq!(vendor_case_id(SourceKind::Jsm, 123), "SUP-123");
         assert_eq!(vendor_case_id(SourceKind::Zendesk, 123), "1123");
-        assert_eq!(vendor_account_id(SourceKind::Zendesk, "ACC-0012"), "360000000012");
-        assert_eq!(vendor_contact_id(SourceKind::Zendesk, "CT-0012-03"), "370000001203");
+        assert_eq!(
+            vendor_account_id(SourceKind::Zendesk, "ACC-0012"),
+            "360000000012"
+        );
+        assert_eq!(
+            vendor_contact_id(SourceKind::Zendesk, "CT-0012-03"),
+            "370000001203"
+        );
     }
 
     #[test]

@@ -90,7 +90,11 @@ impl CsvFile {
     /// A file already in memory.
     pub(crate) fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Result<CsvFile, VendorError> {
         let name = super::json::file_name(&path);
-        let bom = if bytes.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+        let bom = if bytes.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
         if bytes[bom..].iter().all(u8::is_ascii_whitespace) {
             return Err(VendorError::Unreadable {
                 path,
@@ -278,16 +282,23 @@ mod tests {
         // land inside rows, which come out ragged, so the file is read whole.
         let mut text = String::from("Id,Body,N\n");
         for i in 0..2_000 {
-            let body = if i == 7 { "5\" screen".to_string() } else { format!("b{i}") };
+            let body = if i == 7 {
+                "5\" screen".to_string()
+            } else {
+                format!("b{i}")
+            };
             text.push_str(&format!("{i},{body},x\n"));
         }
         let mut file = CsvFile::from_bytes("x.csv".into(), text.into_bytes()).unwrap();
         file.chunk = 101;
         let header = file.header.clone();
-        let rows = file.map_rows(|r| (r.get(0).map(str::to_string), r.unreadable(&header))).unwrap();
+        let rows = file
+            .map_rows(|r| (r.get(0).map(str::to_string), r.unreadable(&header)))
+            .unwrap();
         let whole = {
             file.chunk = usize::MAX;
-            file.map_rows(|r| (r.get(0).map(str::to_string), r.unreadable(&header))).unwrap()
+            file.map_rows(|r| (r.get(0).map(str::to_string), r.unreadable(&header)))
+                .unwrap()
         };
         assert_eq!(rows, whole);
     }
@@ -300,7 +311,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(file.header, vec!["Id", "AccountId"]);
-        let rows = file.map_rows(|r| (r.get(0).map(str::to_string), r.get(1).is_none())).unwrap();
+        let rows = file
+            .map_rows(|r| (r.get(0).map(str::to_string), r.get(1).is_none()))
+            .unwrap();
         assert_eq!(rows, vec![(Some("500".to_string()), true)]);
         let err = file.require("Priority").unwrap_err();
         assert_eq!(err.to_string(), "Case.csv: missing column `Priority`");
@@ -308,8 +321,13 @@ mod tests {
 
     #[test]
     fn empty_file_is_an_error() {
-        let err = CsvFile::from_bytes("User.csv".into(), b"\n".to_vec()).err().unwrap();
-        assert!(err.to_string().starts_with("User.csv: the file is empty"), "{err}");
+        let err = CsvFile::from_bytes("User.csv".into(), b"\n".to_vec())
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().starts_with("User.csv: the file is empty"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -318,7 +336,10 @@ mod tests {
         let header = file.header.clone();
         let rows = file.map_rows(|r| r.unreadable(&header)).unwrap();
         assert_eq!(rows[0], None);
-        assert_eq!(rows[1].as_deref(), Some("row has 1 fields, the header has 2"));
+        assert_eq!(
+            rows[1].as_deref(),
+            Some("row has 1 fields, the header has 2")
+        );
         assert_eq!(rows[2].as_deref(), Some("column `B` is not valid UTF-8"));
     }
 }

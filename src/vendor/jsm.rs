@@ -325,7 +325,10 @@ impl Custom<'_> {
         match self {
             Custom::Text(t) => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
             Custom::Object(v) => v.label().map(str::to_string),
-            Custom::List(items) => items.iter().filter_map(Obj::get).find_map(|v| v.label().map(str::to_string)),
+            Custom::List(items) => items
+                .iter()
+                .filter_map(Obj::get)
+                .find_map(|v| v.label().map(str::to_string)),
             _ => None,
         }
     }
@@ -392,7 +395,10 @@ fn timestamp(s: &Scalar, field: &str) -> Result<Instant, String> {
     match s {
         Scalar::Str(t) => instant(t),
         Scalar::Missing | Scalar::Null => Err(format!("no {field}")),
-        other => Err(format!("{field} is not a string: {}", other.shown().unwrap_or_default())),
+        other => Err(format!(
+            "{field} is not a string: {}",
+            other.shown().unwrap_or_default()
+        )),
     }
 }
 
@@ -428,21 +434,29 @@ fn judge(
     };
     let empty = Fields::default();
     let fields = issue.fields.get().unwrap_or(&empty);
-    let comments = fields.comment.get().map(|c| c.comments.items()).unwrap_or(&[]);
+    let comments = fields
+        .comment
+        .get()
+        .map(|c| c.comments.items())
+        .unwrap_or(&[]);
     let changelog = issue.changelog.get();
     let histories = changelog.map(|c| c.histories.items()).unwrap_or(&[]);
     j.records += comments.len() as u64;
     for h in histories {
-        j.records += h.get().filter(|h| h.items.is_array()).map_or(1, |h| h.items.items().len() as u64);
+        j.records += h
+            .get()
+            .filter(|h| h.items.is_array())
+            .map_or(1, |h| h.items.items().len() as u64);
     }
     j.updated = timestamp(&fields.updated, "updated").ok();
     let key_text = issue.key.text();
     j.key = key_text.filter(|k| is_issue_key(k)).map(str::to_string);
     let case_id = key_text.unwrap_or("").to_string();
     let locator = Locator::Issue(index);
-    let closed_by_status = settings.closed_statuses.as_ref().map(|v| {
-        v.iter().map(String::as_str).collect::<HashSet<&str>>()
-    });
+    let closed_by_status = settings
+        .closed_statuses
+        .as_ref()
+        .map(|v| v.iter().map(String::as_str).collect::<HashSet<&str>>());
 
     // Histories in (created, id) order, with their timestamps.
     struct H<'h, 'a> {
@@ -460,8 +474,14 @@ fn judge(
             let created = history.map(|h| &h.created);
             H {
                 pos: pos as u32,
-                at: created.map_or(Err("the history is not an object".into()), |c| timestamp(c, "created")),
-                at_text: created.and_then(Scalar::as_str).unwrap_or("").trim().to_string(),
+                at: created.map_or(Err("the history is not an object".into()), |c| {
+                    timestamp(c, "created")
+                }),
+                at_text: created
+                    .and_then(Scalar::as_str)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
                 id: history
                     .and_then(|h| h.id.as_str().and_then(|s| s.parse().ok()).or(h.id.as_int()))
                     .unwrap_or(0),
@@ -470,13 +490,25 @@ fn judge(
         })
         .collect();
     sorted.sort_by_key(|h| (h.at.as_ref().copied().unwrap_or(i64::MIN), h.id, h.pos));
-    let field_is = |item: &Item, name: &str| item.field.as_str().is_some_and(|f| f.trim().eq_ignore_ascii_case(name));
+    let field_is = |item: &Item, name: &str| {
+        item.field
+            .as_str()
+            .is_some_and(|f| f.trim().eq_ignore_ascii_case(name))
+    };
 
     // ---- the case ----
     let case_reject = |field: &str, value: Option<String>, reason: String, detail: String| {
-        Rej::new(locator, Table::Cases, Some(case_id.clone()).filter(|k| !k.is_empty()), field, value, reason, detail)
+        Box::new(Rej::new(
+            locator,
+            Table::Cases,
+            Some(case_id.clone()).filter(|k| !k.is_empty()),
+            field,
+            value,
+            reason,
+            detail,
+        ))
     };
-    let verdict: Result<Case, Rej> = (|| {
+    let verdict: Result<Case, Box<Rej>> = (|| {
         let Some(key) = j.key.clone() else {
             return Err(case_reject(
                 "key",
@@ -500,7 +532,10 @@ fn judge(
             }
         }
         if let Some(c) = changelog {
-            if c.total.as_int().is_some_and(|t| t > histories.len() as i128) {
+            if c.total
+                .as_int()
+                .is_some_and(|t| t > histories.len() as i128)
+            {
                 return Err(case_reject(
                     "changelog",
                     c.total.shown(),
@@ -532,12 +567,16 @@ fn judge(
                         ))
                     }
                     several => {
-                        let shown: Vec<String> = several.iter().map(|i| i.clone().unwrap_or_default()).collect();
+                        let shown: Vec<String> = several
+                            .iter()
+                            .map(|i| i.clone().unwrap_or_default())
+                            .collect();
                         return Err(case_reject(
                             org_field,
                             Some(shown.join(",")),
                             reason::unmapped_value(org_field),
-                            "the issue belongs to several organizations: slt does not pick one".into(),
+                            "the issue belongs to several organizations: slt does not pick one"
+                                .into(),
                         ));
                     }
                 }
@@ -564,7 +603,12 @@ fn judge(
             }
         };
         let created_at = timestamp(&fields.created, "created").map_err(|e| {
-            case_reject("created", fields.created.shown(), reason::malformed_timestamp("created"), e)
+            case_reject(
+                "created",
+                fields.created.shown(),
+                reason::malformed_timestamp("created"),
+                e,
+            )
         })?;
         let resolved_at = match &fields.resolutiondate {
             s if s.is_null() => None,
@@ -591,7 +635,9 @@ fn judge(
         };
         let label = match (label, settings.unset_priority) {
             (Some(l), _) => Some(l),
-            (None, UnsetPriority::FirstSet) => priority_items.iter().find_map(|i| i.to_string.text()),
+            (None, UnsetPriority::FirstSet) => {
+                priority_items.iter().find_map(|i| i.to_string.text())
+            }
             (None, UnsetPriority::Empty) => None,
         };
         let priority = match label {
@@ -608,10 +654,20 @@ fn judge(
         let closed_at = match &closed_by_status {
             None => resolved_at,
             Some(set) => {
-                let now_closed = fields.status.get().and_then(|s| s.name.text()).is_some_and(|s| set.contains(s));
+                let now_closed = fields
+                    .status
+                    .get()
+                    .and_then(|s| s.name.text())
+                    .is_some_and(|s| set.contains(s));
                 let mut last = None;
                 for h in sorted.iter().filter(|h| h.at.is_ok()) {
-                    for item in h.history.map(|h| h.items.items()).unwrap_or(&[]).iter().filter_map(Obj::get) {
+                    for item in h
+                        .history
+                        .map(|h| h.items.items())
+                        .unwrap_or(&[])
+                        .iter()
+                        .filter_map(Obj::get)
+                    {
                         if field_is(item, "status") {
                             let was = item.from_string.text().is_some_and(|s| set.contains(s));
                             let is = item.to_string.text().is_some_and(|s| set.contains(s));
@@ -637,7 +693,11 @@ fn judge(
             closed_at,
             channel: Some(super::channel_of_label(fields.channel.label().as_deref()).to_string()),
             language: Some(language_of_label(fields.language.label().as_deref()).to_string()),
-            contact_id: fields.reporter.get().and_then(|r| r.account_id.text()).map(str::to_string),
+            contact_id: fields
+                .reporter
+                .get()
+                .and_then(|r| r.account_id.text())
+                .map(str::to_string),
             origin: Origin { file, locator },
         })
     })();
@@ -648,7 +708,7 @@ fn judge(
             true
         }
         Err(r) => {
-            j.rejects.push(r);
+            j.rejects.push(*r);
             false
         }
     };
@@ -669,57 +729,80 @@ fn judge(
             continue;
         };
         let items = history.items.items();
-        let has_resolution = items.iter().filter_map(Obj::get).any(|i| field_is(i, "resolution"));
+        let has_resolution = items
+            .iter()
+            .filter_map(Obj::get)
+            .any(|i| field_is(i, "resolution"));
         let key = Some(event_key(&case_id, &h.at_text));
         for (k, item) in items.iter().enumerate() {
             let locator = Locator::HistoryItem(index, h.pos, k as u32);
             let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
-                Rej::new(locator, Table::Events, key.clone(), field, value, reason, detail)
+                Rej::new(
+                    locator,
+                    Table::Events,
+                    key.clone(),
+                    field,
+                    value,
+                    reason,
+                    detail,
+                )
             };
             let Some(item) = item.get() else {
-                j.rejects.push(rej("", None, reason::MALFORMED_RECORD.into(), "the item is not a JSON object".into()));
+                j.rejects.push(rej(
+                    "",
+                    None,
+                    reason::MALFORMED_RECORD.into(),
+                    "the item is not a JSON object".into(),
+                ));
                 continue;
             };
-            let class: Option<Result<(EventKind, Option<String>), Rej>> = if field_is(item, "priority") {
-                Some(match item.to_string.text() {
-                    Some(l) => match settings.priority_of(l) {
-                        Some(p) => Ok((EventKind::PriorityChange, Some(p.as_str().to_string()))),
+            let class: Option<Result<(EventKind, Option<String>), Rej>> =
+                if field_is(item, "priority") {
+                    Some(match item.to_string.text() {
+                        Some(l) => match settings.priority_of(l) {
+                            Some(p) => {
+                                Ok((EventKind::PriorityChange, Some(p.as_str().to_string())))
+                            }
+                            None => Err(rej(
+                                "priority",
+                                Some(l.to_string()),
+                                reason::unmapped_value("priority"),
+                                format!("priority `{l}` is not in the priority map"),
+                            )),
+                        },
                         None => Err(rej(
                             "priority",
-                            Some(l.to_string()),
+                            None,
                             reason::unmapped_value("priority"),
-                            format!("priority `{l}` is not in the priority map"),
+                            "a priority change to no priority".into(),
                         )),
-                    },
-                    None => Err(rej(
-                        "priority",
-                        None,
-                        reason::unmapped_value("priority"),
-                        "a priority change to no priority".into(),
-                    )),
-                })
-            } else {
-                match &closed_by_status {
-                    None if field_is(item, "resolution") => Some(Ok(if item.to.is_null() {
-                        (EventKind::Reopened, None)
-                    } else {
-                        (EventKind::Closed, None)
-                    })),
-                    None if field_is(item, "status") && !has_resolution => {
-                        Some(Ok((EventKind::StatusChange, item.to_string.text().map(str::to_string))))
+                    })
+                } else {
+                    match &closed_by_status {
+                        None if field_is(item, "resolution") => Some(Ok(if item.to.is_null() {
+                            (EventKind::Reopened, None)
+                        } else {
+                            (EventKind::Closed, None)
+                        })),
+                        None if field_is(item, "status") && !has_resolution => Some(Ok((
+                            EventKind::StatusChange,
+                            item.to_string.text().map(str::to_string),
+                        ))),
+                        Some(set) if field_is(item, "status") => {
+                            let was = item.from_string.text().is_some_and(|s| set.contains(s));
+                            let is = item.to_string.text().is_some_and(|s| set.contains(s));
+                            Some(Ok(match (was, is) {
+                                (false, true) => (EventKind::Closed, None),
+                                (true, false) => (EventKind::Reopened, None),
+                                _ => (
+                                    EventKind::StatusChange,
+                                    item.to_string.text().map(str::to_string),
+                                ),
+                            }))
+                        }
+                        _ => None,
                     }
-                    Some(set) if field_is(item, "status") => {
-                        let was = item.from_string.text().is_some_and(|s| set.contains(s));
-                        let is = item.to_string.text().is_some_and(|s| set.contains(s));
-                        Some(Ok(match (was, is) {
-                            (false, true) => (EventKind::Closed, None),
-                            (true, false) => (EventKind::Reopened, None),
-                            _ => (EventKind::StatusChange, item.to_string.text().map(str::to_string)),
-                        }))
-                    }
-                    _ => None,
-                }
-            };
+                };
             let Some(class) = class else {
                 j.skipped += 1;
                 continue;
@@ -769,13 +852,29 @@ fn judge(
     for (c, comment) in comments.iter().enumerate() {
         let locator = Locator::Comment(index, c as u32);
         let Some(comment) = comment.get() else {
-            j.rejects.push(Rej::new(locator, Table::Events, None, "", None, reason::MALFORMED_RECORD.into(), "the comment is not a JSON object"));
+            j.rejects.push(Rej::new(
+                locator,
+                Table::Events,
+                None,
+                "",
+                None,
+                reason::MALFORMED_RECORD.into(),
+                "the comment is not a JSON object",
+            ));
             continue;
         };
         let at_text = comment.created.as_str().unwrap_or("").trim();
         let key = Some(event_key(&case_id, at_text));
         let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
-            Rej::new(locator, Table::Events, key.clone(), field, value, reason, detail)
+            Rej::new(
+                locator,
+                Table::Events,
+                key.clone(),
+                field,
+                value,
+                reason,
+                detail,
+            )
         };
         if !accepted {
             j.rejects.push(rej(
@@ -789,11 +888,19 @@ fn judge(
         let at = match timestamp(&comment.created, "created") {
             Ok(t) => t,
             Err(e) => {
-                j.rejects.push(rej("created", comment.created.shown(), reason::malformed_timestamp("created"), e));
+                j.rejects.push(rej(
+                    "created",
+                    comment.created.shown(),
+                    reason::malformed_timestamp("created"),
+                    e,
+                ));
                 continue;
             }
         };
-        let author = comment.author.get().and_then(|a| a.account_id.text().map(|id| (id, a)));
+        let author = comment
+            .author
+            .get()
+            .and_then(|a| a.account_id.text().map(|id| (id, a)));
         let kind = match author {
             None => match unattributed {
                 Unattributed::Skip => {
@@ -816,7 +923,9 @@ fn judge(
                     EventKind::AutoResponse
                 } else if people.agents.contains(id) {
                     match &comment.jsd_public {
-                        Scalar::Missing | Scalar::Null | Scalar::Bool(true) => EventKind::AgentResponse,
+                        Scalar::Missing | Scalar::Null | Scalar::Bool(true) => {
+                            EventKind::AgentResponse
+                        }
                         Scalar::Bool(false) => EventKind::InternalNote,
                         other => {
                             j.rejects.push(rej(
@@ -915,11 +1024,17 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         ));
     }
     if agents.is_empty() {
-        out.warn(format!("{TEAM}: no agent: no comment can be an agent response"));
+        out.warn(format!(
+            "{TEAM}: no agent: no comment can be an agent response"
+        ));
     }
     let people = People {
         agents,
-        automation: settings.automation_users.iter().map(String::as_str).collect(),
+        automation: settings
+            .automation_users
+            .iter()
+            .map(String::as_str)
+            .collect(),
     };
     let org_field = settings.fields.organization.name.as_str();
 

@@ -246,9 +246,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
 
 /// A JSON array of `E` (itself lenient: [`Scalar`] or [`Obj`]), or what was
 /// found instead.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) enum Seq<E> {
     /// The key is absent.
+    #[default]
     Missing,
     /// `null`.
     Null,
@@ -256,12 +257,6 @@ pub(crate) enum Seq<E> {
     Invalid,
     /// The array.
     Items(Vec<E>),
-}
-
-impl<E> Default for Seq<E> {
-    fn default() -> Self {
-        Seq::Missing
-    }
 }
 
 impl<E> Seq<E> {
@@ -335,7 +330,10 @@ impl<'de, E: Deserialize<'de>> Deserialize<'de> for Seq<E> {
 
 /// Parses one JSON document; text that is not JSON is an error naming the
 /// file, with serde's line and column.
-pub(crate) fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8], path: &Path) -> Result<T, VendorError> {
+pub(crate) fn parse<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    path: &Path,
+) -> Result<T, VendorError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     serde_json::from_slice(bytes).map_err(|e| VendorError::Unreadable {
         path: path.to_path_buf(),
@@ -450,7 +448,10 @@ mod tests {
     #[test]
     fn text_that_is_not_json_names_the_file() {
         let err = parse::<Seq<Scalar>>(b"[1, 2", Path::new("p.json")).unwrap_err();
-        assert!(err.to_string().starts_with("p.json: not valid JSON"), "{err}");
+        assert!(
+            err.to_string().starts_with("p.json: not valid JSON"),
+            "{err}"
+        );
     }
 
     #[test]

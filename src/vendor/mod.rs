@@ -31,8 +31,8 @@ use crate::policy::Priority;
 use crate::timestamp::{parse_vendor, Instant};
 
 mod csv_file;
-mod json;
 mod jsm;
+mod json;
 mod render;
 mod salesforce;
 pub mod settings;
@@ -364,7 +364,11 @@ impl From<VendorError> for crate::Error {
 
 /// Imports the export of `source` found in `dir`, with `settings` (whose
 /// kind must be `source`; [`SourceSettings::defaults`] for none).
-pub fn import(source: SourceKind, dir: &Path, settings: &SourceSettings) -> Result<Imported, VendorError> {
+pub fn import(
+    source: SourceKind,
+    dir: &Path,
+    settings: &SourceSettings,
+) -> Result<Imported, VendorError> {
     if settings.kind != source {
         return Err(VendorError::KindMismatch {
             mapping: settings.kind,
@@ -376,7 +380,10 @@ pub fn import(source: SourceKind, dir: &Path, settings: &SourceSettings) -> Resu
         SourceKind::Zendesk => zendesk::import(dir, settings)?,
         SourceKind::Jsm => jsm::import(dir, settings)?,
     };
-    debug_assert!(imported.reconciles(), "importer accounting does not reconcile");
+    debug_assert!(
+        imported.reconciles(),
+        "importer accounting does not reconcile"
+    );
     Ok(imported)
 }
 
@@ -496,7 +503,10 @@ impl Collector {
     }
 
     pub(crate) fn lookup(&mut self, name: String, records: u64) {
-        self.lookups.push(LookupFile { file: name, records });
+        self.lookups.push(LookupFile {
+            file: name,
+            records,
+        });
     }
 
     pub(crate) fn warn(&mut self, warning: String) {
@@ -620,7 +630,10 @@ mod tests {
     #[test]
     fn locators_read_as_rows_and_json_pointers() {
         assert_eq!(Locator::Row(3).to_string(), "row 3");
-        assert_eq!(Locator::AuditEvent(12, 2).to_string(), "/audits/12/events/2");
+        assert_eq!(
+            Locator::AuditEvent(12, 2).to_string(),
+            "/audits/12/events/2"
+        );
         assert_eq!(
             Locator::HistoryItem(4, 1, 0).to_string(),
             "/issues/4/changelog/histories/1/items/0"

@@ -36,7 +36,8 @@ fn writer() -> csv::Writer<Vec<u8>> {
 }
 
 fn header(w: &mut csv::Writer<Vec<u8>>, header: &str) {
-    w.write_record(header.split(',')).expect("writing to memory");
+    w.write_record(header.split(','))
+        .expect("writing to memory");
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -55,7 +56,9 @@ pub fn render(imported: &Imported) -> Rendered {
                     c.case_id.clone(),
                     o(&c.account_id),
                     o(&c.product),
-                    c.priority.map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    c.priority
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_default(),
                     format_rfc3339(c.created_at),
                     c.closed_at.map(format_rfc3339).unwrap_or_default(),
                     o(&c.channel),

@@ -89,7 +89,10 @@ fn email_status(v: Option<&str>) -> Option<u8> {
         .map(|i| i as u8)
 }
 
-pub(super) fn import(dir: &std::path::Path, settings: &SourceSettings) -> Result<Imported, VendorError> {
+pub(super) fn import(
+    dir: &std::path::Path,
+    settings: &SourceSettings,
+) -> Result<Imported, VendorError> {
     // Every required file must be there before anything is read.
     for name in FILES {
         if !dir.join(name).is_file() {
@@ -108,7 +111,10 @@ pub(super) fn import(dir: &std::path::Path, settings: &SourceSettings) -> Result
         .collect();
     let mut opened = opened.into_iter();
     let mut next = || -> Result<CsvFile, VendorError> {
-        Ok(opened.next().expect("one per file")?.expect("required file"))
+        Ok(opened
+            .next()
+            .expect("one per file")?
+            .expect("required file"))
     };
     let case_file = next()?;
     let history_file = next()?;
@@ -285,8 +291,11 @@ pub(super) fn import(dir: &std::path::Path, settings: &SourceSettings) -> Result
                     }
                 };
                 let (kind, value) = match r.field {
-                    Field::Priority => match r.new.as_deref().map(|l| (l, settings.priority_of(l))) {
-                        Some((_, Some(p))) => (EventKind::PriorityChange, Some(p.as_str().to_string())),
+                    Field::Priority => match r.new.as_deref().map(|l| (l, settings.priority_of(l)))
+                    {
+                        Some((_, Some(p))) => {
+                            (EventKind::PriorityChange, Some(p.as_str().to_string()))
+                        }
                         other => {
                             let label = other.map(|(l, _)| l.to_string());
                             let detail = match &label {
@@ -424,7 +433,11 @@ fn read_users(
     let id = file.require("Id")?;
     let user_type = file.require("UserType")?;
     let agents: HashSet<&str> = settings.agents.users.iter().map(String::as_str).collect();
-    let automation: HashSet<&str> = settings.automation_users.iter().map(String::as_str).collect();
+    let automation: HashSet<&str> = settings
+        .automation_users
+        .iter()
+        .map(String::as_str)
+        .collect();
     let rows = file.map_rows(|r| {
         let id = r.get(id)?;
         let t = r.get(user_type).unwrap_or("");
@@ -432,7 +445,12 @@ fn read_users(
             UserClass::Agent
         } else if automation.contains(id) {
             UserClass::Automation
-        } else if settings.agents.user_types.iter().any(|a| a.eq_ignore_ascii_case(t)) {
+        } else if settings
+            .agents
+            .user_types
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(t))
+        {
             UserClass::Agent
         } else if PORTAL_TYPES.iter().any(|p| p.eq_ignore_ascii_case(t)) {
             UserClass::Portal
@@ -523,7 +541,11 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
     let header = &file.header;
     file.map_rows(|r| {
         let placeholder = Locator::Row(0);
-        let reject = |key: Option<&str>, field: &str, value: Option<&str>, reason: String, detail: String| {
+        let reject = |key: Option<&str>,
+                      field: &str,
+                      value: Option<&str>,
+                      reason: String,
+                      detail: String| {
             CaseOut::Reject(Rej::new(
                 placeholder,
                 Table::Cases,
@@ -545,15 +567,35 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
         let account_id = r.get(account);
         if let Some(a) = account_id {
             if !is_id(a) {
-                return reject(key, account_name, Some(a), reason::malformed_id(account_name), id_detail(Some(a)));
+                return reject(
+                    key,
+                    account_name,
+                    Some(a),
+                    reason::malformed_id(account_name),
+                    id_detail(Some(a)),
+                );
             }
         }
         let created_text = r.get(created);
         let created_at = match created_text.map(instant) {
             Some(Ok(t)) => t,
-            Some(Err(e)) => return reject(key, "CreatedDate", created_text, reason::malformed_timestamp("CreatedDate"), e),
+            Some(Err(e)) => {
+                return reject(
+                    key,
+                    "CreatedDate",
+                    created_text,
+                    reason::malformed_timestamp("CreatedDate"),
+                    e,
+                )
+            }
             None => {
-                return reject(key, "CreatedDate", None, reason::malformed_timestamp("CreatedDate"), "empty CreatedDate".into())
+                return reject(
+                    key,
+                    "CreatedDate",
+                    None,
+                    reason::malformed_timestamp("CreatedDate"),
+                    "empty CreatedDate".into(),
+                )
             }
         };
         let closed_at = match truthy(r.get(is_closed)) {
@@ -562,7 +604,15 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
                 let text = r.get(closed);
                 match text.map(instant) {
                     Some(Ok(t)) => Some(t),
-                    Some(Err(e)) => return reject(key, "ClosedDate", text, reason::malformed_timestamp("ClosedDate"), e),
+                    Some(Err(e)) => {
+                        return reject(
+                            key,
+                            "ClosedDate",
+                            text,
+                            reason::malformed_timestamp("ClosedDate"),
+                            e,
+                        )
+                    }
                     None => {
                         return reject(
                             key,
@@ -576,7 +626,13 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
             }
             None => {
                 let v = r.get(is_closed);
-                return reject(key, "IsClosed", v, reason::unmapped_value("IsClosed"), "IsClosed is neither true nor false".into());
+                return reject(
+                    key,
+                    "IsClosed",
+                    v,
+                    reason::unmapped_value("IsClosed"),
+                    "IsClosed is neither true nor false".into(),
+                );
             }
         };
         CaseOut::Case(CaseRow {
@@ -639,7 +695,15 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
     let mut rows = file.map_rows(|r| {
         let placeholder = Locator::Row(0);
         if let Some(why) = r.unreadable(header) {
-            return HistOut::Reject(Rej::new(placeholder, Table::Events, None, "", None, reason::MALFORMED_RECORD.into(), why));
+            return HistOut::Reject(Rej::new(
+                placeholder,
+                Table::Events,
+                None,
+                "",
+                None,
+                reason::MALFORMED_RECORD.into(),
+                why,
+            ));
         }
         if truthy(r.opt(deleted)) == Some(true) {
             return HistOut::Skip;
@@ -666,7 +730,11 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
             row: 0,
             case_id: parent.to_string(),
             at_text: at_text.to_string(),
-            at: if at_text.is_empty() { Err("empty CreatedDate".into()) } else { instant(at_text) },
+            at: if at_text.is_empty() {
+                Err("empty CreatedDate".into())
+            } else {
+                instant(at_text)
+            },
             field: f,
             old: r.get(old).map(str::to_string),
             new: r.get(new).map(str::to_string),
@@ -698,7 +766,9 @@ fn chain_order(rows: &[&HistRow]) -> Vec<usize> {
         let mut remaining: Vec<usize> = (i..j).collect();
         while !remaining.is_empty() {
             let follows = current.and_then(|cur| {
-                remaining.iter().position(|&k| rows[k].old.as_deref() == cur)
+                remaining
+                    .iter()
+                    .position(|&k| rows[k].old.as_deref() == cur)
             });
             let pick = follows
                 .or_else(|| {
@@ -779,7 +849,15 @@ fn read_messages(
     file.map_rows(|r| {
         let placeholder = Locator::Row(0);
         if let Some(why) = r.unreadable(header) {
-            return MsgOut::Reject(Rej::new(placeholder, Table::Events, None, "", None, reason::MALFORMED_RECORD.into(), why));
+            return MsgOut::Reject(Rej::new(
+                placeholder,
+                Table::Events,
+                None,
+                "",
+                None,
+                reason::MALFORMED_RECORD.into(),
+                why,
+            ));
         }
         if truthy(r.opt(deleted)) == Some(true) {
             return MsgOut::Skip;
@@ -816,11 +894,31 @@ fn read_messages(
         };
         if status_code == Some(None) {
             let v = status.and_then(|s| r.get(s));
-            return reject("Status", v, reason::unmapped_value("Status"), "not an EmailMessage status (0–5 or New, Read, Replied, Sent, Forwarded, Draft)".into());
+            return reject(
+                "Status",
+                v,
+                reason::unmapped_value("Status"),
+                "not an EmailMessage status (0–5 or New, Read, Replied, Sent, Forwarded, Draft)"
+                    .into(),
+            );
         }
         let at = match (at_text.is_empty(), instant(at_text)) {
-            (true, _) => return reject(time_field, None, reason::malformed_timestamp(time_field), format!("empty {time_field}")),
-            (false, Err(e)) => return reject(time_field, Some(at_text), reason::malformed_timestamp(time_field), e),
+            (true, _) => {
+                return reject(
+                    time_field,
+                    None,
+                    reason::malformed_timestamp(time_field),
+                    format!("empty {time_field}"),
+                )
+            }
+            (false, Err(e)) => {
+                return reject(
+                    time_field,
+                    Some(at_text),
+                    reason::malformed_timestamp(time_field),
+                    e,
+                )
+            }
             (false, Ok(t)) => t,
         };
         // Incoming mail first: its creator is the Email-to-Case automated
@@ -829,10 +927,21 @@ fn read_messages(
             match truthy(r.get(c)) {
                 Some(true) => return judged(Verdict::Event(at, EventKind::CustomerUpdate)),
                 Some(false) => {}
-                None => return reject("Incoming", r.get(c), reason::unmapped_value("Incoming"), "Incoming is neither true nor false".into()),
+                None => {
+                    return reject(
+                        "Incoming",
+                        r.get(c),
+                        reason::unmapped_value("Incoming"),
+                        "Incoming is neither true nor false".into(),
+                    )
+                }
             }
             if let Some(address) = r.opt(from) {
-                if settings.automation_addresses.iter().any(|a| a.eq_ignore_ascii_case(address)) {
+                if settings
+                    .automation_addresses
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(address))
+                {
                     return judged(Verdict::Event(at, EventKind::AutoResponse));
                 }
             }
@@ -841,7 +950,14 @@ fn read_messages(
             match truthy(r.get(c)) {
                 Some(false) => return judged(Verdict::Event(at, EventKind::InternalNote)),
                 Some(true) => {}
-                None => return reject("IsPublished", r.get(c), reason::unmapped_value("IsPublished"), "IsPublished is neither true nor false".into()),
+                None => {
+                    return reject(
+                        "IsPublished",
+                        r.get(c),
+                        reason::unmapped_value("IsPublished"),
+                        "IsPublished is neither true nor false".into(),
+                    )
+                }
             }
         }
         let author = r.get(creator);
@@ -904,7 +1020,10 @@ mod tests {
 
     #[test]
     fn a_cycle_at_one_instant_falls_back_to_file_order() {
-        let rows = [h(0, 1, Some("High"), Some("Low")), h(1, 1, Some("Low"), Some("High"))];
+        let rows = [
+            h(0, 1, Some("High"), Some("Low")),
+            h(1, 1, Some("Low"), Some("High")),
+        ];
         let refs: Vec<&HistRow> = rows.iter().collect();
         assert_eq!(chain_order(&refs), vec![0, 1]);
     }

@@ -29,7 +29,9 @@ use serde::Deserialize;
 use crate::policy::Priority;
 
 /// Which vendor an export comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// Salesforce Service Cloud: Bulk API 2.0 / Data Loader CSV files.
@@ -170,7 +172,11 @@ impl SourceSettings {
             SourceKind::Zendesk => ["urgent", "high", "normal", "low"],
             SourceKind::Jsm => ["Highest", "High", "Medium", "Low"],
         };
-        let priority = labels.iter().zip(Priority::ALL).map(|(l, p)| (l.to_string(), p)).collect();
+        let priority = labels
+            .iter()
+            .zip(Priority::ALL)
+            .map(|(l, p)| (l.to_string(), p))
+            .collect();
         let fields = match kind {
             SourceKind::Salesforce => Fields {
                 product: FieldRef::default_named("Product__c"),
@@ -307,7 +313,8 @@ impl RawSource {
             }
         };
         if let Some(statuses) = self.closed_statuses {
-            let statuses: Vec<String> = statuses.into_iter().map(|v| v.trim().to_string()).collect();
+            let statuses: Vec<String> =
+                statuses.into_iter().map(|v| v.trim().to_string()).collect();
             if statuses.iter().any(String::is_empty) {
                 return Err("`source.closed_statuses`: empty status name".into());
             }
@@ -318,7 +325,10 @@ impl RawSource {
         }
         if let Some(addresses) = self.automation_addresses {
             only("automation_addresses", SourceKind::Salesforce)?;
-            s.automation_addresses = addresses.into_iter().map(|a| a.trim().to_lowercase()).collect();
+            s.automation_addresses = addresses
+                .into_iter()
+                .map(|a| a.trim().to_lowercase())
+                .collect();
         }
         if let Some(u) = self.unknown_author {
             s.unknown_author = u;
@@ -359,7 +369,11 @@ impl RawSource {
             };
             set(&mut s.fields.product, fields.product, "product")?;
             set(&mut s.fields.language, fields.language, "language")?;
-            set(&mut s.fields.organization, fields.organization, "organization")?;
+            set(
+                &mut s.fields.organization,
+                fields.organization,
+                "organization",
+            )?;
             set(&mut s.fields.channel, fields.channel, "channel")?;
         }
         if let Some(agents) = self.agents {
@@ -400,14 +414,23 @@ mod tests {
         assert_eq!(s, SourceSettings::defaults(SourceKind::Zendesk));
         assert_eq!(s.priority_of("urgent"), Some(Priority::P1));
         assert_eq!(s.priority_of("Urgent"), None);
-        assert_eq!(s.closed_statuses.as_deref(), Some(&["solved".to_string(), "closed".to_string()][..]));
+        assert_eq!(
+            s.closed_statuses.as_deref(),
+            Some(&["solved".to_string(), "closed".to_string()][..])
+        );
     }
 
     #[test]
     fn jsm_lowest_can_be_mapped_to_p4_and_replaces_the_map() {
-        let s = parse("[source]\nkind = \"jsm\"\npriority = { Lowest = \"P4\", Highest = \"P1\" }\n").unwrap();
+        let s =
+            parse("[source]\nkind = \"jsm\"\npriority = { Lowest = \"P4\", Highest = \"P1\" }\n")
+                .unwrap();
         assert_eq!(s.priority_of("Lowest"), Some(Priority::P4));
-        assert_eq!(s.priority_of("High"), None, "a given map replaces the default");
+        assert_eq!(
+            s.priority_of("High"),
+            None,
+            "a given map replaces the default"
+        );
     }
 
     #[test]
@@ -417,14 +440,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.automation_users, vec!["381234567", "42"]);
-        assert_eq!(s.fields.language, FieldRef { name: "360001".into(), explicit: true });
+        assert_eq!(
+            s.fields.language,
+            FieldRef {
+                name: "360001".into(),
+                explicit: true
+            }
+        );
         assert!(!s.fields.product.explicit);
         assert_eq!(s.agents.users, vec!["7"]);
     }
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = parse("[source]\nkind = \"zendesk\"\nclosed_status = [\"solved\"]\n").unwrap_err();
+        let err =
+            parse("[source]\nkind = \"zendesk\"\nclosed_status = [\"solved\"]\n").unwrap_err();
         assert!(err.contains("unknown field `closed_status`"), "{err}");
         let err = parse("[source]\nkind = \"jsm\"\nfields = { prodcut = \"P\" }\n").unwrap_err();
         assert!(err.contains("unknown field `prodcut`"), "{err}");
@@ -432,20 +462,30 @@ mod tests {
 
     #[test]
     fn keys_of_another_vendor_are_refused() {
-        let err = parse("[source]\nkind = \"zendesk\"\nautomation_addresses = [\"noreply@x\"]\n").unwrap_err();
+        let err = parse("[source]\nkind = \"zendesk\"\nautomation_addresses = [\"noreply@x\"]\n")
+            .unwrap_err();
         assert_eq!(
             err,
             "`source.automation_addresses` applies to salesforce exports only (this section is `kind = \"zendesk\"`)"
         );
-        let err = parse("[source]\nkind = \"salesforce\"\nagents = { roles = [\"agent\"] }\n").unwrap_err();
-        assert!(err.starts_with("`source.agents.roles` applies to zendesk"), "{err}");
+        let err = parse("[source]\nkind = \"salesforce\"\nagents = { roles = [\"agent\"] }\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with("`source.agents.roles` applies to zendesk"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_priority_and_unknown_author_values_are_refused() {
-        let err = parse("[source]\nkind = \"salesforce\"\npriority = { Critical = \"P0\" }\n").unwrap_err();
-        assert_eq!(err, "`source.priority.Critical`: `P0` is not a priority (expected P1, P2, P3 or P4)");
-        let err = parse("[source]\nkind = \"salesforce\"\nunknown_author = \"guess\"\n").unwrap_err();
+        let err = parse("[source]\nkind = \"salesforce\"\npriority = { Critical = \"P0\" }\n")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "`source.priority.Critical`: `P0` is not a priority (expected P1, P2, P3 or P4)"
+        );
+        let err =
+            parse("[source]\nkind = \"salesforce\"\nunknown_author = \"guess\"\n").unwrap_err();
         assert!(err.contains("unknown variant `guess`"), "{err}");
         let err = parse("[source]\nkind = \"servicenow\"\n").unwrap_err();
         assert!(err.contains("unknown variant `servicenow`"), "{err}");

@@ -227,7 +227,12 @@ impl ResolvedField {
             .filter_map(Obj::get)
             .find(|f| f.id.as_int() == Some(self.id))?;
         let text = v.value.id_text()?;
-        Some(self.options.get(text.as_ref()).cloned().unwrap_or_else(|| text.into_owned()))
+        Some(
+            self.options
+                .get(text.as_ref())
+                .cloned()
+                .unwrap_or_else(|| text.into_owned()),
+        )
     }
 }
 
@@ -239,13 +244,19 @@ fn resolve_field(
     let by_id = wanted.name.parse::<i128>().ok();
     let found = fields.iter().filter_map(Obj::get).find(|f| match by_id {
         Some(id) => f.id.as_int() == Some(id),
-        None => f.title.as_str().is_some_and(|t| t.trim().eq_ignore_ascii_case(&wanted.name)),
+        None => f
+            .title
+            .as_str()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case(&wanted.name)),
     });
     let Some(field) = found else {
         if wanted.explicit {
             return Err(VendorError::Unreadable {
                 path: path.to_path_buf(),
-                reason: format!("no ticket field `{}` (named in the mapping's `[source] fields`)", wanted.name),
+                reason: format!(
+                    "no ticket field `{}` (named in the mapping's `[source] fields`)",
+                    wanted.name
+                ),
             });
         }
         return Ok(None);
@@ -261,7 +272,12 @@ fn resolve_field(
         .items()
         .iter()
         .filter_map(Obj::get)
-        .filter_map(|o| Some((o.value.id_text()?.into_owned(), o.name.as_str()?.to_string())))
+        .filter_map(|o| {
+            Some((
+                o.value.id_text()?.into_owned(),
+                o.name.as_str()?.to_string(),
+            ))
+        })
         .collect();
     Ok(Some(ResolvedField { id, options }))
 }
@@ -363,7 +379,10 @@ fn audit_rec(audit: &Obj<Audit>, file: u32, index: u32) -> AuditRec {
     let at = match &a.created_at {
         Scalar::Str(s) => instant(s),
         Scalar::Missing => Err("no created_at".into()),
-        other => Err(format!("created_at is not a string: {}", other.shown().unwrap_or_default())),
+        other => Err(format!(
+            "created_at is not a string: {}",
+            other.shown().unwrap_or_default()
+        )),
     };
     let malformed = (!a.events.is_array()).then(|| "the audit has no `events` array".to_string());
     let mut creation = false;
@@ -388,26 +407,37 @@ fn audit_rec(audit: &Obj<Audit>, file: u32, index: u32) -> AuditRec {
                     Some("Change") => match e.field_name.as_str() {
                         Some("priority") => EvKind::ChangePriority(
                             match &e.value {
-                                Scalar::Str(s) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+                                Scalar::Str(s) => {
+                                    Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
+                                }
                                 v if v.is_null() => Ok(None),
                                 v => Err(v.shown()),
                             },
                             text(&e.previous_value),
                         ),
-                        Some("status") => EvKind::ChangeStatus(text(&e.value), text(&e.previous_value)),
+                        Some("status") => {
+                            EvKind::ChangeStatus(text(&e.value), text(&e.previous_value))
+                        }
                         _ => EvKind::Other,
                     },
                     Some("Comment") => EvKind::Comment(
                         if e.author_id.is_null() {
                             Ok(None)
                         } else {
-                            e.author_id.as_id().map(Some).ok_or_else(|| e.author_id.shown())
+                            e.author_id
+                                .as_id()
+                                .map(Some)
+                                .ok_or_else(|| e.author_id.shown())
                         },
                         e.public.as_bool(),
                     ),
                     Some("Notification") => EvKind::Notification(
                         via_is_trigger(e.via.get().or(a.via.get())),
-                        e.recipients.items().iter().filter_map(Scalar::as_id).collect(),
+                        e.recipients
+                            .items()
+                            .iter()
+                            .filter_map(Scalar::as_id)
+                            .collect(),
                     ),
                     Some(_) => EvKind::Other,
                 },
@@ -461,13 +491,19 @@ fn ticket_rec(t: &Obj<Ticket>, file: u32, index: u32, fields: &TicketFields) -> 
     let created = match &t.created_at {
         Scalar::Str(s) => instant(s),
         Scalar::Missing => Err("no created_at".into()),
-        other => Err(format!("created_at is not a string: {}", other.shown().unwrap_or_default())),
+        other => Err(format!(
+            "created_at is not a string: {}",
+            other.shown().unwrap_or_default()
+        )),
     };
     let account = match &fields.organization {
         Some(f) => Ok(f.value_of(t)),
         None => match &t.organization_id {
             v if v.is_null() => Ok(None),
-            v => v.as_id().map(|id| Some(id.to_string())).ok_or_else(|| v.shown()),
+            v => v
+                .as_id()
+                .map(|id| Some(id.to_string()))
+                .ok_or_else(|| v.shown()),
         },
     };
     let channel = match &fields.channel {
@@ -490,7 +526,14 @@ fn ticket_rec(t: &Obj<Ticket>, file: u32, index: u32, fields: &TicketFields) -> 
         channel: Some(channel.to_string()),
         product: fields.product.as_ref().and_then(|f| f.value_of(t)),
         language: Some(
-            language_of_label(fields.language.as_ref().and_then(|f| f.value_of(t)).as_deref()).to_string(),
+            language_of_label(
+                fields
+                    .language
+                    .as_ref()
+                    .and_then(|f| f.value_of(t))
+                    .as_deref(),
+            )
+            .to_string(),
         ),
     }
 }
@@ -524,7 +567,11 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         });
     }
     let agent_ids: HashSet<&str> = settings.agents.users.iter().map(String::as_str).collect();
-    let automation_ids: HashSet<&str> = settings.automation_users.iter().map(String::as_str).collect();
+    let automation_ids: HashSet<&str> = settings
+        .automation_users
+        .iter()
+        .map(String::as_str)
+        .collect();
     let mut roles: HashMap<u64, Role> = HashMap::new();
     for u in users_file.users.items().iter().filter_map(Obj::get) {
         let Some(id) = u.id.as_id() else { continue };
@@ -532,7 +579,9 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         let role = if automation_ids.contains(key.as_str()) {
             Role::Automation
         } else if agent_ids.contains(key.as_str())
-            || u.role.as_str().is_some_and(|r| settings.agents.roles.iter().any(|a| a == r.trim()))
+            || u.role
+                .as_str()
+                .is_some_and(|r| settings.agents.roles.iter().any(|a| a == r.trim()))
         {
             Role::Agent
         } else {
@@ -562,7 +611,10 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             reason: "no `organizations` array".into(),
         });
     }
-    out.lookup(ORGANIZATIONS.to_string(), orgs.organizations.items().len() as u64);
+    out.lookup(
+        ORGANIZATIONS.to_string(),
+        orgs.organizations.items().len() as u64,
+    );
 
     let fields_path = dir.join(TICKET_FIELDS);
     let fields_file: FieldsFile = json::parse(&fields_bytes, &fields_path)?;
@@ -589,7 +641,10 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     out.lookup(TICKET_FIELDS.to_string(), list.len() as u64);
 
     // ---- pages, in parallel ----
-    let ticket_files: Vec<u32> = ticket_pages.iter().map(|p| out.file(file_name(p))).collect();
+    let ticket_files: Vec<u32> = ticket_pages
+        .iter()
+        .map(|p| out.file(file_name(p)))
+        .collect();
     let audit_files: Vec<u32> = audit_pages.iter().map(|p| out.file(file_name(p))).collect();
     let tickets: Vec<Result<(Vec<TicketRec>, bool), VendorError>> = ticket_pages
         .par_iter()
@@ -603,7 +658,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             if !page.tickets.is_array() {
                 return Err(VendorError::Unreadable {
                     path: path.clone(),
-                    reason: "no `tickets` array (expected an Incremental Ticket Export page)".into(),
+                    reason: "no `tickets` array (expected an Incremental Ticket Export page)"
+                        .into(),
                 });
             }
             let recs = page
@@ -694,7 +750,14 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
 
     // ---- audits per ticket, in (created_at, id) order ----
     for a in &all_audits {
-        out.read(a.file, if a.malformed.is_some() { 1 } else { a.events.len() as u64 });
+        out.read(
+            a.file,
+            if a.malformed.is_some() {
+                1
+            } else {
+                a.events.len() as u64
+            },
+        );
     }
     let mut seen_audits: HashSet<u64> = HashSet::with_capacity(all_audits.len());
     let mut duplicate_audit = vec![false; all_audits.len()];
@@ -725,7 +788,11 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     for list in by_ticket.values_mut() {
         list.sort_by_key(|&i| {
             let a = &all_audits[i];
-            (a.at.as_ref().copied().unwrap_or(i64::MIN), a.id.unwrap_or(0), i)
+            (
+                a.at.as_ref().copied().unwrap_or(i64::MIN),
+                a.id.unwrap_or(0),
+                i,
+            )
         });
     }
 
@@ -740,24 +807,39 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     // ---- cases ----
     let mut cases: Vec<Case> = Vec::with_capacity(kept.len());
     // Ticket id → (group, accepted, deleted, requester).
-    let mut state: HashMap<u64, (u64, bool, bool, Option<u64>)> = HashMap::with_capacity(kept.len());
+    let mut state: HashMap<u64, (u64, bool, bool, Option<u64>)> =
+        HashMap::with_capacity(kept.len());
     for (i, t) in all_tickets.iter().enumerate() {
         let locator = Locator::Ticket(t.index);
         let key = t.id.as_ref().ok().map(u64::to_string);
         let reject = |field: &str, value: Option<String>, reason: String, detail: String| {
-            Rej::new(locator, Table::Cases, key.clone(), field, value, reason, detail)
+            Rej::new(
+                locator,
+                Table::Cases,
+                key.clone(),
+                field,
+                value,
+                reason,
+                detail,
+            )
         };
         let id = match &t.id {
             Err(shown) => {
                 let detail = match shown {
                     Some(s) if s == "the ticket is not a JSON object" => {
-                        out.reject(t.file, reject("", None, reason::MALFORMED_RECORD.into(), s.clone()));
+                        out.reject(
+                            t.file,
+                            reject("", None, reason::MALFORMED_RECORD.into(), s.clone()),
+                        );
                         continue;
                     }
                     Some(s) => format!("ticket id `{s}` is not a positive integer"),
                     None => "the ticket has no id".to_string(),
                 };
-                out.reject(t.file, reject("id", shown.clone(), reason::malformed_id("id"), detail));
+                out.reject(
+                    t.file,
+                    reject("id", shown.clone(), reason::malformed_id("id"), detail),
+                );
                 continue;
             }
             Ok(id) => *id,
@@ -771,7 +853,12 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             state.insert(id, (group, false, true, t.requester));
             out.reject(
                 t.file,
-                reject("status", t.status.clone(), reason::DELETED_TICKET.into(), "the ticket was deleted".into()),
+                reject(
+                    "status",
+                    t.status.clone(),
+                    reason::DELETED_TICKET.into(),
+                    "the ticket was deleted".into(),
+                ),
             );
             continue;
         }
@@ -898,7 +985,15 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         if let Some(why) = &a.malformed {
             out.reject(
                 a.file,
-                Rej::new(Locator::Audit(a.index), Table::Events, None, "", None, reason::MALFORMED_RECORD.into(), why.clone()),
+                Rej::new(
+                    Locator::Audit(a.index),
+                    Table::Events,
+                    None,
+                    "",
+                    None,
+                    reason::MALFORMED_RECORD.into(),
+                    why.clone(),
+                ),
             );
             continue;
         }
@@ -929,7 +1024,10 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                 Rej::new(locator, Table::Events, key(), field, value, reason, detail)
             };
             if let EvKind::Malformed(why) = &e.kind {
-                out.reject(a.file, rej("", None, reason::MALFORMED_RECORD.into(), why.clone()));
+                out.reject(
+                    a.file,
+                    rej("", None, reason::MALFORMED_RECORD.into(), why.clone()),
+                );
                 continue;
             }
             // What the event is, before anything about its ticket or time.
@@ -943,7 +1041,9 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                 EvKind::Malformed(_) => unreachable!("handled above"),
                 EvKind::ChangePriority(v, _) => match v {
                     Ok(Some(label)) => match settings.priority_of(label) {
-                        Some(p) => Class::Event(EventKind::PriorityChange, Some(p.as_str().to_string())),
+                        Some(p) => {
+                            Class::Event(EventKind::PriorityChange, Some(p.as_str().to_string()))
+                        }
                         None => Class::Reject(
                             "priority",
                             Some(label.clone()),
@@ -985,10 +1085,18 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                             reason::unmapped_value("public"),
                             "the comment's `public` is not true or false".into(),
                         ),
-                        (Ok(Role::Agent), Some(true)) => Class::Event(EventKind::AgentResponse, None),
-                        (Ok(Role::Agent), Some(false)) => Class::Event(EventKind::InternalNote, None),
-                        (Ok(Role::Automation), Some(true)) => Class::Event(EventKind::AutoResponse, None),
-                        (Ok(Role::Automation), Some(false)) => Class::Event(EventKind::InternalNote, None),
+                        (Ok(Role::Agent), Some(true)) => {
+                            Class::Event(EventKind::AgentResponse, None)
+                        }
+                        (Ok(Role::Agent), Some(false)) => {
+                            Class::Event(EventKind::InternalNote, None)
+                        }
+                        (Ok(Role::Automation), Some(true)) => {
+                            Class::Event(EventKind::AutoResponse, None)
+                        }
+                        (Ok(Role::Automation), Some(false)) => {
+                            Class::Event(EventKind::InternalNote, None)
+                        }
                         (Ok(Role::EndUser), _) => Class::Event(EventKind::CustomerUpdate, None),
                         (Err(code), _) => match unattributed {
                             Unattributed::Skip => Class::Skip,
@@ -1013,7 +1121,12 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                     let to_requester = match ticket_state {
                         Some((_, _, _, Some(requester))) => recipients.contains(&requester),
                         // Without the ticket, any recipient who is not an agent.
-                        _ => absent && recipients.iter().any(|r| roles.get(r) != Some(&Role::Agent)),
+                        _ => {
+                            absent
+                                && recipients
+                                    .iter()
+                                    .any(|r| roles.get(r) != Some(&Role::Agent))
+                        }
                     };
                     if *trigger && to_requester && !public_agent_comment {
                         Class::Event(EventKind::AutoResponse, None)
