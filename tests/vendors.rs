@@ -944,3 +944,29 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
         }
     }
 }
+
+/// Times one import: `SLT_VENDOR_KIND=zendesk SLT_VENDOR_DIR=/tmp/zd cargo
+/// test --release --test vendors -- --ignored --nocapture import_timing`.
+#[test]
+#[ignore = "a measurement on a generated export, not a check"]
+fn import_timing() {
+    let kind = match std::env::var("SLT_VENDOR_KIND").as_deref() {
+        Ok("salesforce") => SourceKind::Salesforce,
+        Ok("zendesk") => SourceKind::Zendesk,
+        Ok("jsm") => SourceKind::Jsm,
+        other => panic!("SLT_VENDOR_KIND: {other:?}"),
+    };
+    let dir = PathBuf::from(std::env::var("SLT_VENDOR_DIR").expect("SLT_VENDOR_DIR"));
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let i = import(kind, &dir, &SourceSettings::defaults(kind)).unwrap();
+        let took = start.elapsed();
+        eprintln!(
+            "{kind}: {} cases, {} events, {} rejects in {:.3} s",
+            i.cases.len(),
+            i.events.len(),
+            i.rejects.len(),
+            took.as_secs_f64()
+        );
+    }
+}
