@@ -1,8 +1,8 @@
 //! Salesforce CSV files (Bulk API 2.0 / Data Loader): a header of API field
 //! names, RFC 4180 quoting, UTF-8, empty cell = null.
 //!
-//! Rows are read with the `csv` crate's `ByteRecord`s (no allocation per
-//! row) in parallel: the data is cut into chunks at line ends that are
+//! Rows are read with the `csv` crate into one reused `StringRecord` per
+//! chunk (UTF-8 checked once per row, no allocation per row), in parallel: the data is cut into chunks at line ends that are
 //! outside quotes (quote parity, counted in parallel), each chunk parsed on
 //! its own. If any chunk yields a row of the wrong width, which a cut inside
 //! a malformed quoted field could cause, the whole file is parsed again in
@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use csv::ByteRecord;
+use csv::{ByteRecord, StringRecord};
 use rayon::prelude::*;
 
 use super::VendorError;
@@ -34,16 +34,21 @@ pub(crate) struct CsvFile {
 
 /// One data row.
 pub(crate) struct Row<'a> {
-    rec: &'a ByteRecord,
+    rec: &'a StringRecord,
     width: usize,
+    /// The column whose bytes are not UTF-8 (then no value is read).
+    not_utf8: Option<usize>,
 }
 
 impl<'a> Row<'a> {
-    /// The value of column `i`: `None` when empty (null), absent, or not UTF-8.
+    /// The value of column `i`: `None` when empty (null), absent, or the
+    /// row is not UTF-8.
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
-        let v = self.rec.get(i)?;
-        let v = std::str::from_utf8(v).ok()?.trim();
+        if self.not_utf8.is_some() {
+            return None;
+        }
+        let v = self.rec.get(i)?.trim();
         (!v.is_empty()).then_some(v)
     }
 
@@ -53,20 +58,19 @@ impl<'a> Row<'a> {
         i.and_then(|i| self.get(i))
     }
 
-    /// Why the row cannot be read at all: the wrong number of fields, or
-    /// bytes that are not UTF-8.
+    /// Why the row cannot be read at all: bytes that are not UTF-8, or the
+    /// wrong number of fields.
     pub(crate) fn unreadable(&self, header: &[String]) -> Option<String> {
+        if let Some(c) = self.not_utf8 {
+            let name = header.get(c).map_or("?", String::as_str);
+            return Some(format!("column `{name}` is not valid UTF-8"));
+        }
         if self.rec.len() != self.width {
             return Some(format!(
                 "row has {} fields, the header has {}",
                 self.rec.len(),
                 self.width
             ));
-        }
-        for (i, v) in self.rec.iter().enumerate() {
-            if std::str::from_utf8(v).is_err() {
-                return Some(format!("column `{}` is not valid UTF-8", header[i]));
-            }
         }
         None
     }
@@ -187,26 +191,38 @@ impl CsvFile {
             .has_headers(false)
             .flexible(true)
             .from_reader(data);
-        let mut rec = ByteRecord::new();
+        let mut rec = StringRecord::new();
+        let empty = StringRecord::new();
         let mut out = Vec::with_capacity(data.len() / 128);
         let mut ragged = false;
         loop {
-            match reader.read_byte_record(&mut rec) {
+            match reader.read_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {
                     // A blank line at the very end is not a row.
-                    if rec.len() == 1 && rec.get(0).is_some_and(<[u8]>::is_empty) && width != 1 {
+                    if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) && width != 1 {
                         continue;
                     }
                     ragged |= rec.len() != width;
-                    out.push(f(&Row { rec: &rec, width }));
+                    out.push(f(&Row {
+                        rec: &rec,
+                        width,
+                        not_utf8: None,
+                    }));
                 }
-                Err(e) => {
-                    return Err(VendorError::Unreadable {
-                        path: self.path.clone(),
-                        reason: format!("not valid CSV: {e}"),
-                    })
-                }
+                Err(e) => match e.kind() {
+                    csv::ErrorKind::Utf8 { err, .. } => out.push(f(&Row {
+                        rec: &empty,
+                        width,
+                        not_utf8: Some(err.field()),
+                    })),
+                    _ => {
+                        return Err(VendorError::Unreadable {
+                            path: self.path.clone(),
+                            reason: format!("not valid CSV: {e}"),
+                        })
+                    }
+                },
             }
         }
         Ok((out, ragged))

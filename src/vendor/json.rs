@@ -334,8 +334,14 @@ pub(crate) fn parse<'a, T: Deserialize<'a>>(
     bytes: &'a [u8],
     path: &Path,
 ) -> Result<T, VendorError> {
+    // UTF-8 is checked once for the page, so that strings are then
+    // borrowed without a check each.
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    serde_json::from_slice(bytes).map_err(|e| VendorError::Unreadable {
+    let text = std::str::from_utf8(bytes).map_err(|e| VendorError::Unreadable {
+        path: path.to_path_buf(),
+        reason: format!("not valid JSON: not UTF-8 at byte {}", e.valid_up_to()),
+    })?;
+    serde_json::from_str(text).map_err(|e| VendorError::Unreadable {
         path: path.to_path_buf(),
         reason: format!("not valid JSON: {e}"),
     })

@@ -536,11 +536,8 @@ impl Collector {
         }
     }
 
-    pub(crate) fn finish(self, cases: Vec<Case>, mut staged: Vec<Staged>) -> Imported {
-        staged.par_sort_unstable_by(|a, b| {
-            (a.group, a.event.at, a.seq).cmp(&(b.group, b.event.at, b.seq))
-        });
-        let events = staged.into_iter().map(|s| s.event).collect();
+    pub(crate) fn finish(self, cases: Vec<Case>, staged: Vec<Staged>) -> Imported {
+        let events = order_events(staged);
         let mut rejects = self.rejects;
         rejects.sort_by_key(|(f, r)| (*f, r.locator.sort_key()));
         let files = self.files;
@@ -567,6 +564,41 @@ impl Collector {
             warnings: self.warnings,
         }
     }
+}
+
+/// Events in (`group`, `at`, `seq`) order. Readers mostly emit them
+/// grouped already: then only each case's events are sorted, in parallel;
+/// otherwise a counting sort groups them first (no global comparison sort
+/// of the wide records).
+fn order_events(staged: Vec<Staged>) -> Vec<Event> {
+    let grouped = staged.windows(2).all(|w| w[0].group <= w[1].group);
+    let mut staged = if grouped {
+        staged
+    } else {
+        let max = staged.iter().map(|s| s.group).max().unwrap_or(0) as usize;
+        let mut start = vec![0usize; max + 2];
+        for s in &staged {
+            start[s.group as usize + 1] += 1;
+        }
+        for g in 1..start.len() {
+            start[g] += start[g - 1];
+        }
+        let mut order = vec![0u32; staged.len()];
+        for (i, s) in staged.iter().enumerate() {
+            let slot = &mut start[s.group as usize];
+            order[*slot] = i as u32;
+            *slot += 1;
+        }
+        let mut slots: Vec<Option<Staged>> = staged.into_iter().map(Some).collect();
+        order
+            .iter()
+            .map(|&i| slots[i as usize].take().expect("each index once"))
+            .collect()
+    };
+    staged
+        .par_chunk_by_mut(|a, b| a.group == b.group)
+        .for_each(|run| run.sort_by_key(|s| (s.event.at, s.seq)));
+    staged.into_iter().map(|s| s.event).collect()
 }
 
 /// Parses a vendor timestamp; the error is the reject detail.
