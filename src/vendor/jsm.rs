@@ -22,7 +22,9 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use polars::prelude::{InitHashMaps, PlHashMap, PlHashSet as HashSet};
 use std::fmt;
 use std::path::Path;
 
@@ -1098,7 +1100,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
 
     // An issue repeated across pages keeps its latest `updated` (the later
     // page on a tie); the others are skipped whole.
-    let mut kept: HashMap<&str, usize> = HashMap::with_capacity(all.len());
+    let mut kept: PlHashMap<&str, usize> = PlHashMap::with_capacity(all.len());
     let mut superseded = vec![false; all.len()];
     for (i, (_, j)) in all.iter().enumerate() {
         if let Some(key) = j.key.as_deref() {

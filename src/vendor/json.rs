@@ -31,8 +31,10 @@ pub(crate) enum Scalar<'a> {
     Null,
     /// `true` / `false`.
     Bool(bool),
-    /// An integer.
-    Int(i128),
+    /// An integer that fits an `i64`.
+    Int(i64),
+    /// A larger positive integer.
+    UInt(u64),
     /// A number with a fraction or an exponent.
     Float(f64),
     /// A string.
@@ -66,6 +68,7 @@ impl<'a> Scalar<'a> {
     pub(crate) fn as_id(&self) -> Option<u64> {
         match self {
             Scalar::Int(v) if *v > 0 => u64::try_from(*v).ok(),
+            Scalar::UInt(v) => Some(*v),
             _ => None,
         }
     }
@@ -81,7 +84,8 @@ impl<'a> Scalar<'a> {
     /// An integer (for counts such as `total`).
     pub(crate) fn as_int(&self) -> Option<i128> {
         match self {
-            Scalar::Int(v) => Some(*v),
+            Scalar::Int(v) => Some(i128::from(*v)),
+            Scalar::UInt(v) => Some(i128::from(*v)),
             _ => None,
         }
     }
@@ -92,6 +96,7 @@ impl<'a> Scalar<'a> {
         match self {
             Scalar::Str(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s.trim())),
             Scalar::Int(v) => Some(Cow::Owned(v.to_string())),
+            Scalar::UInt(v) => Some(Cow::Owned(v.to_string())),
             _ => None,
         }
     }
@@ -104,6 +109,7 @@ impl<'a> Scalar<'a> {
             Scalar::Null => Some("null".into()),
             Scalar::Bool(b) => Some(b.to_string()),
             Scalar::Int(v) => Some(v.to_string()),
+            Scalar::UInt(v) => Some(v.to_string()),
             Scalar::Float(v) => Some(v.to_string()),
             Scalar::Str(s) => Some(s.to_string()),
             Scalar::Array => Some("[…]".into()),
@@ -124,13 +130,13 @@ impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
         Ok(Scalar::Bool(v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Int(i128::from(v)))
+        Ok(Scalar::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::Int(i128::from(v)))
+        Ok(i64::try_from(v).map_or(Scalar::UInt(v), Scalar::Int))
     }
     fn visit_i128<E>(self, v: i128) -> Result<Self::Value, E> {
-        Ok(Scalar::Int(v))
+        Ok(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(Scalar::Float(v))
@@ -325,6 +331,100 @@ impl<'de, E: Deserialize<'de>> Visitor<'de> for SeqVisitor<E> {
 impl<'de, E: Deserialize<'de>> Deserialize<'de> for Seq<E> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(SeqVisitor(PhantomData))
+    }
+}
+
+/// A record that becomes a compact one as soon as it is read (see [`Each`]).
+pub(crate) trait Compact {
+    /// The compact record.
+    type Out;
+    /// Turns the record at `index` of its array into its compact form.
+    fn compact(self, index: u32) -> Self::Out;
+}
+
+/// A JSON array whose elements (`T`, lenient) are turned into compact
+/// records one by one while the page is read: the page's wide parsed
+/// records never accumulate.
+pub(crate) enum Each<T: Compact> {
+    /// The key is absent.
+    Missing,
+    /// `null` or some other JSON type.
+    Invalid,
+    /// The array, compacted.
+    Items(Vec<T::Out>),
+}
+
+impl<T: Compact> Default for Each<T> {
+    fn default() -> Self {
+        Each::Missing
+    }
+}
+
+impl<T: Compact> Each<T> {
+    /// Whether an array was found.
+    pub(crate) fn is_array(&self) -> bool {
+        matches!(self, Each::Items(_))
+    }
+
+    /// The compact records; none unless this is an array.
+    pub(crate) fn into_items(self) -> Vec<T::Out> {
+        match self {
+            Each::Items(v) => v,
+            _ => Vec::new(),
+        }
+    }
+}
+
+struct EachVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de> + Compact> Visitor<'de> for EachVisitor<T> {
+    type Value = Each<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        let mut i = 0u32;
+        while let Some(e) = seq.next_element::<T>()? {
+            items.push(e.compact(i));
+            i += 1;
+        }
+        Ok(Each::Items(items))
+    }
+    fn visit_unit<Er>(self) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_none<Er>(self) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<Er>(self, _: bool) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_i64<Er>(self, _: i64) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_u64<Er>(self, _: u64) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_f64<Er>(self, _: f64) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_str<Er>(self, _: &str) -> Result<Self::Value, Er> {
+        Ok(Each::Invalid)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Each::Invalid)
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Compact> Deserialize<'de> for Each<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EachVisitor(PhantomData))
     }
 }
 

@@ -19,7 +19,7 @@
 //! Rows are judged in parallel; the rules and their sources are in
 //! `docs/vendors.md`.
 
-use std::collections::{HashMap, HashSet};
+use polars::prelude::{InitHashMaps, PlHashMap as HashMap, PlHashSet as HashSet};
 
 use rayon::prelude::*;
 
@@ -239,6 +239,8 @@ pub(super) fn import(
             }
         }
     }
+    drop(initial);
+    drop(by_case);
     out.rows(f_case, accepted.len() as u64);
     out.rejects(f_case, case_rejects);
     // Groups: position of the case id among case rows (accepted or not), then
@@ -491,7 +493,7 @@ fn closed_statuses(
     Ok(match (&settings.closed_statuses, from_file) {
         (Some(list), _) => list.iter().cloned().collect(),
         (None, Some(set)) if !set.is_empty() => set,
-        _ => HashSet::from(["Closed".to_string()]),
+        _ => std::iter::once("Closed".to_string()).collect(),
     })
 }
 

@@ -20,13 +20,13 @@
 //! Pages are read and parsed in parallel into compact records; the rules and
 //! their sources are in `docs/vendors.md`.
 
-use std::collections::{HashMap, HashSet};
+use polars::prelude::{InitHashMaps, PlHashMap as HashMap, PlHashSet as HashSet};
 use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::json::{self, file_name, Obj, Scalar, Seq};
+use super::json::{self, file_name, Compact, Each, Obj, Scalar, Seq};
 use super::settings::{FieldRef, ZENDESK_CHANNEL, ZENDESK_ORGANIZATION};
 use super::{
     event_key, instant, language_of_label, reason, Case, Collector, Event, EventKind, Imported,
@@ -109,7 +109,7 @@ struct CustomField<'a> {
 #[serde(default)]
 struct AuditsPage<'a> {
     #[serde(borrow)]
-    audits: Seq<Obj<Audit<'a>>>,
+    audits: Each<Obj<Audit<'a>>>,
     #[serde(borrow)]
     meta: Obj<Meta<'a>>,
 }
@@ -133,7 +133,7 @@ struct Audit<'a> {
     #[serde(borrow)]
     via: Obj<Via<'a>>,
     #[serde(borrow)]
-    events: Seq<Obj<AuditEvent<'a>>>,
+    events: Each<Obj<AuditEvent<'a>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -314,14 +314,17 @@ struct TicketRec {
 enum EvKind {
     /// A `Create` event of `priority` (its value: the priority at creation).
     CreatePriority(Option<String>),
+    /// Another `Create` event (skipped; it marks the creation audit).
+    Create,
     /// `Change priority`: new value (`Err(shown)` when not a string).
     ChangePriority(Result<Option<String>, Option<String>>, Option<String>),
     /// `Change status`: new and previous value.
     ChangeStatus(Option<String>, Option<String>),
     /// `Comment`: author (`Err(shown)` when not an id) and `public`.
     Comment(Result<Option<u64>, Option<String>>, Option<bool>),
-    /// `Notification`: sent by a trigger, and to whom.
-    Notification(bool, Vec<u64>),
+    /// `Notification`: sent by a trigger (`None` until the audit's `via`
+    /// stands in for a missing own one), and to whom.
+    Notification(Option<bool>, Vec<u64>),
     /// Other events, skipped.
     Other,
     /// Not an object, or no `type`.
@@ -361,103 +364,113 @@ fn via_is_trigger(via: Option<&Via>) -> bool {
     })
 }
 
-fn audit_rec(audit: &Obj<Audit>, file: u32, index: u32) -> AuditRec {
-    let Some(a) = audit.get() else {
-        return AuditRec {
-            file,
-            index,
-            id: None,
-            ticket: Err(None),
-            at_text: String::new(),
-            at: Err(String::new()),
-            creation: false,
-            malformed: Some("the audit is not a JSON object".into()),
-            events: Vec::new(),
-        };
-    };
-    let at_text = a.created_at.as_str().unwrap_or("").trim().to_string();
-    let at = match &a.created_at {
-        Scalar::Str(s) => instant(s),
-        Scalar::Missing => Err("no created_at".into()),
-        other => Err(format!(
-            "created_at is not a string: {}",
-            other.shown().unwrap_or_default()
-        )),
-    };
-    let malformed = (!a.events.is_array()).then(|| "the audit has no `events` array".to_string());
-    let mut creation = false;
-    let events = a
-        .events
-        .items()
-        .iter()
-        .enumerate()
-        .map(|(k, e)| {
-            let kind = match e.get() {
-                None => EvKind::Malformed("the event is not a JSON object".into()),
-                Some(e) => match e.kind.as_str() {
-                    None => EvKind::Malformed("the event has no `type`".into()),
-                    Some("Create") => {
-                        creation = true;
-                        if e.field_name.as_str() == Some("priority") {
-                            EvKind::CreatePriority(text(&e.value))
-                        } else {
-                            EvKind::Other
-                        }
+impl Compact for Obj<AuditEvent<'_>> {
+    type Out = EvRec;
+
+    fn compact(self, index: u32) -> EvRec {
+        let kind = match self.get() {
+            None => EvKind::Malformed("the event is not a JSON object".into()),
+            Some(e) => match e.kind.as_str() {
+                None => EvKind::Malformed("the event has no `type`".into()),
+                Some("Create") => {
+                    if e.field_name.as_str() == Some("priority") {
+                        EvKind::CreatePriority(text(&e.value))
+                    } else {
+                        EvKind::Create
                     }
-                    Some("Change") => match e.field_name.as_str() {
-                        Some("priority") => EvKind::ChangePriority(
-                            match &e.value {
-                                Scalar::Str(s) => {
-                                    Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
-                                }
-                                v if v.is_null() => Ok(None),
-                                v => Err(v.shown()),
-                            },
-                            text(&e.previous_value),
-                        ),
-                        Some("status") => {
-                            EvKind::ChangeStatus(text(&e.value), text(&e.previous_value))
-                        }
-                        _ => EvKind::Other,
-                    },
-                    Some("Comment") => EvKind::Comment(
-                        if e.author_id.is_null() {
-                            Ok(None)
-                        } else {
-                            e.author_id
-                                .as_id()
-                                .map(Some)
-                                .ok_or_else(|| e.author_id.shown())
+                }
+                Some("Change") => match e.field_name.as_str() {
+                    Some("priority") => EvKind::ChangePriority(
+                        match &e.value {
+                            Scalar::Str(s) => {
+                                Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
+                            }
+                            v if v.is_null() => Ok(None),
+                            v => Err(v.shown()),
                         },
-                        e.public.as_bool(),
+                        text(&e.previous_value),
                     ),
-                    Some("Notification") => EvKind::Notification(
-                        via_is_trigger(e.via.get().or(a.via.get())),
-                        e.recipients
-                            .items()
-                            .iter()
-                            .filter_map(Scalar::as_id)
-                            .collect(),
-                    ),
-                    Some(_) => EvKind::Other,
+                    Some("status") => EvKind::ChangeStatus(text(&e.value), text(&e.previous_value)),
+                    _ => EvKind::Other,
                 },
+                Some("Comment") => EvKind::Comment(
+                    if e.author_id.is_null() {
+                        Ok(None)
+                    } else {
+                        e.author_id
+                            .as_id()
+                            .map(Some)
+                            .ok_or_else(|| e.author_id.shown())
+                    },
+                    e.public.as_bool(),
+                ),
+                Some("Notification") => EvKind::Notification(
+                    e.via.get().map(|v| via_is_trigger(Some(v))),
+                    e.recipients
+                        .items()
+                        .iter()
+                        .filter_map(Scalar::as_id)
+                        .collect(),
+                ),
+                Some(_) => EvKind::Other,
+            },
+        };
+        EvRec { index, kind }
+    }
+}
+
+impl Compact for Obj<Audit<'_>> {
+    type Out = AuditRec;
+
+    /// The audit's file is set by the caller.
+    fn compact(self, index: u32) -> AuditRec {
+        let Obj::Valid(a) = self else {
+            return AuditRec {
+                file: 0,
+                index,
+                id: None,
+                ticket: Err(None),
+                at_text: String::new(),
+                at: Err(String::new()),
+                creation: false,
+                malformed: Some("the audit is not a JSON object".into()),
+                events: Vec::new(),
             };
-            EvRec {
-                index: k as u32,
-                kind,
+        };
+        let at_text = a.created_at.as_str().unwrap_or("").trim().to_string();
+        let at = match &a.created_at {
+            Scalar::Str(s) => instant(s),
+            Scalar::Missing => Err("no created_at".into()),
+            other => Err(format!(
+                "created_at is not a string: {}",
+                other.shown().unwrap_or_default()
+            )),
+        };
+        let malformed = (!a.events.is_array()).then(|| "the audit has no `events` array".to_string());
+        // A notification without its own `via` takes the audit's.
+        let audit_trigger = via_is_trigger(a.via.get());
+        let mut events = a.events.into_items();
+        let mut creation = false;
+        for e in &mut events {
+            match &mut e.kind {
+                EvKind::Create | EvKind::CreatePriority(_) => creation = true,
+                EvKind::Notification(trigger, _) => {
+                    trigger.get_or_insert(audit_trigger);
+                }
+                _ => {}
             }
-        })
-        .collect();
-    AuditRec {
-        file,
-        index,
-        id: a.id.as_id(),
-        ticket: shown_id(&a.ticket_id),
-        at_text,
-        at,
-        creation,
-        malformed,
-        events,
+        }
+        AuditRec {
+            file: 0,
+            index,
+            id: a.id.as_id(),
+            ticket: shown_id(&a.ticket_id),
+            at_text,
+            at,
+            creation,
+            malformed,
+            events,
+        }
     }
 }
 
@@ -687,14 +700,11 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                     reason: "no `audits` array (expected a List Ticket Audits page)".into(),
                 });
             }
-            let recs = page
-                .audits
-                .items()
-                .iter()
-                .enumerate()
-                .map(|(i, a)| audit_rec(a, file, i as u32))
-                .collect();
             let more = page.meta.get().and_then(|m| m.has_more.as_bool()) == Some(true);
+            let mut recs = page.audits.into_items();
+            for r in &mut recs {
+                r.file = file;
+            }
             Ok((recs, more))
         })
         .collect();
@@ -1037,7 +1047,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                 Reject(&'static str, Option<String>, String, String),
             }
             let class = match &e.kind {
-                EvKind::CreatePriority(_) | EvKind::Other => Class::Skip,
+                EvKind::CreatePriority(_) | EvKind::Create | EvKind::Other => Class::Skip,
                 EvKind::Malformed(_) => unreachable!("handled above"),
                 EvKind::ChangePriority(v, _) => match v {
                     Ok(Some(label)) => match settings.priority_of(label) {
@@ -1128,7 +1138,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                                     .any(|r| roles.get(r) != Some(&Role::Agent))
                         }
                     };
-                    if *trigger && to_requester && !public_agent_comment {
+                    if *trigger == Some(true) && to_requester && !public_agent_comment {
                         Class::Event(EventKind::AutoResponse, None)
                     } else {
                         Class::Skip
