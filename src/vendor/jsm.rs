@@ -735,14 +735,14 @@ fn judge(
             .iter()
             .filter_map(Obj::get)
             .any(|i| field_is(i, "resolution"));
-        let key = Some(event_key(&case_id, &h.at_text));
+        let key = || Some(event_key(&case_id, &h.at_text));
         for (k, item) in items.iter().enumerate() {
             let locator = Locator::HistoryItem(index, h.pos, k as u32);
             let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
                 Rej::new(
                     locator,
                     Table::Events,
-                    key.clone(),
+                    key(),
                     field,
                     value,
                     reason,
@@ -866,12 +866,12 @@ fn judge(
             continue;
         };
         let at_text = comment.created.as_str().unwrap_or("").trim();
-        let key = Some(event_key(&case_id, at_text));
+        let key = || Some(event_key(&case_id, at_text));
         let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
             Rej::new(
                 locator,
                 Table::Events,
-                key.clone(),
+                key(),
                 field,
                 value,
                 reason,

@@ -601,6 +601,36 @@ fn order_events(staged: Vec<Staged>) -> Vec<Event> {
     staged.into_iter().map(|s| s.event).collect()
 }
 
+/// Short text (timestamps, labels) kept without a heap allocation when it
+/// fits in 30 bytes: millions of vendor records carry one, and most are
+/// only read back for the rare reject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Short {
+    Inline(u8, [u8; 30]),
+    Heap(Box<str>),
+}
+
+impl Short {
+    pub(crate) fn new(s: &str) -> Self {
+        if s.len() <= 30 {
+            let mut buf = [0u8; 30];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            Short::Inline(s.len() as u8, buf)
+        } else {
+            Short::Heap(s.into())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Short::Inline(len, buf) => {
+                std::str::from_utf8(&buf[..*len as usize]).expect("copied from a str")
+            }
+            Short::Heap(s) => s,
+        }
+    }
+}
+
 /// Parses a vendor timestamp; the error is the reject detail.
 pub(crate) fn instant(text: &str) -> Result<Instant, String> {
     parse_vendor(text).map_err(|e| e.to_string())

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use super::csv_file::CsvFile;
 use super::{
-    event_key, instant, reason, Case, Collector, Event, EventKind, Imported, Locator, Origin, Rej,
+    event_key, instant, reason, Case, Collector, Event, EventKind, Imported, Locator, Origin, Rej, Short,
     SourceKind, SourceSettings, Staged, Table, Unattributed, VendorError,
 };
 use crate::timestamp::Instant;
@@ -164,10 +164,10 @@ pub(super) fn import(
             }
             if field == Field::Priority && !order.is_empty() {
                 let first = of_field[order[0]];
-                let label = match (first.old.as_deref(), settings.unset_priority) {
+                let label = match (first.old(), settings.unset_priority) {
                     (Some(old), _) => Some(old),
                     (None, super::UnsetPriority::FirstSet) => {
-                        order.iter().find_map(|&j| of_field[j].new.as_deref())
+                        order.iter().find_map(|&j| of_field[j].new())
                     }
                     (None, super::UnsetPriority::Empty) => None,
                 };
@@ -269,9 +269,9 @@ pub(super) fn import(
             }
             HistOut::Row(r) => {
                 let (group, ok) = group_of(&r.case_id);
-                let key = Some(event_key(&r.case_id, &r.at_text));
+                let key = || Some(event_key(&r.case_id, r.at_text.as_str()));
                 if !ok {
-                    out.reject(f_history, case_rejected(locator, key, "CaseId", &r.case_id));
+                    out.reject(f_history, case_rejected(locator, key(), "CaseId", &r.case_id));
                     continue;
                 }
                 let at = match r.at {
@@ -282,9 +282,9 @@ pub(super) fn import(
                             Rej::new(
                                 locator,
                                 Table::Events,
-                                key,
+                                key(),
                                 "CreatedDate",
-                                Some(r.at_text),
+                                Some(r.at_text.as_str().to_string()),
                                 reason::malformed_timestamp("CreatedDate"),
                                 detail,
                             ),
@@ -293,7 +293,7 @@ pub(super) fn import(
                     }
                 };
                 let (kind, value) = match r.field {
-                    Field::Priority => match r.new.as_deref().map(|l| (l, settings.priority_of(l)))
+                    Field::Priority => match r.new().map(|l| (l, settings.priority_of(l)))
                     {
                         Some((_, Some(p))) => {
                             (EventKind::PriorityChange, Some(p.as_str().to_string()))
@@ -309,7 +309,7 @@ pub(super) fn import(
                                 Rej::new(
                                     locator,
                                     Table::Events,
-                                    key,
+                                    key(),
                                     "NewValue",
                                     label,
                                     reason::unmapped_value("NewValue"),
@@ -320,12 +320,12 @@ pub(super) fn import(
                         }
                     },
                     Field::Status => {
-                        let was = r.old.as_deref().is_some_and(|s| closed.contains(s));
-                        let is = r.new.as_deref().is_some_and(|s| closed.contains(s));
+                        let was = r.old().is_some_and(|s| closed.contains(s));
+                        let is = r.new().is_some_and(|s| closed.contains(s));
                         match (was, is) {
                             (false, true) => (EventKind::Closed, None),
                             (true, false) => (EventKind::Reopened, None),
-                            _ => (EventKind::StatusChange, r.new.clone()),
+                            _ => (EventKind::StatusChange, r.new().map(str::to_string)),
                         }
                     }
                 };
@@ -367,9 +367,9 @@ pub(super) fn import(
                     verdict,
                 } => {
                     let (group, ok) = group_of(&case_id);
-                    let key = Some(event_key(&case_id, &at_text));
+                    let key = || Some(event_key(&case_id, at_text.as_str()));
                     if !ok {
-                        out.reject(file, case_rejected(locator, key, "ParentId", &case_id));
+                        out.reject(file, case_rejected(locator, key(), "ParentId", &case_id));
                         continue;
                     }
                     match verdict {
@@ -395,7 +395,7 @@ pub(super) fn import(
                             detail,
                         } => out.reject(
                             file,
-                            Rej::new(locator, Table::Events, key, field, value, reason, detail),
+                            Rej::new(locator, Table::Events, key(), field, value, reason, detail),
                         ),
                     }
                 }
@@ -673,11 +673,20 @@ struct HistRow {
     /// 0-based data row.
     row: usize,
     case_id: String,
-    at_text: String,
+    at_text: Short,
     at: Result<Instant, String>,
     field: Field,
-    old: Option<String>,
-    new: Option<String>,
+    old: Option<Short>,
+    new: Option<Short>,
+}
+
+impl HistRow {
+    fn old(&self) -> Option<&str> {
+        self.old.as_ref().map(Short::as_str)
+    }
+    fn new(&self) -> Option<&str> {
+        self.new.as_ref().map(Short::as_str)
+    }
 }
 
 enum HistOut {
@@ -731,15 +740,15 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
         HistOut::Row(HistRow {
             row: 0,
             case_id: parent.to_string(),
-            at_text: at_text.to_string(),
+            at_text: Short::new(at_text),
             at: if at_text.is_empty() {
                 Err("empty CreatedDate".into())
             } else {
                 instant(at_text)
             },
             field: f,
-            old: r.get(old).map(str::to_string),
-            new: r.get(new).map(str::to_string),
+            old: r.get(old).map(Short::new),
+            new: r.get(new).map(Short::new),
         })
     })?;
     for (i, h) in rows.iter_mut().enumerate() {
@@ -770,19 +779,19 @@ fn chain_order(rows: &[&HistRow]) -> Vec<usize> {
             let follows = current.and_then(|cur| {
                 remaining
                     .iter()
-                    .position(|&k| rows[k].old.as_deref() == cur)
+                    .position(|&k| rows[k].old() == cur)
             });
             let pick = follows
                 .or_else(|| {
                     remaining.iter().position(|&k| {
                         !remaining
                             .iter()
-                            .any(|&m| m != k && rows[m].new.is_some() && rows[m].new == rows[k].old)
+                            .any(|&m| m != k && rows[m].new().is_some() && rows[m].new() == rows[k].old())
                     })
                 })
                 .unwrap_or(0);
             let k = remaining.remove(pick);
-            current = Some(rows[k].new.as_deref());
+            current = Some(rows[k].new());
             order.push(k);
         }
         i = j;
@@ -814,7 +823,7 @@ enum MsgOut {
     Reject(Rej),
     Judged {
         case_id: String,
-        at_text: String,
+        at_text: Short,
         verdict: Verdict,
     },
 }
@@ -883,7 +892,7 @@ fn read_messages(
         };
         let judged = |verdict| MsgOut::Judged {
             case_id: case_id.to_string(),
-            at_text: at_text.to_string(),
+            at_text: Short::new(at_text),
             verdict,
         };
         let reject = |field: &'static str, value: Option<&str>, reason: String, detail: String| {
