@@ -26,6 +26,7 @@ use std::collections::HashMap;
 
 use polars::prelude::{InitHashMaps, PlHashMap, PlHashSet as HashSet};
 use std::fmt;
+use std::sync::Arc;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -453,7 +454,7 @@ fn judge(
     j.updated = timestamp(&fields.updated, "updated").ok();
     let key_text = issue.key.text();
     j.key = key_text.filter(|k| is_issue_key(k)).map(str::to_string);
-    let case_id = key_text.unwrap_or("").to_string();
+    let case_id: Arc<str> = Arc::from(key_text.unwrap_or(""));
     let locator = Locator::Issue(index);
     let closed_by_status = settings
         .closed_statuses
@@ -503,7 +504,7 @@ fn judge(
         Box::new(Rej::new(
             locator,
             Table::Cases,
-            Some(case_id.clone()).filter(|k| !k.is_empty()),
+            Some(case_id.to_string()).filter(|k| !k.is_empty()),
             field,
             value,
             reason,
@@ -687,7 +688,7 @@ fn judge(
             }
         };
         Ok(Case {
-            case_id: key,
+            case_id: Arc::from(key),
             account_id,
             product: fields.product.label(),
             priority,
@@ -812,7 +813,7 @@ fn judge(
             if !accepted {
                 j.rejects.push(rej(
                     "key",
-                    Some(case_id.clone()),
+                    Some(case_id.to_string()),
                     reason::CASE_REJECTED.into(),
                     format!("issue `{case_id}` was rejected"),
                 ));
@@ -881,7 +882,7 @@ fn judge(
         if !accepted {
             j.rejects.push(rej(
                 "key",
-                Some(case_id.clone()),
+                Some(case_id.to_string()),
                 reason::CASE_REJECTED.into(),
                 format!("issue `{case_id}` was rejected"),
             ));

@@ -24,6 +24,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -170,8 +171,9 @@ pub struct Origin {
 /// A canonical case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
-    /// The vendor's case id (Salesforce `Case.Id`, Zendesk ticket id, JSM issue key).
-    pub case_id: String,
+    /// The vendor's case id (Salesforce `Case.Id`, Zendesk ticket id, JSM
+    /// issue key), shared with the case's events.
+    pub case_id: Arc<str>,
     /// The vendor's account id; `None` when empty (the pipeline rejects it).
     pub account_id: Option<String>,
     /// Product, as named in the vendor's field.
@@ -197,8 +199,8 @@ pub struct Case {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// The vendor's case id (possibly of a case absent from the export: the
-    /// pipeline rejects it as an unknown case).
-    pub case_id: String,
+    /// pipeline rejects it as an unknown case), shared with its case.
+    pub case_id: Arc<str>,
     /// When it happened.
     pub at: Instant,
     /// What it is.

@@ -53,7 +53,7 @@ pub fn render(imported: &Imported) -> Rendered {
             for c in &imported.cases {
                 let o = |v: &Option<String>| v.clone().unwrap_or_default();
                 w.write_record([
-                    c.case_id.clone(),
+                    c.case_id.to_string(),
                     o(&c.account_id),
                     o(&c.product),
                     c.priority
@@ -74,7 +74,7 @@ pub fn render(imported: &Imported) -> Rendered {
             header(&mut w, EVENTS_HEADER);
             for e in &imported.events {
                 w.write_record([
-                    e.case_id.as_str(),
+                    &*e.case_id,
                     &format_rfc3339(e.at),
                     e.kind.as_str(),
                     e.value.as_deref().unwrap_or(""),

@@ -19,6 +19,8 @@
 //! Rows are judged in parallel; the rules and their sources are in
 //! `docs/vendors.md`.
 
+use std::sync::Arc;
+
 use polars::prelude::{InitHashMaps, PlHashMap as HashMap, PlHashSet as HashSet};
 
 use rayon::prelude::*;
@@ -111,10 +113,7 @@ pub(super) fn import(
         .collect();
     let mut opened = opened.into_iter();
     let mut next = || -> Result<CsvFile, VendorError> {
-        Ok(opened
-            .next()
-            .expect("one per file")?
-            .expect("required file"))
+        Ok(opened.next().expect("one per file")?.expect("required file"))
     };
     let case_file = next()?;
     let history_file = next()?;
@@ -132,69 +131,108 @@ pub(super) fn import(
     let users = read_users(&user_file, settings, &mut out)?;
     let closed = closed_statuses(status_file.as_ref(), settings, &mut out)?;
 
+    // ---- Case.csv, and the row of each case id ----
     let cases = read_cases(&case_file, settings)?;
-    let history = read_history(&history_file)?;
-
-    // ---- cases, with their priority at creation ----
-    // Priority history per case id, in chain order.
-    let mut by_case: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, h) in history.iter().enumerate() {
-        if let HistOut::Row(r) = h {
-            if let Ok(_at) = r.at {
-                by_case.entry(r.case_id.as_str()).or_default().push(i);
-            }
-        }
-    }
-    // rank[i]: position of history row i in its case's chain order.
-    let mut rank: Vec<u64> = vec![0; history.len()];
-    let mut initial: HashMap<&str, Option<&str>> = HashMap::with_capacity(by_case.len());
-    for (&case_id, rows) in by_case.iter() {
-        for field in [Field::Priority, Field::Status] {
-            let mut of_field: Vec<&HistRow> = rows
-                .iter()
-                .filter_map(|&i| match &history[i] {
-                    HistOut::Row(r) if r.field == field => Some(r),
-                    _ => None,
-                })
-                .collect();
-            of_field.sort_by_key(|r| (r.at.as_ref().copied().unwrap_or(0), r.row));
-            let order = chain_order(&of_field);
-            for (k, &j) in order.iter().enumerate() {
-                rank[of_field[j].row] = k as u64;
-            }
-            if field == Field::Priority && !order.is_empty() {
-                let first = of_field[order[0]];
-                let label = match (first.old(), settings.unset_priority) {
-                    (Some(old), _) => Some(old),
-                    (None, super::UnsetPriority::FirstSet) => {
-                        order.iter().find_map(|&j| of_field[j].new())
-                    }
-                    (None, super::UnsetPriority::Empty) => None,
-                };
-                initial.insert(case_id, label);
-            }
-        }
-    }
-
-    let mut accepted: Vec<Case> = Vec::with_capacity(cases.len());
-    // Case id → (group, accepted).
-    let mut state: HashMap<&str, (u64, bool)> = HashMap::with_capacity(cases.len());
-    out.read(f_case, cases.len() as u64);
-    let mut case_rejects: Vec<Rej> = Vec::new();
+    drop(case_file);
+    let mut row_of: HashMap<Arc<str>, u32> = HashMap::with_capacity(cases.len());
     for (i, c) in cases.iter().enumerate() {
+        let id = match c {
+            CaseOut::Case(c) => Some(c.id.clone()),
+            CaseOut::Reject(r) => r.key.as_deref().map(Arc::from),
+        };
+        if let Some(id) = id {
+            row_of.entry(id).or_insert(i as u32);
+        }
+    }
+
+    // ---- CaseHistory.csv: priority at creation, then the cases ----
+    let history = read_history(&history_file, &row_of)?;
+    drop(history_file);
+    // Priority and Status rows of known cases with a valid time, grouped by
+    // case row (counting sort), then each case's rows ordered: rank[i] is
+    // row i's position in its case's chain order.
+    let n_cases = cases.len();
+    let mut start = vec![0u32; n_cases + 1];
+    for h in &history {
+        if let HistOut::Row(r) = h {
+            if let (Some(case), Some(_)) = (r.case, r.at) {
+                start[case as usize + 1] += 1;
+            }
+        }
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut by_case = vec![0u32; start[n_cases] as usize];
+    {
+        let mut fill = start.clone();
+        for (i, h) in history.iter().enumerate() {
+            if let HistOut::Row(r) = h {
+                if let (Some(case), Some(_)) = (r.case, r.at) {
+                    let slot = &mut fill[case as usize];
+                    by_case[*slot as usize] = i as u32;
+                    *slot += 1;
+                }
+            }
+        }
+    }
+    let row = |i: u32| match &history[i as usize] {
+        HistOut::Row(r) => r,
+        _ => unreachable!("only rows are grouped"),
+    };
+    // Per case: the rank of each of its rows and its initial priority label.
+    let per_case: Vec<(Vec<(u32, u32)>, Option<Option<&str>>)> = (0..n_cases)
+        .into_par_iter()
+        .map(|c| {
+            let rows = &by_case[start[c] as usize..start[c + 1] as usize];
+            if rows.is_empty() {
+                return (Vec::new(), None);
+            }
+            let mut ranks = Vec::with_capacity(rows.len());
+            let mut initial = None;
+            for field in [Field::Priority, Field::Status] {
+                let mut of_field: Vec<u32> = rows.iter().copied().filter(|&i| row(i).field == field).collect();
+                of_field.sort_by_key(|&i| (row(i).at, i));
+                let refs: Vec<&HistRow> = of_field.iter().map(|&i| row(i)).collect();
+                let order = chain_order(&refs);
+                for (k, &j) in order.iter().enumerate() {
+                    ranks.push((of_field[j], k as u32));
+                }
+                if field == Field::Priority && !order.is_empty() {
+                    let first = refs[order[0]];
+                    initial = Some(match (first.old(), settings.unset_priority) {
+                        (Some(old), _) => Some(old),
+                        (None, super::UnsetPriority::FirstSet) => order.iter().find_map(|&j| refs[j].new()),
+                        (None, super::UnsetPriority::Empty) => None,
+                    });
+                }
+            }
+            (ranks, initial)
+        })
+        .collect();
+    let mut rank: Vec<u32> = vec![0; history.len()];
+    for (ranks, _) in &per_case {
+        for &(i, k) in ranks {
+            rank[i as usize] = k;
+        }
+    }
+
+    // A case id is accepted when one of its rows is (duplicates are the
+    // pipeline's to judge).
+    let mut accepted: Vec<Case> = Vec::with_capacity(n_cases);
+    let mut ok = vec![false; n_cases];
+    let mut ids: Vec<Option<Arc<str>>> = vec![None; n_cases];
+    out.read(f_case, n_cases as u64);
+    let mut case_rejects: Vec<Rej> = Vec::new();
+    for (i, c) in cases.into_iter().enumerate() {
         let locator = Locator::Row(i as u64 + 1);
         match c {
-            CaseOut::Reject(original) => {
-                if let Some(id) = original.key.as_deref() {
-                    let n = state.len() as u64;
-                    state.entry(id).or_insert((n, false));
-                }
-                let mut r = original.clone();
+            CaseOut::Reject(mut r) => {
                 r.locator = locator;
-                case_rejects.push(r);
+                case_rejects.push(*r);
             }
             CaseOut::Case(c) => {
-                let label = match initial.get(c.id.as_str()) {
+                let label = match &per_case[i].1 {
                     Some(label) => *label,
                     None => c.priority.as_deref(),
                 };
@@ -206,31 +244,29 @@ pub(super) fn import(
                             case_rejects.push(Rej::new(
                                 locator,
                                 Table::Cases,
-                                Some(c.id.clone()),
+                                Some(c.id.to_string()),
                                 "Priority",
                                 Some(l.to_string()),
                                 reason::unmapped_value("Priority"),
                                 unmapped_detail("priority", l, settings),
                             ));
-                            let n = state.len() as u64;
-                            state.entry(c.id.as_str()).or_insert((n, false));
                             continue;
                         }
                     },
                 };
-                let n = state.len() as u64;
-                let e = state.entry(c.id.as_str()).or_insert((n, true));
-                e.1 = true;
+                let first = row_of.get(&*c.id).copied().unwrap_or(i as u32) as usize;
+                ok[first] = true;
+                ids[first] = Some(c.id.clone());
                 accepted.push(Case {
-                    case_id: c.id.clone(),
-                    account_id: c.account.clone(),
-                    product: c.product.clone(),
+                    case_id: c.id,
+                    account_id: c.account,
+                    product: c.product,
                     priority,
                     created_at: c.created_at,
                     closed_at: c.closed_at,
-                    channel: c.channel.clone(),
-                    language: c.language.clone(),
-                    contact_id: c.contact.clone(),
+                    channel: c.channel,
+                    language: c.language,
+                    contact_id: c.contact,
                     origin: Origin {
                         file: f_case,
                         locator,
@@ -239,119 +275,122 @@ pub(super) fn import(
             }
         }
     }
-    drop(initial);
-    drop(by_case);
+    drop(per_case);
     out.rows(f_case, accepted.len() as u64);
     out.rejects(f_case, case_rejects);
-    // Groups: position of the case id among case rows (accepted or not), then
-    // absent cases by first appearance.
-    let mut absent: HashMap<String, u64> = HashMap::new();
-    let base = state.len() as u64;
-    let mut group_of = |id: &str| -> (u64, bool) {
-        if let Some(&(g, ok)) = state.get(id) {
-            return (g, ok);
-        }
+
+    // ---- events ----
+    // Groups: the case's row in Case.csv, then absent cases by first appearance.
+    let mut absent: HashMap<String, (u64, Arc<str>)> = HashMap::new();
+    let mut absent_group = |id: &str| -> (u64, Arc<str>) {
         let n = absent.len() as u64;
-        (*absent.entry(id.to_string()).or_insert(base + n), true)
+        absent
+            .entry(id.to_string())
+            .or_insert_with(|| (n_cases as u64 + n, Arc::from(id)))
+            .clone()
     };
+    let mut staged: Vec<Staged> = Vec::with_capacity(history.len() + email_file.header.len());
 
-    let mut staged: Vec<Staged> = Vec::with_capacity(history.len() * 2);
-
-    // ---- CaseHistory ----
     out.read(f_history, history.len() as u64);
     for (i, h) in history.into_iter().enumerate() {
         let locator = Locator::Row(i as u64 + 1);
-        match h {
-            HistOut::Skip => out.skipped(f_history, 1),
+        let r = match h {
+            HistOut::Skip => {
+                out.skipped(f_history, 1);
+                continue;
+            }
             HistOut::Reject(mut r) => {
                 r.locator = locator;
-                out.reject(f_history, r);
+                out.reject(f_history, *r);
+                continue;
             }
-            HistOut::Row(r) => {
-                let (group, ok) = group_of(&r.case_id);
-                let key = || Some(event_key(&r.case_id, r.at_text.as_str()));
-                if !ok {
-                    out.reject(f_history, case_rejected(locator, key(), "CaseId", &r.case_id));
+            HistOut::Row(r) => r,
+        };
+        let key = || Some(event_key(r.case_id.as_str(), r.at_text.as_str()));
+        let (group, case_id) = match r.case {
+            Some(c) if !ok[c as usize] => {
+                out.reject(f_history, case_rejected(locator, key(), "CaseId", r.case_id.as_str()));
+                continue;
+            }
+            Some(c) => (u64::from(c), ids[c as usize].clone().expect("accepted")),
+            None => absent_group(r.case_id.as_str()),
+        };
+        let Some(at) = r.at else {
+            let detail = match instant(r.at_text.as_str()) {
+                Err(e) if !r.at_text.as_str().is_empty() => e,
+                _ => "empty CreatedDate".to_string(),
+            };
+            out.reject(
+                f_history,
+                Rej::new(
+                    locator,
+                    Table::Events,
+                    key(),
+                    "CreatedDate",
+                    Some(r.at_text.as_str().to_string()).filter(|t| !t.is_empty()),
+                    reason::malformed_timestamp("CreatedDate"),
+                    detail,
+                ),
+            );
+            continue;
+        };
+        let (kind, value) = match r.field {
+            Field::Priority => match r.new().map(|l| (l, settings.priority_of(l))) {
+                Some((_, Some(p))) => (EventKind::PriorityChange, Some(p.as_str().to_string())),
+                other => {
+                    let label = other.map(|(l, _)| l.to_string());
+                    let detail = match &label {
+                        Some(l) => unmapped_detail("priority", l, settings),
+                        None => "a priority change to no priority".to_string(),
+                    };
+                    out.reject(
+                        f_history,
+                        Rej::new(
+                            locator,
+                            Table::Events,
+                            key(),
+                            "NewValue",
+                            label,
+                            reason::unmapped_value("NewValue"),
+                            detail,
+                        ),
+                    );
                     continue;
                 }
-                let at = match r.at {
-                    Ok(t) => t,
-                    Err(detail) => {
-                        out.reject(
-                            f_history,
-                            Rej::new(
-                                locator,
-                                Table::Events,
-                                key(),
-                                "CreatedDate",
-                                Some(r.at_text.as_str().to_string()),
-                                reason::malformed_timestamp("CreatedDate"),
-                                detail,
-                            ),
-                        );
-                        continue;
-                    }
-                };
-                let (kind, value) = match r.field {
-                    Field::Priority => match r.new().map(|l| (l, settings.priority_of(l)))
-                    {
-                        Some((_, Some(p))) => {
-                            (EventKind::PriorityChange, Some(p.as_str().to_string()))
-                        }
-                        other => {
-                            let label = other.map(|(l, _)| l.to_string());
-                            let detail = match &label {
-                                Some(l) => unmapped_detail("priority", l, settings),
-                                None => "a priority change to no priority".to_string(),
-                            };
-                            out.reject(
-                                f_history,
-                                Rej::new(
-                                    locator,
-                                    Table::Events,
-                                    key(),
-                                    "NewValue",
-                                    label,
-                                    reason::unmapped_value("NewValue"),
-                                    detail,
-                                ),
-                            );
-                            continue;
-                        }
-                    },
-                    Field::Status => {
-                        let was = r.old().is_some_and(|s| closed.contains(s));
-                        let is = r.new().is_some_and(|s| closed.contains(s));
-                        match (was, is) {
-                            (false, true) => (EventKind::Closed, None),
-                            (true, false) => (EventKind::Reopened, None),
-                            _ => (EventKind::StatusChange, r.new().map(str::to_string)),
-                        }
-                    }
-                };
-                out.rows(f_history, 1);
-                staged.push(Staged {
-                    group,
-                    seq: (0, rank[r.row]),
-                    event: Event {
-                        case_id: r.case_id,
-                        at,
-                        kind,
-                        value,
-                        origin: Origin {
-                            file: f_history,
-                            locator,
-                        },
-                    },
-                });
+            },
+            Field::Status => {
+                let was = r.old().is_some_and(|s| closed.contains(s));
+                let is = r.new().is_some_and(|s| closed.contains(s));
+                match (was, is) {
+                    (false, true) => (EventKind::Closed, None),
+                    (true, false) => (EventKind::Reopened, None),
+                    _ => (EventKind::StatusChange, r.new().map(str::to_string)),
+                }
             }
-        }
+        };
+        out.rows(f_history, 1);
+        staged.push(Staged {
+            group,
+            seq: (0, u64::from(rank[i])),
+            event: Event {
+                case_id,
+                at,
+                kind,
+                value,
+                origin: Origin {
+                    file: f_history,
+                    locator,
+                },
+            },
+        });
     }
 
     // ---- EmailMessage and CaseComment ----
-    let emails = read_messages(&email_file, Message::Email, settings, &users)?;
-    let comments = read_messages(&comment_file, Message::Comment, settings, &users)?;
-    for (file, rows, seq) in [(f_email, emails, 1u64), (f_comment, comments, 2u64)] {
+    for (file, csv, kind, seq) in [
+        (f_email, &email_file, Message::Email, 1u64),
+        (f_comment, &comment_file, Message::Comment, 2u64),
+    ] {
+        let rows = read_messages(csv, kind, settings, &users, &row_of, &ok, &ids, file)?;
         out.read(file, rows.len() as u64);
         for (i, m) in rows.into_iter().enumerate() {
             let locator = Locator::Row(i as u64 + 1);
@@ -359,45 +398,22 @@ pub(super) fn import(
                 MsgOut::Skip => out.skipped(file, 1),
                 MsgOut::Reject(mut r) => {
                     r.locator = locator;
-                    out.reject(file, r);
+                    out.reject(file, *r);
                 }
-                MsgOut::Judged {
-                    case_id,
-                    at_text,
-                    verdict,
-                } => {
-                    let (group, ok) = group_of(&case_id);
-                    let key = || Some(event_key(&case_id, at_text.as_str()));
-                    if !ok {
-                        out.reject(file, case_rejected(locator, key(), "ParentId", &case_id));
-                        continue;
-                    }
-                    match verdict {
-                        Verdict::Event(at, kind) => {
-                            out.rows(file, 1);
-                            staged.push(Staged {
-                                group,
-                                seq: (seq, i as u64),
-                                event: Event {
-                                    case_id,
-                                    at,
-                                    kind,
-                                    value: None,
-                                    origin: Origin { file, locator },
-                                },
-                            });
-                        }
-                        Verdict::Skip => out.skipped(file, 1),
-                        Verdict::Reject {
-                            field,
-                            value,
-                            reason,
-                            detail,
-                        } => out.reject(
-                            file,
-                            Rej::new(locator, Table::Events, key(), field, value, reason, detail),
-                        ),
-                    }
+                MsgOut::Event(mut s) => {
+                    s.seq = (seq, i as u64);
+                    s.event.origin.locator = locator;
+                    out.rows(file, 1);
+                    staged.push(s);
+                }
+                MsgOut::Absent(id, mut s) => {
+                    let (group, case_id) = absent_group(id.as_str());
+                    s.group = group;
+                    s.seq = (seq, i as u64);
+                    s.event.case_id = case_id;
+                    s.event.origin.locator = locator;
+                    out.rows(file, 1);
+                    staged.push(s);
                 }
             }
         }
@@ -500,7 +516,7 @@ fn closed_statuses(
 // ---- Case.csv ----
 
 struct CaseRow {
-    id: String,
+    id: Arc<str>,
     account: Option<String>,
     product: Option<String>,
     /// `Case.Priority`: the value at export.
@@ -514,7 +530,7 @@ struct CaseRow {
 
 enum CaseOut {
     Case(CaseRow),
-    Reject(Rej),
+    Reject(Box<Rej>),
 }
 
 fn column(file: &CsvFile, field: &super::settings::FieldRef) -> Result<Option<usize>, VendorError> {
@@ -548,7 +564,7 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
                       value: Option<&str>,
                       reason: String,
                       detail: String| {
-            CaseOut::Reject(Rej::new(
+            CaseOut::Reject(Box::new(Rej::new(
                 placeholder,
                 Table::Cases,
                 key.map(str::to_string),
@@ -556,7 +572,7 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
                 value.map(str::to_string),
                 reason,
                 detail,
-            ))
+            )))
         };
         if let Some(why) = r.unreadable(header) {
             let key = r.get(id).filter(|v| is_id(v));
@@ -638,7 +654,7 @@ fn read_cases(file: &CsvFile, settings: &SourceSettings) -> Result<Vec<CaseOut>,
             }
         };
         CaseOut::Case(CaseRow {
-            id: case_id.to_string(),
+            id: Arc::from(case_id),
             account: account_id.map(str::to_string),
             product: r.opt(product).map(str::to_string),
             priority: r.get(priority).map(str::to_string),
@@ -670,11 +686,12 @@ enum Field {
 }
 
 struct HistRow {
-    /// 0-based data row.
-    row: usize,
-    case_id: String,
+    /// Row of the case in Case.csv (`None`: not in the export).
+    case: Option<u32>,
+    case_id: Short,
     at_text: Short,
-    at: Result<Instant, String>,
+    /// `None`: empty or not a timestamp.
+    at: Option<Instant>,
     field: Field,
     old: Option<Short>,
     new: Option<Short>,
@@ -691,11 +708,14 @@ impl HistRow {
 
 enum HistOut {
     Skip,
-    Reject(Rej),
+    Reject(Box<Rej>),
     Row(HistRow),
 }
 
-fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
+fn read_history(
+    file: &CsvFile,
+    row_of: &HashMap<Arc<str>, u32>,
+) -> Result<Vec<HistOut>, VendorError> {
     let case_id = file.require("CaseId")?;
     let created = file.require("CreatedDate")?;
     let field = file.require("Field")?;
@@ -703,10 +723,10 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
     let new = file.require("NewValue")?;
     let deleted = file.col("IsDeleted");
     let header = &file.header;
-    let mut rows = file.map_rows(|r| {
+    file.map_rows(|r| {
         let placeholder = Locator::Row(0);
         if let Some(why) = r.unreadable(header) {
-            return HistOut::Reject(Rej::new(
+            return HistOut::Reject(Box::new(Rej::new(
                 placeholder,
                 Table::Events,
                 None,
@@ -714,7 +734,7 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
                 None,
                 reason::MALFORMED_RECORD.into(),
                 why,
-            ));
+            )));
         }
         if truthy(r.opt(deleted)) == Some(true) {
             return HistOut::Skip;
@@ -727,7 +747,7 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
         let at_text = r.get(created).unwrap_or("");
         let parent = r.get(case_id);
         let Some(parent) = parent.filter(|p| is_id(p)) else {
-            return HistOut::Reject(Rej::new(
+            return HistOut::Reject(Box::new(Rej::new(
                 placeholder,
                 Table::Events,
                 parent.map(|p| event_key(p, at_text)),
@@ -735,28 +755,18 @@ fn read_history(file: &CsvFile) -> Result<Vec<HistOut>, VendorError> {
                 parent.map(str::to_string),
                 reason::malformed_id("CaseId"),
                 id_detail(parent),
-            ));
+            )));
         };
         HistOut::Row(HistRow {
-            row: 0,
-            case_id: parent.to_string(),
+            case: row_of.get(parent).copied(),
+            case_id: Short::new(parent),
             at_text: Short::new(at_text),
-            at: if at_text.is_empty() {
-                Err("empty CreatedDate".into())
-            } else {
-                instant(at_text)
-            },
+            at: instant(at_text).ok(),
             field: f,
             old: r.get(old).map(Short::new),
             new: r.get(new).map(Short::new),
         })
-    })?;
-    for (i, h) in rows.iter_mut().enumerate() {
-        if let HistOut::Row(r) = h {
-            r.row = i;
-        }
-    }
-    Ok(rows)
+    })
 }
 
 /// Orders one case's rows of one field, sorted by (instant, file row),
@@ -769,9 +779,9 @@ fn chain_order(rows: &[&HistRow]) -> Vec<usize> {
     let mut current: Option<Option<&str>> = None;
     let mut i = 0;
     while i < rows.len() {
-        let at = rows[i].at.as_ref().ok();
+        let at = rows[i].at;
         let mut j = i;
-        while j < rows.len() && rows[j].at.as_ref().ok() == at {
+        while j < rows.len() && rows[j].at == at {
             j += 1;
         }
         let mut remaining: Vec<usize> = (i..j).collect();
@@ -807,32 +817,25 @@ enum Message {
     Comment,
 }
 
-enum Verdict {
-    Event(Instant, EventKind),
-    Skip,
-    Reject {
-        field: &'static str,
-        value: Option<String>,
-        reason: String,
-        detail: String,
-    },
-}
-
 enum MsgOut {
     Skip,
-    Reject(Rej),
-    Judged {
-        case_id: String,
-        at_text: Short,
-        verdict: Verdict,
-    },
+    Reject(Box<Rej>),
+    /// An event of a case in Case.csv (its locator and order are set by the caller).
+    Event(Staged),
+    /// An event of a case absent from Case.csv, whose id it carries.
+    Absent(Short, Staged),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_messages(
     file: &CsvFile,
     kind: Message,
     settings: &SourceSettings,
     users: &HashMap<String, UserClass>,
+    row_of: &HashMap<Arc<str>, u32>,
+    ok: &[bool],
+    ids: &[Option<Arc<str>>],
+    file_index: u32,
 ) -> Result<Vec<MsgOut>, VendorError> {
     let parent = file.require("ParentId")?;
     let creator = file.require("CreatedById")?;
@@ -860,7 +863,7 @@ fn read_messages(
     file.map_rows(|r| {
         let placeholder = Locator::Row(0);
         if let Some(why) = r.unreadable(header) {
-            return MsgOut::Reject(Rej::new(
+            return MsgOut::Reject(Box::new(Rej::new(
                 placeholder,
                 Table::Events,
                 None,
@@ -868,7 +871,7 @@ fn read_messages(
                 None,
                 reason::MALFORMED_RECORD.into(),
                 why,
-            ));
+            )));
         }
         if truthy(r.opt(deleted)) == Some(true) {
             return MsgOut::Skip;
@@ -880,7 +883,7 @@ fn read_messages(
         let at_text = r.get(time).unwrap_or("");
         let parent_id = r.get(parent);
         let Some(case_id) = parent_id.filter(|p| is_id(p)) else {
-            return MsgOut::Reject(Rej::new(
+            return MsgOut::Reject(Box::new(Rej::new(
                 placeholder,
                 Table::Events,
                 parent_id.map(|p| event_key(p, at_text)),
@@ -888,21 +891,31 @@ fn read_messages(
                 parent_id.map(str::to_string),
                 reason::malformed_id("ParentId"),
                 id_detail(parent_id),
-            ));
+            )));
         };
-        let judged = |verdict| MsgOut::Judged {
-            case_id: case_id.to_string(),
-            at_text: Short::new(at_text),
-            verdict,
-        };
-        let reject = |field: &'static str, value: Option<&str>, reason: String, detail: String| {
-            judged(Verdict::Reject {
+        let reject = |field: &str, value: Option<&str>, reason: String, detail: String| {
+            MsgOut::Reject(Box::new(Rej::new(
+                placeholder,
+                Table::Events,
+                Some(event_key(case_id, at_text)),
                 field,
-                value: value.map(str::to_string),
+                value.map(str::to_string),
                 reason,
                 detail,
-            })
+            )))
         };
+        // The case: in Case.csv (accepted or rejected), or absent.
+        let row = row_of.get(case_id).copied();
+        if let Some(i) = row {
+            if !ok[i as usize] {
+                return MsgOut::Reject(Box::new(case_rejected(
+                    placeholder,
+                    Some(event_key(case_id, at_text)),
+                    "ParentId",
+                    case_id,
+                )));
+            }
+        }
         if status_code == Some(None) {
             let v = status.and_then(|s| r.get(s));
             return reject(
@@ -932,11 +945,34 @@ fn read_messages(
             }
             (false, Ok(t)) => t,
         };
+        let event = |kind: EventKind| {
+            let staged = |group: u64, case_id: Arc<str>| Staged {
+                group,
+                seq: (0, 0),
+                event: Event {
+                    case_id,
+                    at,
+                    kind,
+                    value: None,
+                    origin: Origin {
+                        file: file_index,
+                        locator: placeholder,
+                    },
+                },
+            };
+            match row {
+                Some(i) => MsgOut::Event(staged(
+                    u64::from(i),
+                    ids[i as usize].clone().expect("ids of rows"),
+                )),
+                None => MsgOut::Absent(Short::new(case_id), staged(0, Arc::from(""))),
+            }
+        };
         // Incoming mail first: its creator is the Email-to-Case automated
         // user, a Standard user; no user lookup.
         if let Some(c) = incoming {
             match truthy(r.get(c)) {
-                Some(true) => return judged(Verdict::Event(at, EventKind::CustomerUpdate)),
+                Some(true) => return event(EventKind::CustomerUpdate),
                 Some(false) => {}
                 None => {
                     return reject(
@@ -953,13 +989,13 @@ fn read_messages(
                     .iter()
                     .any(|a| a.eq_ignore_ascii_case(address))
                 {
-                    return judged(Verdict::Event(at, EventKind::AutoResponse));
+                    return event(EventKind::AutoResponse);
                 }
             }
         }
         if let Some(c) = published {
             match truthy(r.get(c)) {
-                Some(false) => return judged(Verdict::Event(at, EventKind::InternalNote)),
+                Some(false) => return event(EventKind::InternalNote),
                 Some(true) => {}
                 None => {
                     return reject(
@@ -979,8 +1015,8 @@ fn read_messages(
             (Some(_), _) => EventKind::AutoResponse,
             (None, _) => {
                 return match unattributed {
-                    Unattributed::Skip => judged(Verdict::Skip),
-                    Unattributed::Event(k) => judged(Verdict::Event(at, k)),
+                    Unattributed::Skip => MsgOut::Skip,
+                    Unattributed::Event(k) => event(k),
                     Unattributed::Reject => reject(
                         "CreatedById",
                         author,
@@ -993,7 +1029,7 @@ fn read_messages(
                 }
             }
         };
-        judged(Verdict::Event(at, kind))
+        event(kind)
     })
 }
 

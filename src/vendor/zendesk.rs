@@ -22,6 +22,7 @@
 
 use polars::prelude::{InitHashMaps, PlHashMap as HashMap, PlHashSet as HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -963,7 +964,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         state.insert(id, (group, true, false, t.requester));
         out.rows(t.file, 1);
         cases.push(Case {
-            case_id: id.to_string(),
+            case_id: Arc::from(id.to_string()),
             account_id: account,
             product: t.product.clone(),
             priority: initial.and_then(|p| settings.priority_of(p)),
@@ -982,6 +983,11 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     // ---- events ----
     let unattributed = Unattributed::of(settings);
     let base = all_tickets.len() as u64;
+    // One shared id text per ticket of the audits.
+    let names: HashMap<u64, Arc<str>> = ticket_order
+        .iter()
+        .map(|t| (*t, Arc::from(t.to_string())))
+        .collect();
     let mut absent_group: HashMap<u64, u64> = HashMap::new();
     for t in &ticket_order {
         if !state.contains_key(t) {
@@ -1011,9 +1017,9 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             out.skipped(a.file, a.events.len() as u64);
             continue;
         }
-        let ticket_text = match &a.ticket {
-            Ok(t) => t.to_string(),
-            Err(shown) => shown.clone().unwrap_or_default(),
+        let ticket_text: Arc<str> = match &a.ticket {
+            Ok(t) => names[t].clone(),
+            Err(shown) => Arc::from(shown.as_deref().unwrap_or("")),
         };
         let key = || Some(event_key(&ticket_text, &a.at_text));
         let ticket_state = a.ticket.as_ref().ok().map(|t| {
@@ -1170,7 +1176,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                     a.file,
                     rej(
                         "ticket_id",
-                        Some(ticket_text.clone()),
+                        Some(ticket_text.to_string()),
                         reason::CASE_REJECTED.into(),
                         format!("ticket `{ticket_text}` was rejected"),
                     ),
