@@ -1056,11 +1056,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     let judged: Vec<Result<(Vec<Judged>, bool), VendorError>> = pages
         .par_iter()
         .zip(&files)
-        .map(|(path, &file)| {
-            let bytes = std::fs::read(path).map_err(|source| VendorError::Read {
-                path: path.clone(),
-                source,
-            })?;
+        .map_init(Vec::new, |buffer, (path, &file)| {
+            let bytes = json::read_into(path, buffer)?;
             let mut ids = first_ids.clone();
             let mut page: IssuesPage = with_custom_ids(&ids, || json::parse(&bytes, path))?;
             let own = custom_ids(page.names.get().unwrap_or(&HashMap::new()), settings);

@@ -500,6 +500,21 @@ pub(crate) fn page_files(dir: &Path, stem: &str) -> Result<Vec<PathBuf>, VendorE
     Ok(pages.into_iter().map(|(_, p)| p).collect())
 }
 
+/// Reads a page into `buffer` (reused from page to page by one thread, so
+/// that reading allocates, and faults in, fresh memory only for the
+/// largest page).
+pub(crate) fn read_into<'b>(path: &Path, buffer: &'b mut Vec<u8>) -> Result<&'b [u8], VendorError> {
+    use std::io::Read;
+    buffer.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buffer))
+        .map_err(|source| VendorError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(buffer)
+}
+
 /// The file name of `path`, as shown in rejects and counts.
 pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()

@@ -663,11 +663,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     let tickets: Vec<Result<(Vec<TicketRec>, bool), VendorError>> = ticket_pages
         .par_iter()
         .zip(&ticket_files)
-        .map(|(path, &file)| {
-            let bytes = std::fs::read(path).map_err(|source| VendorError::Read {
-                path: path.clone(),
-                source,
-            })?;
+        .map_init(Vec::new, |buffer, (path, &file)| {
+            let bytes = json::read_into(path, buffer)?;
             let page: TicketsPage = json::parse(&bytes, path)?;
             if !page.tickets.is_array() {
                 return Err(VendorError::Unreadable {
@@ -689,11 +686,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     let audits: Vec<Result<(Vec<AuditRec>, bool), VendorError>> = audit_pages
         .par_iter()
         .zip(&audit_files)
-        .map(|(path, &file)| {
-            let bytes = std::fs::read(path).map_err(|source| VendorError::Read {
-                path: path.clone(),
-                source,
-            })?;
+        .map_init(Vec::new, |buffer, (path, &file)| {
+            let bytes = json::read_into(path, buffer)?;
             let page: AuditsPage = json::parse(&bytes, path)?;
             if !page.audits.is_array() {
                 return Err(VendorError::Unreadable {
