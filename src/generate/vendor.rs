@@ -1120,7 +1120,7 @@ fn jsm_agent(case: u64, i: u64) -> String {
 
 fn jsm_user(id: &str, name: &str, account_type: &str) -> String {
     format!(
-        "{{\"self\":\"https://example.atlassian.net/rest/api/3/user?accountId={id}\",\"accountId\":{},\"displayName\":{},\"active\":true,\"timeZone\":\"America/New_York\",\"accountType\":\"{account_type}\"}}",
+        "{{\"accountId\":{},\"displayName\":{},\"active\":true,\"accountType\":\"{account_type}\"}}",
         js(id),
         js(name)
     )
@@ -1128,7 +1128,8 @@ fn jsm_user(id: &str, name: &str, account_type: &str) -> String {
 
 fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io::Result<usize> {
     const K: SourceKind = SourceKind::Jsm;
-    let names = "{\"summary\":\"Summary\",\"status\":\"Status\",\"priority\":\"Priority\",\"created\":\"Created\",\"updated\":\"Updated\",\"resolution\":\"Resolution\",\"resolutiondate\":\"Resolved\",\"reporter\":\"Reporter\",\"assignee\":\"Assignee\",\"comment\":\"Comment\",\"customfield_10002\":\"Organizations\",\"customfield_10010\":\"Request Type\",\"customfield_10100\":\"Product\",\"customfield_10101\":\"Contact channel\",\"customfield_10102\":\"Support language\"}";
+    // The fields an export requests (`fields=`), as the page's `names` lists them.
+    let names = "{\"status\":\"Status\",\"priority\":\"Priority\",\"created\":\"Created\",\"updated\":\"Updated\",\"resolution\":\"Resolution\",\"resolutiondate\":\"Resolved\",\"reporter\":\"Reporter\",\"comment\":\"Comment\",\"customfield_10002\":\"Organizations\",\"customfield_10100\":\"Product\",\"customfield_10101\":\"Contact channel\",\"customfield_10102\":\"Support language\"}";
     let mut page: Vec<String> = Vec::with_capacity(JSM_PAGE);
     let mut pages = 0usize;
     let n_pages = cases.len().div_ceil(JSM_PAGE).max(1);
@@ -1220,8 +1221,7 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
             let mut comment = |author: &str, public: bool| {
                 comment_id += 1;
                 comments.push(format!(
-                    "{{\"self\":\"https://example.atlassian.net/rest/api/3/issue/{key}/comment/{comment_id}\",\"id\":\"{comment_id}\",\"author\":{author},\"body\":{{\"type\":\"doc\",\"version\":1,\"content\":[{{\"type\":\"paragraph\",\"content\":[{{\"type\":\"text\",\"text\":\"Hello\"}}]}}]}},\"created\":{},\"updated\":{},\"jsdPublic\":{public}}}",
-                    js(&at),
+                    "{{\"id\":\"{comment_id}\",\"author\":{author},\"body\":{{\"type\":\"doc\",\"version\":1,\"content\":[{{\"type\":\"paragraph\",\"content\":[{{\"type\":\"text\",\"text\":\"Hello\"}}]}}]}},\"created\":{},\"jsdPublic\":{public}}}",
                     js(&at)
                 ));
             };
@@ -1304,13 +1304,11 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
         histories.reverse(); // newest first, as the API returns them
         let resolved = case.closed.as_ref();
         page.push(format!(
-            "{{\"expand\":\"operations,changelog\",\"id\":\"{}\",\"self\":\"https://example.atlassian.net/rest/api/3/issue/{}\",\"key\":\"{key}\",\"changelog\":{{\"startAt\":0,\"maxResults\":{},\"total\":{},\"histories\":[{}]}},\"fields\":{{\"summary\":{},\"status\":{{\"name\":{},\"statusCategory\":{{\"key\":\"{}\"}}}},\"priority\":{{\"name\":{},\"id\":\"3\"}},\"created\":{},\"updated\":{},\"resolution\":{},\"resolutiondate\":{},\"reporter\":{},\"assignee\":{},\"comment\":{{\"comments\":[{}],\"self\":\"https://example.atlassian.net/rest/api/3/issue/{key}/comment\",\"maxResults\":{},\"total\":{},\"startAt\":0}},\"customfield_10002\":[{{\"id\":\"{org}\",\"name\":\"Organization {org}\",\"_links\":{{}}}}],\"customfield_10010\":{{\"requestType\":{{\"id\":\"1\",\"name\":\"Get IT help\"}}}},\"customfield_10100\":{{\"self\":\"x\",\"value\":{},\"id\":\"10100\"}},\"customfield_10101\":{{\"self\":\"x\",\"value\":\"{channel}\",\"id\":\"10101\"}},\"customfield_10102\":{{\"self\":\"x\",\"value\":\"{}\",\"id\":\"10102\"}}}}}}",
-            10_000 + case.num,
+            "{{\"id\":\"{}\",\"key\":\"{key}\",\"changelog\":{{\"startAt\":0,\"maxResults\":{},\"total\":{},\"histories\":[{}]}},\"fields\":{{\"status\":{{\"name\":{},\"statusCategory\":{{\"key\":\"{}\"}}}},\"priority\":{{\"name\":{},\"id\":\"3\"}},\"created\":{},\"updated\":{},\"resolution\":{},\"resolutiondate\":{},\"reporter\":{},\"comment\":{{\"comments\":[{}],\"maxResults\":{},\"total\":{},\"startAt\":0}},\"customfield_10002\":[{{\"id\":\"{org}\",\"name\":\"Organization {org}\",\"_links\":{{}}}}],\"customfield_10100\":{{\"self\":\"x\",\"value\":{},\"id\":\"10100\"}},\"customfield_10101\":{{\"self\":\"x\",\"value\":\"{channel}\",\"id\":\"10101\"}},\"customfield_10102\":{{\"self\":\"x\",\"value\":\"{}\",\"id\":\"10102\"}}}}}}",
             10_000 + case.num,
             histories.len(),
             histories.len(),
             histories.join(","),
-            js(&format!("{} issue #{}", case.product, case.num)),
             js(&vendor_status(K, &status)),
             if resolved.is_some() { "done" } else { "indeterminate" },
             js(&priority),
@@ -1319,7 +1317,6 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
             if resolved.is_some() { "{\"name\":\"Done\",\"id\":\"10000\"}" } else { "null" },
             resolved.map_or("null".to_string(), |t| js(&jsm_time(t))),
             jsm_user(&reporter, "Customer", "customer"),
-            jsm_user(&jsm_agent(case.num, 1), "Support Agent", "atlassian"),
             comments.join(","),
             comments.len(),
             comments.len(),

@@ -31,7 +31,7 @@ use super::json::{self, file_name, Compact, Each, Obj, Scalar, Seq};
 use super::settings::{FieldRef, ZENDESK_CHANNEL, ZENDESK_ORGANIZATION};
 use super::{
     event_key, instant, language_of_label, reason, Case, Collector, Event, EventKind, Imported,
-    Locator, Origin, Rej, SourceKind, SourceSettings, Staged, Table, Unattributed, UnsetPriority,
+    Locator, Origin, Rej, Short, SourceKind, SourceSettings, Staged, Table, Unattributed, UnsetPriority,
     VendorError,
 };
 use crate::timestamp::Instant;
@@ -314,13 +314,13 @@ struct TicketRec {
 
 enum EvKind {
     /// A `Create` event of `priority` (its value: the priority at creation).
-    CreatePriority(Option<String>),
+    CreatePriority(Option<Short>),
     /// Another `Create` event (skipped; it marks the creation audit).
     Create,
     /// `Change priority`: new value (`Err(shown)` when not a string).
-    ChangePriority(Result<Option<String>, Option<String>>, Option<String>),
+    ChangePriority(Result<Option<Short>, Option<String>>, Option<Short>),
     /// `Change status`: new and previous value.
-    ChangeStatus(Option<String>, Option<String>),
+    ChangeStatus(Option<Short>, Option<Short>),
     /// `Comment`: author (`Err(shown)` when not an id) and `public`.
     Comment(Result<Option<u64>, Option<String>>, Option<bool>),
     /// `Notification`: sent by a trigger (`None` until the audit's `via`
@@ -342,7 +342,7 @@ struct AuditRec {
     index: u32,
     id: Option<u64>,
     ticket: Result<u64, Option<String>>,
-    at_text: String,
+    at_text: Short,
     at: Result<Instant, String>,
     creation: bool,
     /// Why the audit as a whole is unreadable (then it counts as one record).
@@ -352,6 +352,10 @@ struct AuditRec {
 
 fn text(s: &Scalar) -> Option<String> {
     s.text().map(str::to_string)
+}
+
+fn short(s: &Scalar) -> Option<Short> {
+    s.text().map(Short::new)
 }
 
 fn shown_id(s: &Scalar) -> Result<u64, Option<String>> {
@@ -375,7 +379,7 @@ impl Compact for Obj<AuditEvent<'_>> {
                 None => EvKind::Malformed("the event has no `type`".into()),
                 Some("Create") => {
                     if e.field_name.as_str() == Some("priority") {
-                        EvKind::CreatePriority(text(&e.value))
+                        EvKind::CreatePriority(short(&e.value))
                     } else {
                         EvKind::Create
                     }
@@ -383,15 +387,13 @@ impl Compact for Obj<AuditEvent<'_>> {
                 Some("Change") => match e.field_name.as_str() {
                     Some("priority") => EvKind::ChangePriority(
                         match &e.value {
-                            Scalar::Str(s) => {
-                                Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
-                            }
+                            Scalar::Str(_) => Ok(short(&e.value)),
                             v if v.is_null() => Ok(None),
                             v => Err(v.shown()),
                         },
-                        text(&e.previous_value),
+                        short(&e.previous_value),
                     ),
-                    Some("status") => EvKind::ChangeStatus(text(&e.value), text(&e.previous_value)),
+                    Some("status") => EvKind::ChangeStatus(short(&e.value), short(&e.previous_value)),
                     _ => EvKind::Other,
                 },
                 Some("Comment") => EvKind::Comment(
@@ -431,14 +433,14 @@ impl Compact for Obj<Audit<'_>> {
                 index,
                 id: None,
                 ticket: Err(None),
-                at_text: String::new(),
+                at_text: Short::new(""),
                 at: Err(String::new()),
                 creation: false,
                 malformed: Some("the audit is not a JSON object".into()),
                 events: Vec::new(),
             };
         };
-        let at_text = a.created_at.as_str().unwrap_or("").trim().to_string();
+        let at_text = Short::new(a.created_at.as_str().unwrap_or("").trim());
         let at = match &a.created_at {
             Scalar::Str(s) => instant(s),
             Scalar::Missing => Err("no created_at".into()),
@@ -774,31 +776,50 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         }
     }
     drop(seen_audits);
-    let mut by_ticket: HashMap<u64, Vec<usize>> = HashMap::with_capacity(kept.len());
-    let mut ticket_order: Vec<u64> = Vec::new();
-    for (i, a) in all_audits.iter().enumerate() {
-        if a.malformed.is_some() || duplicate_audit[i] {
-            continue;
-        }
-        if let Ok(t) = a.ticket {
-            by_ticket
-                .entry(t)
-                .or_insert_with(|| {
-                    ticket_order.push(t);
-                    Vec::new()
-                })
-                .push(i);
+    // Audits per ticket in (created_at, id) order: one sort of indices, and
+    // each ticket's range in it.
+    let mut sorted: Vec<u32> = (0..all_audits.len() as u32)
+        .filter(|&i| {
+            let a = &all_audits[i as usize];
+            a.malformed.is_none() && !duplicate_audit[i as usize] && a.ticket.is_ok()
+        })
+        .collect();
+    sorted.par_sort_unstable_by_key(|&i| {
+        let a = &all_audits[i as usize];
+        (
+            a.ticket.as_ref().copied().unwrap_or(0),
+            a.at.as_ref().copied().unwrap_or(i64::MIN),
+            a.id.unwrap_or(0),
+            i,
+        )
+    });
+    let mut by_ticket: HashMap<u64, (usize, usize)> = HashMap::with_capacity(kept.len());
+    {
+        let mut k = 0;
+        while k < sorted.len() {
+            let t = *all_audits[sorted[k] as usize].ticket.as_ref().expect("filtered");
+            let mut e = k;
+            while e < sorted.len() && all_audits[sorted[e] as usize].ticket.as_ref() == Ok(&t) {
+                e += 1;
+            }
+            by_ticket.insert(t, (k, e));
+            k = e;
         }
     }
-    for list in by_ticket.values_mut() {
-        list.sort_by_key(|&i| {
-            let a = &all_audits[i];
-            (
-                a.at.as_ref().copied().unwrap_or(i64::MIN),
-                a.id.unwrap_or(0),
-                i,
-            )
-        });
+    // Tickets of the audits by first appearance (absent ones are grouped so).
+    let mut ticket_order: Vec<u64> = Vec::with_capacity(by_ticket.len());
+    {
+        let mut seen: HashSet<u64> = HashSet::with_capacity(by_ticket.len());
+        for (i, a) in all_audits.iter().enumerate() {
+            if a.malformed.is_some() || duplicate_audit[i] {
+                continue;
+            }
+            if let Ok(t) = a.ticket {
+                if seen.insert(t) {
+                    ticket_order.push(t);
+                }
+            }
+        }
     }
 
     let closed_set: HashSet<&str> = settings
@@ -896,21 +917,21 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             }
         };
         // Priority at creation and closure, from the audits.
-        let audits = by_ticket.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+        let audits = by_ticket.get(&id).map_or(&[][..], |&(k, e)| &sorted[k..e]);
         let mut created_priority: Option<Option<&str>> = None;
         let mut first_change_prev: Option<Option<&str>> = None;
         let mut first_set: Option<&str> = None;
         let mut last_closure: Option<Instant> = None;
         for &ai in audits {
-            let a = &all_audits[ai];
+            let a = &all_audits[ai as usize];
             for e in &a.events {
                 match &e.kind {
                     EvKind::CreatePriority(v) if a.creation && created_priority.is_none() => {
-                        created_priority = Some(v.as_deref());
+                        created_priority = Some(v.as_ref().map(Short::as_str));
                     }
                     EvKind::ChangePriority(v, prev) if a.at.is_ok() => {
                         if first_change_prev.is_none() {
-                            first_change_prev = Some(prev.as_deref());
+                            first_change_prev = Some(prev.as_ref().map(Short::as_str));
                         }
                         if first_set.is_none() {
                             if let Ok(Some(v)) = v {
@@ -920,7 +941,9 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                     }
                     EvKind::ChangeStatus(v, prev) => {
                         if let Ok(at) = a.at {
-                            if is_closed(v.as_deref()) && !is_closed(prev.as_deref()) {
+                            if is_closed(v.as_ref().map(Short::as_str))
+                                && !is_closed(prev.as_ref().map(Short::as_str))
+                            {
                                 last_closure = Some(at);
                             }
                         }
@@ -1015,7 +1038,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             Ok(t) => names[t].clone(),
             Err(shown) => Arc::from(shown.as_deref().unwrap_or("")),
         };
-        let key = || Some(event_key(&ticket_text, &a.at_text));
+        let key = || Some(event_key(&ticket_text, a.at_text.as_str()));
         let ticket_state = a.ticket.as_ref().ok().map(|t| {
             state
                 .get(t)
@@ -1050,15 +1073,15 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                 EvKind::CreatePriority(_) | EvKind::Create | EvKind::Other => Class::Skip,
                 EvKind::Malformed(_) => unreachable!("handled above"),
                 EvKind::ChangePriority(v, _) => match v {
-                    Ok(Some(label)) => match settings.priority_of(label) {
+                    Ok(Some(label)) => match settings.priority_of(label.as_str()) {
                         Some(p) => {
                             Class::Event(EventKind::PriorityChange, Some(p.as_str().to_string()))
                         }
                         None => Class::Reject(
                             "priority",
-                            Some(label.clone()),
+                            Some(label.as_str().to_string()),
                             reason::unmapped_value("priority"),
-                            format!("priority `{label}` is not in the priority map"),
+                            format!("priority `{}` is not in the priority map", label.as_str()),
                         ),
                     },
                     Ok(None) => Class::Reject(
@@ -1075,10 +1098,16 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                     ),
                 },
                 EvKind::ChangeStatus(v, prev) => {
-                    match (is_closed(prev.as_deref()), is_closed(v.as_deref())) {
+                    match (
+                        is_closed(prev.as_ref().map(Short::as_str)),
+                        is_closed(v.as_ref().map(Short::as_str)),
+                    ) {
                         (false, true) => Class::Event(EventKind::Closed, None),
                         (true, false) => Class::Event(EventKind::Reopened, None),
-                        _ => Class::Event(EventKind::StatusChange, v.clone()),
+                        _ => Class::Event(
+                            EventKind::StatusChange,
+                            v.as_ref().map(|v| v.as_str().to_string()),
+                        ),
                     }
                 }
                 EvKind::Comment(_, _) if a.creation => Class::Skip, // the description
@@ -1184,7 +1213,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                         a.file,
                         rej(
                             "created_at",
-                            Some(a.at_text.clone()).filter(|s| !s.is_empty()),
+                            Some(a.at_text.as_str().to_string()).filter(|s| !s.is_empty()),
                             reason::malformed_timestamp("created_at"),
                             e.clone(),
                         ),
