@@ -945,8 +945,9 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
     }
 }
 
-/// Times one import: `SLT_VENDOR_KIND=zendesk SLT_VENDOR_DIR=/tmp/zd cargo
-/// test --release --test vendors -- --ignored --nocapture import_timing`.
+/// Times imports: `SLT_VENDOR_KIND=zendesk SLT_VENDOR_DIR=/tmp/zd
+/// [SLT_VENDOR_RUNS=3] cargo test --release --test vendors -- --ignored
+/// --nocapture import_timing`.
 #[test]
 #[ignore = "a measurement on a generated export, not a check"]
 fn import_timing() {
@@ -957,7 +958,8 @@ fn import_timing() {
         other => panic!("SLT_VENDOR_KIND: {other:?}"),
     };
     let dir = PathBuf::from(std::env::var("SLT_VENDOR_DIR").expect("SLT_VENDOR_DIR"));
-    for _ in 0..3 {
+    let runs: usize = std::env::var("SLT_VENDOR_RUNS").map_or(3, |r| r.parse().expect("a number"));
+    for _ in 0..runs {
         let start = std::time::Instant::now();
         let i = import(kind, &dir, &SourceSettings::defaults(kind)).unwrap();
         let took = start.elapsed();

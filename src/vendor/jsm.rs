@@ -26,8 +26,8 @@ use std::collections::HashMap;
 
 use polars::prelude::{InitHashMaps, PlHashMap, PlHashSet as HashSet};
 use std::fmt;
-use std::sync::Arc;
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -740,15 +740,7 @@ fn judge(
         for (k, item) in items.iter().enumerate() {
             let locator = Locator::HistoryItem(index, h.pos, k as u32);
             let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
-                Rej::new(
-                    locator,
-                    Table::Events,
-                    key(),
-                    field,
-                    value,
-                    reason,
-                    detail,
-                )
+                Rej::new(locator, Table::Events, key(), field, value, reason, detail)
             };
             let Some(item) = item.get() else {
                 j.rejects.push(rej(
@@ -869,15 +861,7 @@ fn judge(
         let at_text = comment.created.as_str().unwrap_or("").trim();
         let key = || Some(event_key(&case_id, at_text));
         let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
-            Rej::new(
-                locator,
-                Table::Events,
-                key(),
-                field,
-                value,
-                reason,
-                detail,
-            )
+            Rej::new(locator, Table::Events, key(), field, value, reason, detail)
         };
         if !accepted {
             j.rejects.push(rej(
@@ -1059,11 +1043,11 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         .map_init(Vec::new, |buffer, (path, &file)| {
             let bytes = json::read_into(path, buffer)?;
             let mut ids = first_ids.clone();
-            let mut page: IssuesPage = with_custom_ids(&ids, || json::parse(&bytes, path))?;
+            let mut page: IssuesPage = with_custom_ids(&ids, || json::parse(bytes, path))?;
             let own = custom_ids(page.names.get().unwrap_or(&HashMap::new()), settings);
             if page.names.get().is_some() && own != ids {
                 ids = own;
-                page = with_custom_ids(&ids, || json::parse(&bytes, path))?;
+                page = with_custom_ids(&ids, || json::parse(bytes, path))?;
             }
             if !page.issues.is_array() {
                 return Err(VendorError::Unreadable {

@@ -345,19 +345,15 @@ pub(crate) trait Compact {
 /// A JSON array whose elements (`T`, lenient) are turned into compact
 /// records one by one while the page is read: the page's wide parsed
 /// records never accumulate.
+#[derive(Default)]
 pub(crate) enum Each<T: Compact> {
     /// The key is absent.
+    #[default]
     Missing,
     /// `null` or some other JSON type.
     Invalid,
     /// The array, compacted.
     Items(Vec<T::Out>),
-}
-
-impl<T: Compact> Default for Each<T> {
-    fn default() -> Self {
-        Each::Missing
-    }
 }
 
 impl<T: Compact> Each<T> {

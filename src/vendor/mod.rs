@@ -573,30 +573,36 @@ impl Collector {
 /// otherwise a counting sort groups them first (no global comparison sort
 /// of the wide records).
 fn order_events(staged: Vec<Staged>) -> Vec<Event> {
+    let mut staged = staged;
     let grouped = staged.windows(2).all(|w| w[0].group <= w[1].group);
-    let mut staged = if grouped {
-        staged
-    } else {
+    if !grouped {
+        // Counting sort by group: each element's place, then the
+        // permutation applied in place by swaps (no second copy of the
+        // wide records).
         let max = staged.iter().map(|s| s.group).max().unwrap_or(0) as usize;
-        let mut start = vec![0usize; max + 2];
+        let mut next = vec![0u32; max + 2];
         for s in &staged {
-            start[s.group as usize + 1] += 1;
+            next[s.group as usize + 1] += 1;
         }
-        for g in 1..start.len() {
-            start[g] += start[g - 1];
+        for g in 1..next.len() {
+            next[g] += next[g - 1];
         }
-        let mut order = vec![0u32; staged.len()];
-        for (i, s) in staged.iter().enumerate() {
-            let slot = &mut start[s.group as usize];
-            order[*slot] = i as u32;
-            *slot += 1;
-        }
-        let mut slots: Vec<Option<Staged>> = staged.into_iter().map(Some).collect();
-        order
+        let mut place: Vec<u32> = staged
             .iter()
-            .map(|&i| slots[i as usize].take().expect("each index once"))
-            .collect()
-    };
+            .map(|s| {
+                let slot = &mut next[s.group as usize];
+                *slot += 1;
+                *slot - 1
+            })
+            .collect();
+        for i in 0..staged.len() {
+            while place[i] as usize != i {
+                let j = place[i] as usize;
+                staged.swap(i, j);
+                place.swap(i, j);
+            }
+        }
+    }
     staged
         .par_chunk_by_mut(|a, b| a.group == b.group)
         .for_each(|run| run.sort_by_key(|s| (s.event.at, s.seq)));

@@ -27,8 +27,8 @@ use rayon::prelude::*;
 
 use super::csv_file::CsvFile;
 use super::{
-    event_key, instant, reason, Case, Collector, Event, EventKind, Imported, Locator, Origin, Rej, Short,
-    SourceKind, SourceSettings, Staged, Table, Unattributed, VendorError,
+    event_key, instant, reason, Case, Collector, Event, EventKind, Imported, Locator, Origin, Rej,
+    Short, SourceKind, SourceSettings, Staged, Table, Unattributed, VendorError,
 };
 use crate::timestamp::Instant;
 
@@ -113,7 +113,10 @@ pub(super) fn import(
         .collect();
     let mut opened = opened.into_iter();
     let mut next = || -> Result<CsvFile, VendorError> {
-        Ok(opened.next().expect("one per file")?.expect("required file"))
+        Ok(opened
+            .next()
+            .expect("one per file")?
+            .expect("required file"))
     };
     let case_file = next()?;
     let history_file = next()?;
@@ -181,7 +184,10 @@ pub(super) fn import(
         _ => unreachable!("only rows are grouped"),
     };
     // Per case: the rank of each of its rows and its initial priority label.
-    let per_case: Vec<(Vec<(u32, u32)>, Option<Option<&str>>)> = (0..n_cases)
+    // (history row, rank) pairs, and the label at creation (`None`: no
+    // priority history; `Some(None)`: an empty one).
+    type PerCase<'h> = (Vec<(u32, u32)>, Option<Option<&'h str>>);
+    let per_case: Vec<PerCase> = (0..n_cases)
         .into_par_iter()
         .map(|c| {
             let rows = &by_case[start[c] as usize..start[c + 1] as usize];
@@ -191,18 +197,29 @@ pub(super) fn import(
             let mut ranks = Vec::with_capacity(rows.len());
             let mut initial = None;
             for field in [Field::Priority, Field::Status] {
-                let mut of_field: Vec<u32> = rows.iter().copied().filter(|&i| row(i).field == field).collect();
+                let mut of_field: Vec<u32> = rows
+                    .iter()
+                    .copied()
+                    .filter(|&i| row(i).field == field)
+                    .collect();
                 of_field.sort_by_key(|&i| (row(i).at, i));
                 let refs: Vec<&HistRow> = of_field.iter().map(|&i| row(i)).collect();
-                let order = chain_order(&refs);
+                // Only rows sharing an instant need the chain.
+                let order = if refs.windows(2).any(|w| w[0].at == w[1].at) {
+                    chain_order(&refs)
+                } else {
+                    (0..refs.len()).collect()
+                };
                 for (k, &j) in order.iter().enumerate() {
                     ranks.push((of_field[j], k as u32));
                 }
                 if field == Field::Priority && !order.is_empty() {
                     let first = refs[order[0]];
-                    initial = Some(match (first.old(), settings.unset_priority) {
+                    initial = Some(match (first.old_value(), settings.unset_priority) {
                         (Some(old), _) => Some(old),
-                        (None, super::UnsetPriority::FirstSet) => order.iter().find_map(|&j| refs[j].new()),
+                        (None, super::UnsetPriority::FirstSet) => {
+                            order.iter().find_map(|&j| refs[j].new_value())
+                        }
                         (None, super::UnsetPriority::Empty) => None,
                     });
                 }
@@ -309,7 +326,10 @@ pub(super) fn import(
         let key = || Some(event_key(r.case_id.as_str(), r.at_text.as_str()));
         let (group, case_id) = match r.case {
             Some(c) if !ok[c as usize] => {
-                out.reject(f_history, case_rejected(locator, key(), "CaseId", r.case_id.as_str()));
+                out.reject(
+                    f_history,
+                    case_rejected(locator, key(), "CaseId", r.case_id.as_str()),
+                );
                 continue;
             }
             Some(c) => (u64::from(c), ids[c as usize].clone().expect("accepted")),
@@ -335,7 +355,7 @@ pub(super) fn import(
             continue;
         };
         let (kind, value) = match r.field {
-            Field::Priority => match r.new().map(|l| (l, settings.priority_of(l))) {
+            Field::Priority => match r.new_value().map(|l| (l, settings.priority_of(l))) {
                 Some((_, Some(p))) => (EventKind::PriorityChange, Some(p.as_str().to_string())),
                 other => {
                     let label = other.map(|(l, _)| l.to_string());
@@ -359,12 +379,12 @@ pub(super) fn import(
                 }
             },
             Field::Status => {
-                let was = r.old().is_some_and(|s| closed.contains(s));
-                let is = r.new().is_some_and(|s| closed.contains(s));
+                let was = r.old_value().is_some_and(|s| closed.contains(s));
+                let is = r.new_value().is_some_and(|s| closed.contains(s));
                 match (was, is) {
                     (false, true) => (EventKind::Closed, None),
                     (true, false) => (EventKind::Reopened, None),
-                    _ => (EventKind::StatusChange, r.new().map(str::to_string)),
+                    _ => (EventKind::StatusChange, r.new_value().map(str::to_string)),
                 }
             }
         };
@@ -698,10 +718,10 @@ struct HistRow {
 }
 
 impl HistRow {
-    fn old(&self) -> Option<&str> {
+    fn old_value(&self) -> Option<&str> {
         self.old.as_ref().map(Short::as_str)
     }
-    fn new(&self) -> Option<&str> {
+    fn new_value(&self) -> Option<&str> {
         self.new.as_ref().map(Short::as_str)
     }
 }
@@ -786,22 +806,21 @@ fn chain_order(rows: &[&HistRow]) -> Vec<usize> {
         }
         let mut remaining: Vec<usize> = (i..j).collect();
         while !remaining.is_empty() {
-            let follows = current.and_then(|cur| {
-                remaining
-                    .iter()
-                    .position(|&k| rows[k].old() == cur)
-            });
+            let follows =
+                current.and_then(|cur| remaining.iter().position(|&k| rows[k].old_value() == cur));
             let pick = follows
                 .or_else(|| {
                     remaining.iter().position(|&k| {
-                        !remaining
-                            .iter()
-                            .any(|&m| m != k && rows[m].new().is_some() && rows[m].new() == rows[k].old())
+                        !remaining.iter().any(|&m| {
+                            m != k
+                                && rows[m].new_value().is_some()
+                                && rows[m].new_value() == rows[k].old_value()
+                        })
                     })
                 })
                 .unwrap_or(0);
             let k = remaining.remove(pick);
-            current = Some(rows[k].new());
+            current = Some(rows[k].new_value());
             order.push(k);
         }
         i = j;
@@ -1037,15 +1056,15 @@ fn read_messages(
 mod tests {
     use super::*;
 
-    fn h(row: usize, at: i64, old: Option<&str>, new: Option<&str>) -> HistRow {
+    fn h(_row: usize, at: i64, old: Option<&str>, new: Option<&str>) -> HistRow {
         HistRow {
-            row,
-            case_id: "c".into(),
-            at_text: String::new(),
-            at: Ok(at),
+            case: None,
+            case_id: Short::new("c"),
+            at_text: Short::new(""),
+            at: Some(at),
             field: Field::Priority,
-            old: old.map(str::to_string),
-            new: new.map(str::to_string),
+            old: old.map(Short::new),
+            new: new.map(Short::new),
         }
     }
 

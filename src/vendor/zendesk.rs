@@ -31,8 +31,8 @@ use super::json::{self, file_name, Compact, Each, Obj, Scalar, Seq};
 use super::settings::{FieldRef, ZENDESK_CHANNEL, ZENDESK_ORGANIZATION};
 use super::{
     event_key, instant, language_of_label, reason, Case, Collector, Event, EventKind, Imported,
-    Locator, Origin, Rej, Short, SourceKind, SourceSettings, Staged, Table, Unattributed, UnsetPriority,
-    VendorError,
+    Locator, Origin, Rej, Short, SourceKind, SourceSettings, Staged, Table, Unattributed,
+    UnsetPriority, VendorError,
 };
 use crate::timestamp::Instant;
 
@@ -393,7 +393,9 @@ impl Compact for Obj<AuditEvent<'_>> {
                         },
                         short(&e.previous_value),
                     ),
-                    Some("status") => EvKind::ChangeStatus(short(&e.value), short(&e.previous_value)),
+                    Some("status") => {
+                        EvKind::ChangeStatus(short(&e.value), short(&e.previous_value))
+                    }
                     _ => EvKind::Other,
                 },
                 Some("Comment") => EvKind::Comment(
@@ -449,7 +451,8 @@ impl Compact for Obj<Audit<'_>> {
                 other.shown().unwrap_or_default()
             )),
         };
-        let malformed = (!a.events.is_array()).then(|| "the audit has no `events` array".to_string());
+        let malformed =
+            (!a.events.is_array()).then(|| "the audit has no `events` array".to_string());
         // A notification without its own `via` takes the audit's.
         let audit_trigger = via_is_trigger(a.via.get());
         let mut events = a.events.into_items();
@@ -667,7 +670,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         .zip(&ticket_files)
         .map_init(Vec::new, |buffer, (path, &file)| {
             let bytes = json::read_into(path, buffer)?;
-            let page: TicketsPage = json::parse(&bytes, path)?;
+            let page: TicketsPage = json::parse(bytes, path)?;
             if !page.tickets.is_array() {
                 return Err(VendorError::Unreadable {
                     path: path.clone(),
@@ -690,7 +693,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         .zip(&audit_files)
         .map_init(Vec::new, |buffer, (path, &file)| {
             let bytes = json::read_into(path, buffer)?;
-            let page: AuditsPage = json::parse(&bytes, path)?;
+            let page: AuditsPage = json::parse(bytes, path)?;
             if !page.audits.is_array() {
                 return Err(VendorError::Unreadable {
                     path: path.clone(),
@@ -705,7 +708,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             Ok((recs, more))
         })
         .collect();
-    let mut all_tickets: Vec<TicketRec> = Vec::new();
+    let total: usize = tickets.iter().flatten().map(|(r, _)| r.len()).sum();
+    let mut all_tickets: Vec<TicketRec> = Vec::with_capacity(total);
     let mut last_end = false;
     for t in tickets {
         let (recs, end) = t?;
@@ -719,7 +723,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             reason: "the last tickets page does not say `\"end_of_stream\": true`: the export is incomplete (fetch the next page from its `after_url`)".into(),
         });
     }
-    let mut all_audits: Vec<AuditRec> = Vec::new();
+    let total: usize = audits.iter().flatten().map(|(r, _)| r.len()).sum();
+    let mut all_audits: Vec<AuditRec> = Vec::with_capacity(total);
     let mut last_more = false;
     for a in audits {
         let (recs, more) = a?;
@@ -797,7 +802,10 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
     {
         let mut k = 0;
         while k < sorted.len() {
-            let t = *all_audits[sorted[k] as usize].ticket.as_ref().expect("filtered");
+            let t = *all_audits[sorted[k] as usize]
+                .ticket
+                .as_ref()
+                .expect("filtered");
             let mut e = k;
             while e < sorted.len() && all_audits[sorted[e] as usize].ticket.as_ref() == Ok(&t) {
                 e += 1;
