@@ -946,8 +946,9 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
 }
 
 /// Times imports: `SLT_VENDOR_KIND=zendesk SLT_VENDOR_DIR=/tmp/zd
-/// [SLT_VENDOR_RUNS=3] cargo test --release --test vendors -- --ignored
-/// --nocapture import_timing`.
+/// [SLT_VENDOR_RUNS=3] [SLT_VENDOR_OUT=DIR] cargo test --release --test
+/// vendors -- --ignored --nocapture import_timing` (`SLT_VENDOR_OUT` also
+/// writes what was imported, as `slt import` will).
 #[test]
 #[ignore = "a measurement on a generated export, not a check"]
 fn import_timing() {
@@ -970,5 +971,8 @@ fn import_timing() {
             i.rejects.len(),
             took.as_secs_f64()
         );
+        if let Ok(out) = std::env::var("SLT_VENDOR_OUT") {
+            slt::vendor::write_dir(&i, Path::new(&out)).unwrap();
+        }
     }
 }

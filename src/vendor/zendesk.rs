@@ -347,7 +347,12 @@ struct AuditRec {
     creation: bool,
     /// Why the audit as a whole is unreadable (then it counts as one record).
     malformed: Option<String>,
+    /// The events that need their ticket to be judged.
     events: Vec<EvRec>,
+    /// Events skipped whatever their ticket (`Create`s other than the
+    /// priority, other `Change`s and event types), counted and dropped
+    /// while the page is read.
+    skipped: u32,
 }
 
 fn text(s: &Scalar) -> Option<String> {
@@ -440,6 +445,7 @@ impl Compact for Obj<Audit<'_>> {
                 creation: false,
                 malformed: Some("the audit is not a JSON object".into()),
                 events: Vec::new(),
+                skipped: 0,
             };
         };
         let at_text = Short::new(a.created_at.as_str().unwrap_or("").trim());
@@ -466,6 +472,11 @@ impl Compact for Obj<Audit<'_>> {
                 _ => {}
             }
         }
+        let before = events.len();
+        // (The description stays: whether it is a public agent comment
+        // decides the audit's acknowledgements.)
+        events.retain(|e| !matches!(e.kind, EvKind::Create | EvKind::Other));
+        let skipped = (before - events.len()) as u32;
         AuditRec {
             file: 0,
             index,
@@ -476,6 +487,7 @@ impl Compact for Obj<Audit<'_>> {
             creation,
             malformed,
             events,
+            skipped,
         }
     }
 }
@@ -767,7 +779,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             if a.malformed.is_some() {
                 1
             } else {
-                a.events.len() as u64
+                a.events.len() as u64 + u64::from(a.skipped)
             },
         );
     }
@@ -1038,6 +1050,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             );
             continue;
         }
+        out.skipped(a.file, u64::from(a.skipped));
         if duplicate_audit[i] {
             out.skipped(a.file, a.events.len() as u64);
             continue;
