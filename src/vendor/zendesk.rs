@@ -1267,6 +1267,8 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             }
         }
     }
+    // The page records are no longer needed while events are ordered.
+    drop((all_audits, all_tickets, sorted, by_ticket, names, state));
     Ok(out.finish(cases, staged))
 }
 
