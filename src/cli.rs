@@ -205,6 +205,15 @@ pub struct GenerateArgs {
     /// Do not inject the handful of deliberately bad rows.
     #[arg(long)]
     pub no_bad_rows: bool,
+    /// Write the export in a vendor's native files instead of the canonical
+    /// cases.csv and events.csv: salesforce (Case.csv, CaseHistory.csv,
+    /// EmailMessage.csv, CaseComment.csv, User.csv, CaseStatus.csv), zendesk
+    /// (tickets and ticket_audits pages, users.json, organizations.json,
+    /// ticket_fields.json) or jsm (issues pages, organizations.json,
+    /// service-desk-team.json). accounts.csv stays canonical, keyed by the
+    /// vendor's account ids.
+    #[arg(long, value_enum, value_name = "VENDOR")]
+    pub source: Option<crate::vendor::SourceKind>,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,

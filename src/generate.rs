@@ -69,6 +69,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 mod entitlements;
+pub mod vendor;
 pub use entitlements::{generate_entitlements_to_memory, CONTACTS_HEADER, ENGAGEMENTS_HEADER};
 
 /// Settings of one generated export.

@@ -45,5 +45,6 @@ pub mod review;
 pub mod suggest;
 pub mod timestamp;
 mod toml_error;
+pub mod vendor;
 
 pub use error::{Error, Exit, Result};

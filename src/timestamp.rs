@@ -167,6 +167,49 @@ pub fn is_open_end_sentinel(text: &str) -> bool {
     matches!(parse_rfc3339(t), Err(TimestampError::OutOfRange(_)))
 }
 
+/// Parses a vendor export's timestamp: RFC 3339 as [`parse_rfc3339`]
+/// reads it, and also with an offset written without a colon (`±hhmm`), as
+/// Salesforce Data Loader (`2026-01-01T08:18:39.000+0000`) and the Jira REST
+/// API (`2027-12-31T12:57:33.000-0500`) write it. The offset is honoured
+/// exactly; a timestamp without one, or in a report's local format
+/// (`3/27/2026 8:00 AM`), is still an error. [`parse_rfc3339`] itself keeps
+/// refusing `±hhmm`: canonical input must be RFC 3339.
+///
+/// ```
+/// use slt::timestamp::{parse_vendor, format_rfc3339};
+/// let t = parse_vendor("2027-12-31T12:57:33.000-0500").unwrap();
+/// assert_eq!(format_rfc3339(t), "2027-12-31T17:57:33Z");
+/// assert!(parse_vendor("2027-12-31T12:57:33.000").is_err());
+/// ```
+pub fn parse_vendor(text: &str) -> Result<Instant, TimestampError> {
+    let s = text.trim();
+    let b = s.as_bytes();
+    let n = b.len();
+    // `…ss[.fff]±hhmm`: a sign, four digits, after a digit of the time.
+    // Rewritten with the colon on the stack (no allocation per timestamp).
+    if (24..=63).contains(&n)
+        && matches!(b[n - 5], b'+' | b'-')
+        && b[n - 4..].iter().all(u8::is_ascii_digit)
+        && b[n - 6].is_ascii_digit()
+    {
+        let mut buf = [0u8; 64];
+        buf[..n - 2].copy_from_slice(&b[..n - 2]);
+        buf[n - 2] = b':';
+        buf[n - 1..=n].copy_from_slice(&b[n - 2..]);
+        let fixed = std::str::from_utf8(&buf[..=n]).expect("ASCII digits and the original text");
+        return parse_rfc3339(fixed).map_err(|e| match e {
+            // Report the text as written, not the repaired one.
+            TimestampError::Malformed(_) => TimestampError::Malformed(s.to_string()),
+            TimestampError::ImpossibleDate(_) => TimestampError::ImpossibleDate(s.to_string()),
+            TimestampError::ImpossibleTime(_) => TimestampError::ImpossibleTime(s.to_string()),
+            TimestampError::ImpossibleOffset(_) => TimestampError::ImpossibleOffset(s.to_string()),
+            TimestampError::OutOfRange(_) => TimestampError::OutOfRange(s.to_string()),
+            other => other,
+        });
+    }
+    parse_rfc3339(s)
+}
+
 fn epoch_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("1970-01-01 exists")
 }
@@ -238,6 +281,38 @@ mod tests {
             };
             assert_eq!(got, want, "{text}");
         }
+    }
+
+    #[test]
+    fn vendor_offsets_without_colon_are_honoured_exactly() {
+        let z = parse_rfc3339("2026-01-01T08:18:39Z").unwrap();
+        assert_eq!(parse_vendor("2026-01-01T08:18:39.000+0000").unwrap(), z);
+        assert_eq!(parse_vendor("2026-01-01T08:18:39.000Z").unwrap(), z);
+        assert_eq!(parse_vendor("2026-01-01T03:18:39.000-0500").unwrap(), z);
+        assert_eq!(parse_vendor("2026-01-01T04:18:39-0400").unwrap(), z);
+        assert_eq!(parse_vendor("2026-01-01T17:18:39.000+09:00").unwrap(), z);
+        assert_eq!(parse_vendor("2026-01-01T08:18:39.5Z").unwrap(), z + 500_000);
+        // The canonical parser keeps refusing the colon-less offset.
+        assert!(parse_rfc3339("2026-01-01T08:18:39.000+0000").is_err());
+    }
+
+    #[test]
+    fn vendor_report_formats_and_naive_times_are_refused() {
+        for text in [
+            "3/27/2026 8:00 AM",
+            "2026-03-27T15:00:00.000",
+            "2026-03-27 15:00:00",
+            "2026-03-27T15:00:00+05",
+            "2026-03-27T15:00:00+2500",
+            "2026-02-30T15:00:00.000+0000",
+            "",
+        ] {
+            assert!(parse_vendor(text).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_vendor("2026-02-30T15:00:00.000+0000").unwrap_err(),
+            TimestampError::ImpossibleDate("2026-02-30T15:00:00.000+0000".into())
+        );
     }
 
     #[test]

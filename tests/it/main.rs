@@ -9,3 +9,4 @@ mod fuzz;
 mod hostile;
 mod outputs;
 mod safety;
+mod vendors;
