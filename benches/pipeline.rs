@@ -36,7 +36,7 @@ fn export() -> tempfile::TempDir {
 
 fn ingested(settings: &Settings) -> Ingested {
     let sources = read_all(&settings.input).expect("read");
-    judge(sources, &settings.mapping, &settings.policy, None).expect("judge")
+    judge(sources, &settings.mapping, &settings.policy, None, None).expect("judge")
 }
 
 fn bench(c: &mut Criterion) {

@@ -56,6 +56,15 @@ pub enum Command {
     /// previous quarter, the charts and the cases. Exits 3, writing nothing,
     /// when the account has no cases in the export or none in the quarter.
     Review(ReviewArgs),
+    /// Turn a vendor's native export into slt's canonical tables.
+    ///
+    /// Reads --input as `slt report --source SOURCE` would, and writes into
+    /// --out what slt made of it: cases.csv and events.csv (RFC 3339 UTC),
+    /// the accounts (and engagements, contacts) tables copied as they are,
+    /// import_rejects.csv (every vendor record it could not use, with file,
+    /// locator, field and reason), import_files.csv (per vendor file:
+    /// records read = rows + skipped + rejected) and a manifest.
+    Import(ImportArgs),
     /// Run an SQL query against a report directory's tables.
     ///
     /// Every NAME.parquet in DIR is a table NAME (case_slt, attainment,
@@ -88,9 +97,63 @@ pub struct MeasureArgs {
     /// of a day) replacing the bundled one.
     #[arg(long, value_name = "FILE")]
     pub holidays: Option<PathBuf>,
-    /// Mapping file renaming the export's columns and values (TOML).
+    /// Mapping file renaming the export's columns and values (TOML); with
+    /// --source, its `[source]` section holds the organisation's settings.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// What --input holds: slt's canonical tables, or a vendor's native
+    /// export (with a canonical accounts table keyed by the vendor's
+    /// account ids): salesforce (Bulk API / Data Loader CSV), zendesk (API
+    /// JSON pages), jsm (Jira Service Management REST JSON pages).
+    #[arg(long, value_enum, default_value_t = Source::Canonical, value_name = "SOURCE")]
+    pub source: Source,
+}
+
+/// `--source`: what an export directory holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    /// slt's canonical tables (accounts, cases, events, …).
+    #[default]
+    Canonical,
+    /// Salesforce Service Cloud CSV files.
+    Salesforce,
+    /// Zendesk API JSON pages.
+    Zendesk,
+    /// Jira Service Management REST JSON pages.
+    Jsm,
+}
+
+impl Source {
+    /// The vendor, unless canonical.
+    pub fn vendor(self) -> Option<crate::vendor::SourceKind> {
+        use crate::vendor::SourceKind;
+        match self {
+            Source::Canonical => None,
+            Source::Salesforce => Some(SourceKind::Salesforce),
+            Source::Zendesk => Some(SourceKind::Zendesk),
+            Source::Jsm => Some(SourceKind::Jsm),
+        }
+    }
+}
+
+/// `slt import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The vendor whose native export --input holds.
+    #[arg(value_enum, value_name = "SOURCE")]
+    pub source: crate::vendor::SourceKind,
+    /// Directory holding the vendor's export files.
+    #[arg(long, value_name = "DIR")]
+    pub input: PathBuf,
+    /// Directory receiving the canonical tables (replaced whole, atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Mapping file whose `[source]` section holds the organisation's settings.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `slt report`

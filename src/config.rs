@@ -16,6 +16,7 @@ use crate::output::guard::{self, OutputKind};
 use crate::output::manifest::FileEntry;
 use crate::policy::{self, Policy};
 use crate::timestamp::{parse_rfc3339, Instant};
+use crate::vendor::{SourceKind, SourceSettings};
 use crate::{Error, Result};
 
 /// Everything a run is measured with.
@@ -37,6 +38,9 @@ pub struct Settings {
     pub holidays_file: FileEntry,
     /// The mapping file and its hash, if one was given.
     pub mapping_file: Option<FileEntry>,
+    /// `--source`: the vendor whose native export `--input` holds, and its
+    /// settings (the mapping's `[source]`, else the vendor's defaults).
+    pub source: Option<(SourceKind, SourceSettings)>,
     /// The files the flags named, for the `--out` guard.
     flag_files: Vec<(&'static str, PathBuf)>,
 }
@@ -59,6 +63,25 @@ impl Settings {
                 let text = read(p)?;
                 let mapping = Mapping::parse(&text, &p.display().to_string())?;
                 (mapping, Some(FileEntry::new(Some(p), "", &text)))
+            }
+        };
+        let source = match args.source.vendor() {
+            None => {
+                if let Some(s) = mapping.source() {
+                    return Err(Error::Usage(format!(
+                        "--mapping: its `[source]` section is for a {} export: give --source {}",
+                        s.kind, s.kind
+                    )));
+                }
+                None
+            }
+            Some(kind) => {
+                if matches!(input, Input::Demo) {
+                    return Err(Error::Usage(format!(
+                        "--source {kind} needs --input DIR (the bundled demo is canonical)"
+                    )));
+                }
+                Some((kind, mapping.source_settings(kind)?))
             }
         };
         let flag_files = [
@@ -86,6 +109,7 @@ impl Settings {
             holidays,
             mapping,
             mapping_file,
+            source,
             flag_files,
         })
     }

@@ -19,7 +19,9 @@ use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason};
 use crate::measure::{calendars_for, measure_all_reporting, Measured};
 use crate::model::{CaseRow, Month, Outcome, Table};
 use crate::output::frames;
-use crate::output::manifest::{EntitlementSummary, Manifest, TableEntry, Tables, Timing};
+use crate::output::manifest::{
+    EntitlementSummary, Manifest, SourceEntry, TableEntry, Tables, Timing,
+};
 use crate::output::SCHEMA_VERSION;
 use crate::progress::Progress;
 use crate::timestamp::{format_rfc3339, Instant};
@@ -57,7 +59,7 @@ impl Run {
 pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     let mut timing = Timing::default();
     let stage = progress.stage("read", None);
-    let sources = ingest::read_all(&settings.input)?;
+    let (sources, import) = read(settings)?;
     let rows: usize = sources.iter().map(|s| s.frame.height()).sum();
     timing.read = millis(stage.finish(
         &format!("{} tables, {rows} rows", sources.len()),
@@ -65,7 +67,13 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     ));
 
     let stage = progress.stage("validate", None);
-    let mut ingested = ingest::judge(sources, &settings.mapping, &settings.policy, settings.as_of)?;
+    let mut ingested = ingest::judge(
+        sources,
+        &settings.mapping,
+        &settings.policy,
+        settings.as_of,
+        import,
+    )?;
     let rejected = ingested.rejects.total();
     let used = Table::ALL
         .iter()
@@ -159,6 +167,18 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     })
 }
 
+/// The read stage: the export's tables as files, or, with `--source`,
+/// imported from the vendor's native export.
+pub fn read(settings: &Settings) -> Result<(Vec<ingest::Source>, Option<ingest::VendorImport>)> {
+    match (&settings.source, &settings.input) {
+        (Some((kind, source_settings)), ingest::Input::Dir(dir)) => {
+            let (sources, import) = ingest::read_vendor(dir, *kind, source_settings)?;
+            Ok((sources, Some(import)))
+        }
+        _ => Ok((ingest::read_all(&settings.input)?, None)),
+    }
+}
+
 fn millis(d: std::time::Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -245,6 +265,8 @@ fn keep_measurable(
             column: created.clone(),
             value: Some(format_rfc3339(case.created_at)),
             reason: RejectReason::OutsideCalendar,
+            file: String::new(),
+            locator: String::new(),
         });
     }
     let failed: HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
@@ -259,6 +281,8 @@ fn keep_measurable(
             column: case_id.clone(),
             value: None,
             reason: RejectReason::CaseRejected,
+            file: String::new(),
+            locator: String::new(),
         })
         .collect();
     for r in orphans {
@@ -377,5 +401,6 @@ fn manifest(
         timing_ms: timing,
         case_slt_partitioned_by: None,
         case_slt_partitions: None,
+        source: ingested.import.as_ref().map(SourceEntry::of),
     }
 }

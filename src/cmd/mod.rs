@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod generate;
+pub mod import;
 pub mod query;
 pub mod report;
 pub mod review;
@@ -16,6 +17,7 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
         cli::Command::Calendar(args) => calendar::run(args, cli.log_format),
         cli::Command::Generate(args) => generate::run(args, cli.log_format),
         cli::Command::Review(args) => review::run(args, cli.log_format),
+        cli::Command::Import(args) => import::run(args, cli.log_format),
         cli::Command::Query(args) => query::run(args),
     }
 }

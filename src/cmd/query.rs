@@ -46,8 +46,11 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
 /// Writes `df` to `out` as an aligned table or CSV.
 fn render(df: &mut DataFrame, format: QueryFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
+        // Instants as RFC 3339 UTC (`2026-03-02T09:30:00Z`), as everywhere
+        // else slt writes text; slt's timestamps are all UTC.
         QueryFormat::Csv => CsvWriter::new(&mut *out)
             .include_header(true)
+            .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.fZ".into()))
             .finish(df)
             .map_err(|e| std::io::Error::other(e.to_string())),
         QueryFormat::Table | QueryFormat::Parquet => write_table(df, out),

@@ -135,6 +135,7 @@ fn candidates(
     let mut r = rejects.of(Table::Cases);
     let broken = unreadable(source);
     let n = source.frame.height();
+    let derived = source.origins.is_some();
     let (ids, accounts, priorities) = (
         cols.get("case_id"),
         cols.get("account_id"),
@@ -154,7 +155,14 @@ fn candidates(
             continue;
         }
         if accounts.get(i).is_none() {
-            r.reject(i, key, cols.name("account_id"), None, missing);
+            // A vendor case without an account (a Zendesk ticket with no
+            // organization) points nowhere rather than lacks a value.
+            let reason = if derived {
+                RejectReason::UnknownAccount
+            } else {
+                missing
+            };
+            r.reject(i, key, cols.name("account_id"), None, reason);
             continue;
         }
         let priority = match priorities
@@ -168,7 +176,13 @@ fn candidates(
                 continue;
             }
             None => {
-                r.reject(i, key, cols.name("priority"), None, missing);
+                // A vendor case whose priority was never set: no target is guessed.
+                let reason = if derived {
+                    RejectReason::UnknownPriority
+                } else {
+                    missing
+                };
+                r.reject(i, key, cols.name("priority"), None, reason);
                 continue;
             }
         };

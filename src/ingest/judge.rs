@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use super::read::Origins;
 use super::text::{Columns, Texts};
 use crate::calendar::zone::resolve_local;
 use crate::model::{Contract, Table};
@@ -32,6 +33,13 @@ pub struct Reject {
     pub value: Option<String>,
     /// What is wrong: a fixed phrase and a stable code.
     pub reason: RejectReason,
+    /// The file the row came from (for a row derived from a vendor export,
+    /// the vendor file); filled in by [`Rejects::push`] when left empty.
+    pub file: String,
+    /// Where in that file: `row N` (CSV, Parquet, NDJSON) or the vendor
+    /// record (`row N` of a Salesforce CSV, a JSON pointer such as
+    /// `/audits/12/events/2`); filled in with `file`.
+    pub locator: String,
 }
 
 /// Why a row is rejected: one fixed phrase per kind of problem, and a
@@ -102,11 +110,31 @@ pub enum RejectReason {
     OverlappingContact,
     /// A case outside the years slt's calendars cover (1900–2199).
     OutsideCalendar,
+    /// A vendor id not in the vendor's id format (a Salesforce report's
+    /// 15-character id, a Zendesk id written as text).
+    MalformedId,
+    /// A vendor value the settings map to nothing (an unmapped priority).
+    UnmappedValue,
+    /// A message whose author is not in the vendor's user export.
+    UnknownUser,
+    /// A message whose author cannot be classified.
+    UnknownAuthor,
+    /// A message without an author.
+    MissingAuthor,
+    /// A ticket the vendor reports as deleted.
+    DeletedTicket,
+    /// A vendor record of the wrong shape (a ragged CSV row, a JSON value
+    /// that is not an object).
+    MalformedRecord,
+    /// A closed Zendesk ticket without the audit that closed it (archived).
+    MissingAudits,
+    /// A JSM issue whose comment or changelog list the export truncated.
+    Truncated,
 }
 
 impl RejectReason {
     /// Every reason, in the order `docs/outputs.md` lists them.
-    pub const ALL: [RejectReason; 31] = [
+    pub const ALL: [RejectReason; 40] = [
         RejectReason::RaggedRow,
         RejectReason::NotUtf8,
         RejectReason::NotJson,
@@ -138,6 +166,15 @@ impl RejectReason {
         RejectReason::BeforeCaseCreation,
         RejectReason::OverlappingContact,
         RejectReason::OutsideCalendar,
+        RejectReason::MalformedId,
+        RejectReason::UnmappedValue,
+        RejectReason::UnknownUser,
+        RejectReason::UnknownAuthor,
+        RejectReason::MissingAuthor,
+        RejectReason::DeletedTicket,
+        RejectReason::MalformedRecord,
+        RejectReason::MissingAudits,
+        RejectReason::Truncated,
     ];
 
     /// The stable code (`rejects.reason_code`).
@@ -217,6 +254,38 @@ impl RejectReason {
                 "the contact is already named on this product",
             ),
             R::OutsideCalendar => ("outside_calendar", "outside the years the calendars cover"),
+            R::MalformedId => ("malformed_id", "not a valid id of the vendor"),
+            R::UnmappedValue => ("unmapped_value", "value the source settings map to nothing"),
+            R::UnknownUser => ("unknown_user", "author not in the vendor's user export"),
+            R::UnknownAuthor => ("unknown_author", "author cannot be classified"),
+            R::MissingAuthor => ("missing_author", "message without an author"),
+            R::DeletedTicket => ("deleted_ticket", "the vendor reports the ticket deleted"),
+            R::MalformedRecord => ("malformed_record", "record of the wrong shape"),
+            R::MissingAudits => (
+                "missing_audits",
+                "closed ticket without the audit that closed it",
+            ),
+            R::Truncated => ("truncated", "the export truncated the record's list"),
+        }
+    }
+
+    /// The reason of a vendor importer's reject code (`malformed_id:Id`,
+    /// `deleted_ticket`, …: the part before `:`, the field being the
+    /// reject's column).
+    pub fn of_vendor(code: &str) -> RejectReason {
+        use RejectReason as R;
+        match code.split(':').next().unwrap_or(code) {
+            "malformed_id" => R::MalformedId,
+            "malformed_timestamp" => R::MalformedTimestamp,
+            "unmapped_value" => R::UnmappedValue,
+            "unknown_user" => R::UnknownUser,
+            "unknown_author" => R::UnknownAuthor,
+            "missing_author" => R::MissingAuthor,
+            "deleted_ticket" => R::DeletedTicket,
+            "case_rejected" => R::CaseRejected,
+            "missing_audits" => R::MissingAudits,
+            "truncated" => R::Truncated,
+            _ => R::MalformedRecord,
         }
     }
 
@@ -240,18 +309,53 @@ impl std::fmt::Display for RejectReason {
     }
 }
 
-/// Every rejected row of a run, counted per table.
+/// Every rejected row of a run, counted per table, and the vendor records
+/// an importer rejected before they became rows.
 #[derive(Debug, Default, Clone)]
 pub struct Rejects {
     rows: Vec<Reject>,
     per_table: [u64; Table::ALL.len()],
+    imported: u64,
+    /// Where each table's rows come from, to name a reject's file and locator.
+    sources: Vec<(Table, String, Option<Arc<Origins>>)>,
 }
 
 impl Rejects {
-    /// Records a rejected row.
-    pub fn push(&mut self, reject: Reject) {
+    /// Names where the rows of `table` come from: the file `path` (rows
+    /// located as `row N`), or, for a table derived from a vendor export,
+    /// each row's vendor record.
+    pub fn locate(&mut self, table: Table, path: &str, origins: Option<Arc<Origins>>) {
+        self.sources.push((table, path.to_string(), origins));
+    }
+
+    /// Records a rejected row (its file and locator filled in when empty).
+    pub fn push(&mut self, mut reject: Reject) {
+        if reject.file.is_empty() {
+            let source = self.sources.iter().find(|(t, _, _)| *t == reject.table);
+            let origin = source.and_then(|(_, _, o)| {
+                let o = o.as_ref()?;
+                o.locate(reject.row_number.checked_sub(1)? as usize)
+            });
+            (reject.file, reject.locator) = match (origin, source) {
+                (Some(found), _) => found,
+                (None, Some((_, path, _))) => (path.clone(), format!("row {}", reject.row_number)),
+                (None, None) => (String::new(), format!("row {}", reject.row_number)),
+            };
+        }
         self.per_table[reject.table as usize] += 1;
         self.rows.push(reject);
+    }
+
+    /// Records a vendor record an importer rejected: not a row of any
+    /// table (its `row_number` is 0), counted apart.
+    pub fn push_import(&mut self, reject: Reject) {
+        self.imported += 1;
+        self.rows.push(reject);
+    }
+
+    /// Vendor records the importer rejected.
+    pub fn imported(&self) -> u64 {
+        self.imported
     }
 
     /// A recorder for the rows of `table`.
@@ -267,9 +371,9 @@ impl Rejects {
         self.per_table[table as usize]
     }
 
-    /// Rows rejected in all tables.
+    /// Rows rejected in all tables, and vendor records rejected on import.
     pub fn total(&self) -> u64 {
-        self.per_table.iter().sum()
+        self.per_table.iter().sum::<u64>() + self.imported
     }
 
     /// The rejects, in the order they were found.
@@ -301,6 +405,8 @@ impl Rejecter<'_> {
             column: column.to_string(),
             value: value.map(str::to_string),
             reason,
+            file: String::new(),
+            locator: String::new(),
         });
     }
 

@@ -19,7 +19,7 @@ pub mod read;
 mod text;
 
 pub use judge::{Contracts, NoContract, Reject, RejectReason, Rejects};
-pub use read::{read_all, Format, Input, Source, SourceFile};
+pub use read::{read_all, read_vendor, Format, Input, Origins, Source, SourceFile, VendorImport};
 
 use crate::mapping::Mapping;
 use crate::model::{Case, Contact, Engagement, Event, Table};
@@ -72,8 +72,10 @@ pub struct Ingested {
     pub engagements: Vec<Engagement>,
     /// Contacts named.
     pub contacts: Vec<Contact>,
-    /// Rows that can't be used.
+    /// Rows that can't be used (and vendor records rejected on import).
     pub rejects: Rejects,
+    /// For a vendor export (`--source`): what its importer did.
+    pub import: Option<VendorImport>,
     /// Data rows read per table, in [`Table::ALL`] order.
     read: [u64; Table::ALL.len()],
     /// Canonical column → name in the file, per table (for rejects found
@@ -125,12 +127,15 @@ impl Ingested {
 
 /// Judges the tables read: every required column of every table first (a
 /// missing one is an error before anything is judged), then each table.
-/// `as_of` is `--as-of`: cases created after it are rejected.
+/// `as_of` is `--as-of`: cases created after it are rejected. `import` is
+/// what a vendor importer made of the export (`--source`), whose rejects
+/// join the tables'.
 pub fn judge(
     sources: Vec<Source>,
     mapping: &Mapping,
     policy: &Policy,
     as_of: Option<Instant>,
+    import: Option<VendorImport>,
 ) -> Result<Ingested> {
     let columns: Vec<text::Columns> = sources
         .iter()
@@ -138,6 +143,12 @@ pub fn judge(
         .collect::<Result<_>>()?;
     let source = |t: Table| sources.iter().position(|s| s.table() == t);
     let mut rejects = Rejects::default();
+    for s in &sources {
+        rejects.locate(s.table(), s.path(), s.origins.clone());
+    }
+    for r in import.iter().flat_map(|i| &i.rejects) {
+        rejects.push_import(import_reject(r));
+    }
     let mut interner = judge::Interner::default();
     let mut read = [0u64; Table::ALL.len()];
     for s in &sources {
@@ -207,7 +218,28 @@ pub fn judge(
         engagements,
         contacts,
         rejects,
+        import,
         read,
         column_names,
     })
+}
+
+/// A vendor importer's reject as a row of `rejects`: the canonical table it
+/// was to become a row of, row number 0 (it never became one), the vendor
+/// field as the column.
+fn import_reject(r: &crate::vendor::Reject) -> Reject {
+    let table = match r.table {
+        crate::vendor::Table::Cases => Table::Cases,
+        crate::vendor::Table::Events => Table::Events,
+    };
+    Reject {
+        table,
+        row_number: 0,
+        key: r.key.clone(),
+        column: r.field.clone(),
+        value: r.value.clone(),
+        reason: RejectReason::of_vendor(&r.reason),
+        file: r.file.clone(),
+        locator: r.locator.to_string(),
+    }
 }

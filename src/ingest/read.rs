@@ -11,11 +11,13 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::model::Table;
+use crate::vendor::SourceKind;
 use crate::{Error, Result};
 
 /// File formats, chosen by extension.
@@ -27,15 +29,18 @@ pub enum Format {
     Parquet,
     /// `.ndjson`, one JSON object per line.
     Ndjson,
+    /// Derived from a vendor's native export (`--source`).
+    Vendor(SourceKind),
 }
 
 impl Format {
-    /// The file extension.
+    /// The file extension; for a derived table, the vendor.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
             Format::Ndjson => "ndjson",
+            Format::Vendor(kind) => kind.name(),
         }
     }
     /// Every format, in the order files are looked for.
@@ -70,8 +75,9 @@ pub struct SourceFile {
     pub path: String,
     /// Format read.
     pub format: Format,
-    /// SHA-256 of the file's bytes, hex.
-    pub sha256: String,
+    /// SHA-256 of the file's bytes, hex (none for a table derived from a
+    /// vendor export: its files can be gigabytes).
+    pub sha256: Option<String>,
 }
 
 /// One table as read from its file.
@@ -81,6 +87,26 @@ pub struct Source {
     pub file: SourceFile,
     /// The rows, every column as read.
     pub frame: DataFrame,
+    /// For a table derived from a vendor export, each row's vendor record.
+    pub origins: Option<Arc<Origins>>,
+}
+
+/// Where each row of a table derived from a vendor export came from.
+#[derive(Debug, Default)]
+pub struct Origins {
+    /// The vendor files, as [`crate::vendor::Origin::file`] indexes them.
+    pub files: Vec<String>,
+    /// Per row, its vendor record.
+    pub rows: Vec<crate::vendor::Origin>,
+}
+
+impl Origins {
+    /// The vendor file and record of 0-based row `row`.
+    pub fn locate(&self, row: usize) -> Option<(String, String)> {
+        let o = self.rows.get(row)?;
+        let file = self.files.get(o.file as usize)?.clone();
+        Some((file, o.locator.to_string()))
+    }
 }
 
 impl Source {
@@ -156,6 +182,9 @@ fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
         }
         Format::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
         Format::Ndjson => Ok(read_ndjson(bytes)),
+        Format::Vendor(kind) => {
+            polars_bail!(ComputeError: "a {kind} export is imported, not read as a table")
+        }
     }
 }
 
@@ -330,8 +359,132 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
             table,
             path,
             format,
-            sha256,
+            sha256: Some(sha256),
         },
         frame,
+        origins: None,
     }))
+}
+
+/// What an importer made of a vendor export beyond its rows: its rejects,
+/// and per vendor file the accounting (records read = rows + skipped +
+/// rejected), for the manifest.
+#[derive(Debug, Clone)]
+pub struct VendorImport {
+    /// The vendor.
+    pub kind: SourceKind,
+    /// Records the importer rejected.
+    pub rejects: Vec<crate::vendor::Reject>,
+    /// Per data file accounting.
+    pub files: Vec<crate::vendor::FileCount>,
+    /// Reference files read.
+    pub lookups: Vec<crate::vendor::LookupFile>,
+    /// What belongs to no single record.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a vendor's native export in `dir` (`--source`): the canonical
+/// `accounts` table (and `engagements`, `contacts` when present) as files,
+/// and `cases` and `events` as the importer derives them, each row knowing
+/// its vendor record.
+pub fn read_vendor(
+    dir: &Path,
+    kind: SourceKind,
+    settings: &crate::vendor::SourceSettings,
+) -> Result<(Vec<Source>, VendorImport)> {
+    let input = Input::Dir(dir.to_path_buf());
+    let (imported, tables) = rayon::join(
+        || crate::vendor::import(kind, dir, settings),
+        || [Table::Accounts, Table::Engagements, Table::Contacts].map(|t| read_table(&input, t)),
+    );
+    let imported = imported?;
+    let [accounts, engagements, contacts] = tables;
+    let files: Vec<String> = imported.files.iter().map(|f| f.file.clone()).collect();
+    let derived = |table: Table, frame: DataFrame, rows: Vec<crate::vendor::Origin>| Source {
+        file: SourceFile {
+            table,
+            path: format!("{} ({kind} import)", dir.display()),
+            format: Format::Vendor(kind),
+            sha256: None,
+        },
+        frame,
+        origins: Some(Arc::new(Origins {
+            files: files.clone(),
+            rows,
+        })),
+    };
+    let (cases, events) = rayon::join(|| vendor_cases(&imported), || vendor_events(&imported));
+    let mut sources = vec![accounts?.expect("accounts is required")];
+    sources.push(derived(
+        Table::Cases,
+        cases?,
+        imported.cases.iter().map(|c| c.origin).collect(),
+    ));
+    sources.push(derived(
+        Table::Events,
+        events?,
+        imported.events.iter().map(|e| e.origin).collect(),
+    ));
+    sources.extend(engagements?);
+    sources.extend(contacts?);
+    let summary = VendorImport {
+        kind,
+        rejects: imported.rejects,
+        files: imported.files,
+        lookups: imported.lookups,
+        warnings: imported.warnings,
+    };
+    Ok((sources, summary))
+}
+
+/// The imported cases as a `cases` frame of text, as a canonical file would hold them.
+fn vendor_cases(imported: &crate::vendor::Imported) -> Result<DataFrame> {
+    use crate::timestamp::format_rfc3339;
+    let cases = &imported.cases;
+    let text = |name: &str, f: &dyn Fn(&crate::vendor::Case) -> Option<String>| {
+        Column::new(name.into(), cases.iter().map(f).collect::<Vec<_>>())
+    };
+    let columns = vec![
+        text("case_id", &|c| Some(c.case_id.to_string())),
+        text("account_id", &|c| c.account_id.clone()),
+        text("product", &|c| c.product.clone()),
+        text("priority", &|c| c.priority.map(|p| p.as_str().to_string())),
+        text("created_at", &|c| Some(format_rfc3339(c.created_at))),
+        text("closed_at", &|c| c.closed_at.map(format_rfc3339)),
+        text("channel", &|c| c.channel.clone()),
+        text("language", &|c| c.language.clone()),
+        text("contact_id", &|c| c.contact_id.clone()),
+    ];
+    Ok(DataFrame::new(cases.len(), columns)?)
+}
+
+/// The imported events as an `events` frame of text.
+fn vendor_events(imported: &crate::vendor::Imported) -> Result<DataFrame> {
+    use crate::timestamp::format_rfc3339;
+    let events = &imported.events;
+    let columns = vec![
+        Column::new(
+            "case_id".into(),
+            events.iter().map(|e| &*e.case_id).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "at".into(),
+            events
+                .iter()
+                .map(|e| format_rfc3339(e.at))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "kind".into(),
+            events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            events
+                .iter()
+                .map(|e| e.value.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    Ok(DataFrame::new(events.len(), columns)?)
 }

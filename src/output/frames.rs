@@ -180,7 +180,8 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
     Ok(DataFrame::new(rows.len(), columns)?)
 }
 
-/// The `rejects` frame, sorted by table and row.
+/// The `rejects` frame, sorted by table and row (vendor records rejected
+/// on import, row 0, first, in the importer's order).
 pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
     let mut sorted: Vec<&Reject> = rejects.rows().iter().collect();
     sorted.sort_by_key(|r| (r.table, r.row_number));
@@ -225,6 +226,17 @@ pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
                 .map(|r| Some(r.reason.code()))
                 .collect::<Vec<_>>(),
         )?,
+        Column::new(
+            "file".into(),
+            sorted.iter().map(|r| r.file.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "locator".into(),
+            sorted
+                .iter()
+                .map(|r| r.locator.as_str())
+                .collect::<Vec<_>>(),
+        ),
     ];
     Ok(DataFrame::new(sorted.len(), columns)?)
 }

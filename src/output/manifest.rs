@@ -59,6 +59,74 @@ pub struct Manifest {
     /// The partitions, when `case_slt` is partitioned.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub case_slt_partitions: Option<serde_json::Value>,
+    /// With `--source`: the vendor export and what its importer did.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<SourceEntry>,
+}
+
+/// A vendor export (`--source`): per vendor file, the records read and
+/// what became of them. For a data file, `read = rows + skipped +
+/// rejected` (`rows` are the `cases` and `events` rows it gave, which the
+/// `tables` entries then account for); a lookup file (users, statuses) is
+/// read for reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceEntry {
+    /// `salesforce`, `zendesk` or `jsm`.
+    pub kind: String,
+    /// Every vendor file read.
+    pub files: Vec<VendorFileEntry>,
+    /// Vendor records rejected on import (in `rejects.parquet` with row 0).
+    pub records_rejected: u64,
+    /// What belongs to no single record.
+    pub warnings: Vec<String>,
+}
+
+/// One vendor file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VendorFileEntry {
+    /// File name.
+    pub file: String,
+    /// `data` (cases and events come from it) or `lookup`.
+    pub role: String,
+    /// Records read.
+    pub read: u64,
+    /// Records that became a `cases` or `events` row (data files).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rows: Option<u64>,
+    /// Records skipped as not about the case's conversation or clock.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub skipped: Option<u64>,
+    /// Records rejected.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rejected: Option<u64>,
+}
+
+impl SourceEntry {
+    /// The entry of an import.
+    pub fn of(import: &crate::ingest::VendorImport) -> SourceEntry {
+        let data = import.files.iter().map(|f| VendorFileEntry {
+            file: f.file.clone(),
+            role: "data".into(),
+            read: f.read,
+            rows: Some(f.rows),
+            skipped: Some(f.skipped),
+            rejected: Some(f.rejected),
+        });
+        let lookups = import.lookups.iter().map(|l| VendorFileEntry {
+            file: l.file.clone(),
+            role: "lookup".into(),
+            read: l.records,
+            rows: None,
+            skipped: None,
+            rejected: None,
+        });
+        SourceEntry {
+            kind: import.kind.name().into(),
+            files: data.chain(lookups).collect(),
+            records_rejected: import.rejects.len() as u64,
+            warnings: import.warnings.clone(),
+        }
+    }
 }
 
 /// The five input tables (an absent optional table has a null file).
@@ -111,8 +179,8 @@ impl TableEntry {
     pub fn new(file: Option<&SourceFile>, counts: Counts) -> Self {
         TableEntry {
             file: file.map(|f| f.path.clone()),
-            format: file.map(|f| format!("{:?}", f.format).to_lowercase()),
-            sha256: file.map(|f| f.sha256.clone()),
+            format: file.map(|f| f.format.extension().to_string()),
+            sha256: file.and_then(|f| f.sha256.clone()),
             rows_read: counts.read,
             rows_used: counts.used,
             rows_rejected: counts.rejected,

@@ -88,7 +88,7 @@ proptest! {
         // every row is judged, and the rows must add up.
         let sources = read_all(&Input::Dir(dir.path().to_path_buf()));
         prop_assert!(sources.is_ok(), "a generated file was refused: {:?}", sources.err());
-        let ingested = judge(sources.unwrap(), &Mapping::default(), &policy, None);
+        let ingested = judge(sources.unwrap(), &Mapping::default(), &policy, None, None);
         prop_assert!(ingested.is_ok(), "a generated export was refused: {:?}", ingested.err());
         let ingested = ingested.unwrap();
         let mut rejected = 0;

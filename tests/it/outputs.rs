@@ -223,6 +223,8 @@ const REJECTS: &Spec = &[
     ("value", Kind::Text, true),
     ("reason", Kind::Text, false),
     ("reason_code", Kind::Dict, false),
+    ("file", Kind::Text, false),
+    ("locator", Kind::Text, false),
 ];
 
 const ENTITLEMENTS: &Spec = &[

@@ -891,7 +891,7 @@ fn case_slt(
 }
 
 #[test]
-fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
+fn vendor_exports_give_the_canonical_case_slt_through_source_and_import() {
     let opts = generated();
     let root = tempfile::tempdir().unwrap();
     let canonical = root.path().join("canonical");
@@ -908,19 +908,43 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
     for kind in [SourceKind::Salesforce, SourceKind::Jsm, SourceKind::Zendesk] {
         let vendor = root.path().join(kind.name());
         generate_vendor(&opts, kind, &vendor).unwrap();
-        let i = import(kind, &vendor, &SourceSettings::defaults(kind)).unwrap();
-        let imported = root.path().join(format!("{kind}-canonical"));
-        slt::vendor::write_dir(&i, &imported).unwrap();
-        std::fs::copy(vendor.join("accounts.csv"), imported.join("accounts.csv")).unwrap();
         let out = root.path().join(format!("{kind}-out"));
+        slt_cmd(&[
+            "report",
+            "--source",
+            kind.name(),
+            "--input",
+            vendor.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        // `slt import`, then a canonical report of what it wrote: the same
+        // cases, measured the same, to the byte.
+        let imported = root.path().join(format!("{kind}-canonical"));
+        slt_cmd(&[
+            "import",
+            kind.name(),
+            "--input",
+            vendor.to_str().unwrap(),
+            "--out",
+            imported.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let again = root.path().join(format!("{kind}-again"));
         slt_cmd(&[
             "report",
             "--input",
             imported.to_str().unwrap(),
             "--out",
-            out.to_str().unwrap(),
+            again.to_str().unwrap(),
             "--quiet",
         ]);
+        assert!(
+            std::fs::read(out.join("case_slt.parquet")).unwrap()
+                == std::fs::read(again.join("case_slt.parquet")).unwrap(),
+            "{kind}: --source and import + report measure the same"
+        );
         let to_vendor = |c: &str| vendor_case_id(kind, case_number(c).unwrap());
         let account = |a: &str| vendor_account_id(kind, a);
         let want = case_slt(&canonical_out, &to_vendor, &account);
@@ -947,7 +971,7 @@ fn salesforce_and_jsm_exports_give_the_canonical_case_slt() {
 
 /// Times imports: `SLT_VENDOR_KIND=zendesk SLT_VENDOR_DIR=/tmp/zd
 /// [SLT_VENDOR_RUNS=3] [SLT_VENDOR_OUT=DIR] cargo test --release --test
-/// vendors -- --ignored --nocapture import_timing` (`SLT_VENDOR_OUT` also
+/// it -- --ignored --nocapture import_timing` (`SLT_VENDOR_OUT` also
 /// writes what was imported, as `slt import` will).
 #[test]
 #[ignore = "a measurement on a generated export, not a check"]
@@ -975,4 +999,204 @@ fn import_timing() {
             slt::vendor::write_dir(&i, Path::new(&out)).unwrap();
         }
     }
+}
+
+// ---- end to end: `slt report --source` on the hand-written exports ----
+
+/// `slt report --source VENDOR` on `fixtures/vendors/VENDOR` (whose
+/// `accounts.csv` keys the vendor's account ids): every case's outcome,
+/// worked out by hand from the fixture, and rejects that name the vendor
+/// file and record.
+fn report_fixture(vendor: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    slt_cmd(&[
+        "report",
+        "--source",
+        vendor,
+        "--input",
+        fixture(vendor).to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    (dir, out)
+}
+
+fn outcomes(out: &Path) -> Vec<String> {
+    let q = slt_cmd(&[
+        "query",
+        out.to_str().unwrap(),
+        "SELECT case_id, tier, region, initial_priority, priority, deadline, outcome FROM case_slt ORDER BY case_id",
+        "--format",
+        "csv",
+    ]);
+    csv_rows(&q.stdout)
+        .into_iter()
+        .map(|r| r.join("|"))
+        .collect()
+}
+
+fn manifest_of(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Every vendor data file reconciles (read = rows + skipped + rejected),
+/// and the derived tables reconcile as any table does.
+fn assert_reconciles(m: &serde_json::Value) {
+    let mut rows = 0;
+    for f in m["source"]["files"].as_array().unwrap() {
+        if f["role"] == "data" {
+            let n = |k: &str| f[k].as_u64().unwrap();
+            assert_eq!(n("read"), n("rows") + n("skipped") + n("rejected"), "{f}");
+            rows += n("rows");
+        }
+    }
+    let t = |table: &str, k: &str| m["tables"][table][k].as_u64().unwrap();
+    assert_eq!(rows, t("cases", "rows_read") + t("events", "rows_read"));
+    for table in ["cases", "events"] {
+        assert_eq!(
+            t(table, "rows_read"),
+            t(table, "rows_used") + t(table, "rows_rejected")
+        );
+    }
+}
+
+#[test]
+fn salesforce_fixture_measured_end_to_end() {
+    let (_dir, out) = report_fixture("salesforce");
+    // Case 1: Elite EMEA P2 (24x5, 30 min) created Mon 09:00Z, first public
+    // reply by a Standard user at 09:45: breached. Case 2: Online Japan P3
+    // (office hours, 360 min) created 19:00 JST: counts from Tue 09:00 JST,
+    // due 15:00 JST (06:00Z); answered the evening before: met. Case 3:
+    // opened at P4, raised to P1 at 08:05Z (restart, 15 min): due 08:20,
+    // answered 08:30: breached. Case 10: P3 for Online Japan, answered
+    // within five minutes: met.
+    assert_eq!(
+        outcomes(&out),
+        [
+            "500000000000001AAA|Elite|EMEA|P2|P2|2026-03-02T09:30:00Z|breached",
+            "500000000000002AAA|Online|Japan|P3|P3|2026-03-03T06:00:00Z|met",
+            "500000000000003AAA|Elite|EMEA|P4|P1|2026-03-03T08:20:00Z|breached",
+            "500000000000010AAA|Online|Japan|P3|P3|2026-03-05T06:00:00Z|met",
+        ]
+    );
+    let m = manifest_of(&out);
+    assert_eq!(m["source"]["kind"], "salesforce");
+    assert_reconciles(&m);
+}
+
+#[test]
+fn zendesk_fixture_measured_end_to_end() {
+    let (_dir, out) = report_fixture("zendesk");
+    // 101: Elite Americas P2 (24x5, 30 min) created Mon 09:00Z (01:00 PST),
+    // the agent's public reply exactly at the 09:30 deadline: met. 102:
+    // Online EMEA P4 (3 business days), answered the same morning. 103:
+    // Elite Americas P3 (24x5, 60 min), answered after 10 minutes.
+    assert_eq!(
+        outcomes(&out),
+        [
+            "101|Elite|Americas|P2|P2|2026-03-02T09:30:00Z|met",
+            "102|Online|EMEA|P4|P4|2026-03-05T09:05:00Z|met",
+            "103|Elite|Americas|P3|P3|2026-03-02T10:10:00Z|met",
+        ]
+    );
+    let m = manifest_of(&out);
+    assert_reconciles(&m);
+    // The ticket without an organization and the one whose priority was
+    // never set reach the pipeline and are rejected there, at their record.
+    let q = slt_cmd(&[
+        "query",
+        out.to_str().unwrap(),
+        "SELECT key, reason_code, file, locator FROM rejects WHERE \"table\" = 'cases' AND row_number > 0 ORDER BY key",
+        "--format",
+        "csv",
+    ]);
+    let rows: Vec<String> = csv_rows(&q.stdout)
+        .into_iter()
+        .map(|r| r.join("|"))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "107|unknown_account|tickets-page-2.json|/tickets/4",
+            "109|unknown_priority|tickets-page-2.json|/tickets/6",
+        ]
+    );
+}
+
+#[test]
+fn jsm_fixture_measured_end_to_end() {
+    let (_dir, out) = report_fixture("jsm");
+    assert_eq!(
+        outcomes(&out),
+        [
+            "SUP-1|Elite|APAC|P2|P2|2027-03-10T14:30:00Z|met",
+            "SUP-8|Online|Americas|P4|P4|2027-03-17T13:00:00Z|met",
+            "SUP-9|Elite|APAC|P3|P1|2027-03-14T14:15:00Z|breached",
+        ]
+    );
+    let m = manifest_of(&out);
+    assert_reconciles(&m);
+    // An importer's reject: row 0 (never a row), the vendor's file and
+    // JSON pointer, the field, and a stable code.
+    let q = slt_cmd(&[
+        "query",
+        out.to_str().unwrap(),
+        "SELECT row_number, key, \"column\", value, reason_code, file, locator FROM rejects WHERE key = 'SUP-2'",
+        "--format",
+        "csv",
+    ]);
+    let rows: Vec<String> = csv_rows(&q.stdout)
+        .into_iter()
+        .map(|r| r.join("|"))
+        .collect();
+    assert_eq!(
+        rows[0],
+        "0|SUP-2|priority|Lowest|unmapped_value|issues-page-1.json|/issues/1"
+    );
+}
+
+#[test]
+fn a_source_mapping_needs_its_source_and_the_demo_is_canonical() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(&mapping, "[source]\nkind = \"zendesk\"\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slt"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = dir.path().join("out");
+    let o = run(&[
+        "report",
+        "--input",
+        fixture("zendesk").to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("give --source zendesk"), "{err}");
+    let o = run(&["report", "--source", "jsm", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--source jsm needs --input DIR"), "{err}");
+    let o = run(&[
+        "report",
+        "--source",
+        "salesforce",
+        "--input",
+        fixture("zendesk").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("Case.csv"), "{err}");
+    assert!(!out.exists());
 }
