@@ -7,7 +7,7 @@
 //! means open-ended. Rows of one account that overlap are all rejected:
 //! slt cannot know which contract was in force.
 
-use std::collections::{HashMap, HashSet};
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use std::sync::Arc;
 
 use super::judge::{parse_bound, parse_end_bound, Contracts, Interner, RejectReason, Rejects};
@@ -32,8 +32,8 @@ pub(crate) fn judge(
     let mut r = rejects.of(Table::Accounts);
     let broken = unreadable(source);
     let ids = cols.get("account_id");
-    let mut rows: HashMap<Arc<str>, Vec<(usize, Contract)>> = HashMap::new();
-    let mut known: HashSet<Arc<str>> = HashSet::new();
+    let mut rows: HashMap<Arc<str>, Vec<(usize, Contract)>> = HashMap::default();
+    let mut known: HashSet<Arc<str>> = HashSet::default();
     for i in 0..source.frame.height() {
         if let Some(why) = broken.get(i) {
             r.reject_unreadable(i, why);
@@ -52,7 +52,7 @@ pub(crate) fn judge(
         }
     }
     // Overlapping contract rows of one account: every row involved is rejected.
-    let mut by_account = HashMap::with_capacity(rows.len());
+    let mut by_account = HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     for (id, mut list) in rows {
         list.sort_by_key(|(i, c)| (c.from, *i));
         let overlapping = overlaps(&list);

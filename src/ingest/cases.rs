@@ -7,7 +7,7 @@
 //! happened yet and is rejected. Rows sharing a `case_id` collapse into the
 //! first when identical, and are all rejected when they differ.
 
-use std::collections::{HashMap, HashSet};
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use std::sync::Arc;
 
 use super::judge::{duplicates, Contracts, Interner, NoContract, RejectReason, Rejects};

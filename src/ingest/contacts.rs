@@ -7,7 +7,7 @@
 //! `added_at`, then file order) is kept and a later row that overlaps a
 //! kept one is rejected.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use super::judge::{
     readable_account, required_instant, Contracts, Interner, RejectReason, Rejecter, Rejects,
@@ -116,7 +116,7 @@ fn contact(
 /// same product: (file row, candidate index, reason).
 fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, RejectReason)> {
     let (added, removed) = (cols.get("added_at"), cols.get("removed_at"));
-    let mut by_key: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut by_key: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
     for (k, c) in candidates.iter().enumerate() {
         by_key
             .entry((&c.account, &c.product, &c.contact_id))

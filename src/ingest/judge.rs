@@ -7,7 +7,7 @@
 //! [`Rejects`] counts them per table, so that rows read = rows used + rows
 //! rejected holds by construction ([`super::Ingested::counts`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use std::sync::Arc;
 
 use super::read::Origins;
@@ -534,17 +534,30 @@ pub(crate) struct Duplicate {
 
 /// The duplicates among `candidates` (candidate index, 0-based file row,
 /// id), compared with `same(row_a, row_b)`. Rows without an id are never
-/// duplicates.
+/// duplicates. Ids are counted in one hash pass; only the few that repeat
+/// are grouped (in id order, members in file order).
 pub(crate) fn duplicates<'a>(
     candidates: impl IntoIterator<Item = (usize, usize, &'a str)>,
     same: impl Fn(usize, usize) -> bool,
 ) -> Vec<Duplicate> {
-    let mut groups: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
-    for (k, row, id) in candidates {
-        groups.entry(id).or_default().push((k, row));
+    let candidates: Vec<(usize, usize, &str)> = candidates.into_iter().collect();
+    let mut seen: HashMap<&str, u32> =
+        HashMap::with_capacity_and_hasher(candidates.len(), Default::default());
+    for &(_, _, id) in &candidates {
+        *seen.entry(id).or_default() += 1;
     }
+    let mut groups: Vec<(&str, Vec<(usize, usize)>)> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::default();
+    for &(k, row, id) in candidates.iter().filter(|c| seen[c.2] > 1) {
+        let g = *group_of.entry(id).or_insert_with(|| {
+            groups.push((id, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push((k, row));
+    }
+    groups.sort_by(|a, b| a.0.cmp(b.0));
     let mut out = Vec::new();
-    for group in groups.values().filter(|g| g.len() > 1) {
+    for (_, group) in &groups {
         let first = group[0].1;
         let identical = group.iter().all(|&(_, row)| same(row, first));
         for (j, &(k, _)) in group.iter().enumerate() {
@@ -693,7 +706,7 @@ mod tests {
             from,
             to,
         };
-        let mut by_account = HashMap::new();
+        let mut by_account = HashMap::default();
         by_account.insert(Arc::from("A"), vec![c(10, Some(20)), c(20, None)]);
         by_account.insert(Arc::from("R"), vec![]);
         let known = ["A", "R"].into_iter().map(Arc::from).collect();
@@ -736,8 +749,8 @@ mod tests {
 
     #[test]
     fn every_reason_has_its_own_snake_case_code_and_phrase() {
-        let mut codes = std::collections::HashSet::new();
-        let mut phrases = std::collections::HashSet::new();
+        let mut codes = HashSet::default();
+        let mut phrases = HashSet::default();
         for r in RejectReason::ALL {
             assert!(
                 r.code()
