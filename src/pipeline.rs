@@ -7,6 +7,7 @@
 //! a good report with an empty one.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use polars::prelude::DataFrame;
 use serde_json::json;
@@ -17,10 +18,11 @@ use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
 use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason};
 use crate::measure::{calendars_for, measure_all_reporting, Measured};
-use crate::model::{CaseRow, Month, Outcome, Table};
+use crate::model::{Case, CaseRow, Month, Outcome, Table};
 use crate::output::frames;
 use crate::output::manifest::{EntitlementSummary, Manifest, TableEntry, Tables, Timing};
 use crate::output::SCHEMA_VERSION;
+use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::timestamp::{format_rfc3339, Instant};
 use crate::{Error, Result};
@@ -265,52 +267,79 @@ fn keep_measurable(
 }
 
 /// The measured cases as `case_slt` rows: tier and region by name, period
-/// and month of creation in the report zone.
+/// and month of creation in the report time zone.
 fn case_rows(
     settings: &Settings,
     ingested: &Ingested,
     measured: &[(usize, Measured)],
 ) -> Vec<CaseRow> {
-    let policy = &settings.policy;
-    let tiers: Vec<std::sync::Arc<str>> = policy.tiers.iter().map(|t| t.as_str().into()).collect();
-    let regions: Vec<std::sync::Arc<str>> = policy
-        .regions
-        .iter()
-        .map(|r| r.name.as_str().into())
-        .collect();
-    let mut labels: BTreeMap<Month, (std::sync::Arc<str>, std::sync::Arc<str>)> = BTreeMap::new();
+    let mut names = RowNames::new(&settings.policy);
     measured
         .iter()
-        .map(|(i, m)| {
-            let case = &ingested.cases[*i];
-            let month = Month::of(case.created_at, policy.report_zone);
-            let (period, month) = labels
-                .entry(month)
-                .or_insert_with(|| (month.quarter().label().into(), month.label().into()))
-                .clone();
-            CaseRow {
-                case_id: case.id.clone(),
-                account_id: case.account.clone(),
-                tier: tiers[case.tier].clone(),
-                region: regions[case.region].clone(),
-                product: case.product.clone(),
-                priority: m.priority,
-                initial_priority: m.initial_priority,
-                priority_changes: m.priority_changes,
-                created_at: case.created_at,
-                clock_start: m.clock_start,
-                coverage: m.coverage,
-                target_minutes: i64::from(m.target_minutes),
-                deadline: m.deadline,
-                first_response_at: m.first_response_at,
-                response_minutes: m.response_business.map(micros_to_minutes),
-                outcome: m.outcome,
-                breach_minutes: m.breach_business.map(micros_to_minutes),
-                period,
-                month,
-            }
-        })
+        .map(|(i, m)| names.case_row(&ingested.cases[*i], m))
         .collect()
+}
+
+/// What turns a judged case and its measurement into a `case_slt` row:
+/// tier and region names, and the period labels (shared, one per month).
+/// The one place a [`CaseRow`] is made, for `slt report`, `slt review` and
+/// `slt explain` alike.
+#[derive(Debug)]
+pub struct RowNames<'a> {
+    policy: &'a Policy,
+    tiers: Vec<Arc<str>>,
+    regions: Vec<Arc<str>>,
+    labels: BTreeMap<Month, (Arc<str>, Arc<str>)>,
+}
+
+impl<'a> RowNames<'a> {
+    /// The names of `policy`'s tiers and regions.
+    pub fn new(policy: &'a Policy) -> Self {
+        RowNames {
+            policy,
+            tiers: policy.tiers.iter().map(|t| t.as_str().into()).collect(),
+            regions: policy
+                .regions
+                .iter()
+                .map(|r| r.name.as_str().into())
+                .collect(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// The `case_slt` row of `case` measured as `m`: period and month of
+    /// `created_at` in the zone the policy cuts periods in
+    /// ([`Policy::period_zone`]).
+    pub fn case_row(&mut self, case: &Case, m: &Measured) -> CaseRow {
+        let month = Month::of(case.created_at, self.policy.period_zone(case.region));
+        let (period, month) = self
+            .labels
+            .entry(month)
+            .or_insert_with(|| (month.quarter().label().into(), month.label().into()))
+            .clone();
+        CaseRow {
+            case_id: case.id.clone(),
+            account_id: case.account.clone(),
+            tier: self.tiers[case.tier].clone(),
+            region: self.regions[case.region].clone(),
+            product: case.product.clone(),
+            priority: m.priority,
+            initial_priority: m.initial_priority,
+            priority_changes: m.priority_changes,
+            created_at: case.created_at,
+            clock_start: m.clock_start,
+            coverage: m.coverage,
+            target_minutes: i64::from(m.target_minutes),
+            deadline: m.deadline,
+            first_response_at: m.first_response_at,
+            response_minutes: m.response_business.map(micros_to_minutes),
+            outcome: m.outcome,
+            breach_minutes: m.breach_business.map(micros_to_minutes),
+            period,
+            month,
+            reason: m.reason,
+        }
+    }
 }
 
 /// The run's manifest.

@@ -229,7 +229,7 @@ pub fn pack(
         charts,
         goal,
         as_of: as_of.to_string(),
-        zone: policy.report_zone,
+        zone: policy.period_zone(0),
     })
 }
 
