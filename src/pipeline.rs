@@ -16,7 +16,7 @@ use crate::aggregate::{run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
 use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
-use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason};
+use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, Source};
 use crate::measure::{calendars_for, measure_all_reporting, Measured};
 use crate::model::{Case, CaseRow, Month, Outcome, Table};
 use crate::output::frames;
@@ -58,25 +58,8 @@ impl Run {
 /// Runs every stage on `settings`, telling `progress` as each ends.
 pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     let mut timing = Timing::default();
-    let stage = progress.stage("read", None);
-    let sources = ingest::read_all(&settings.input)?;
-    let rows: usize = sources.iter().map(|s| s.frame.height()).sum();
-    timing.read = millis(stage.finish(
-        &format!("{} tables, {rows} rows", sources.len()),
-        json!({ "tables": sources.len(), "rows": rows }),
-    ));
-
-    let stage = progress.stage("validate", None);
-    let mut ingested = ingest::judge(sources, &settings.mapping, &settings.policy, settings.as_of)?;
-    let rejected = ingested.rejects.total();
-    let used = Table::ALL
-        .iter()
-        .map(|&t| ingested.counts(t).used)
-        .sum::<u64>();
-    timing.validate = millis(stage.finish(
-        &format!("{used} rows used, {rejected} rejected"),
-        json!({ "rows_used": used, "rows_rejected": rejected }),
-    ));
+    let sources = read_stage(settings, progress, &mut timing)?;
+    let mut ingested = validate_stage(settings, sources, progress, &mut timing)?;
 
     let Some((as_of, as_of_source)) = ingested.as_of(settings.as_of) else {
         return Err(no_usable_case(&ingested));
@@ -155,6 +138,102 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         entitlements: checked,
         rejects: ingested.rejects,
         manifest,
+    })
+}
+
+/// The read stage: every table of the export, as read. The one way slt
+/// reads an export, for [`run`], [`judged`] and the review pack.
+pub fn read_stage(
+    settings: &Settings,
+    progress: &Progress,
+    timing: &mut Timing,
+) -> Result<Vec<Source>> {
+    let stage = progress.stage("read", None);
+    let sources = ingest::read_all(&settings.input)?;
+    let rows: usize = sources.iter().map(|s| s.frame.height()).sum();
+    timing.read = millis(stage.finish(
+        &format!("{} tables, {rows} rows", sources.len()),
+        json!({ "tables": sources.len(), "rows": rows }),
+    ));
+    Ok(sources)
+}
+
+/// The validate stage: every row judged into typed rows or a reject.
+pub fn validate_stage(
+    settings: &Settings,
+    sources: Vec<Source>,
+    progress: &Progress,
+    timing: &mut Timing,
+) -> Result<Ingested> {
+    let stage = progress.stage("validate", None);
+    let ingested = ingest::judge(sources, &settings.mapping, &settings.policy, settings.as_of)?;
+    let rejected = ingested.rejects.total();
+    let used = Table::ALL
+        .iter()
+        .map(|&t| ingested.counts(t).used)
+        .sum::<u64>();
+    timing.validate = millis(stage.finish(
+        &format!("{used} rows used, {rejected} rejected"),
+        json!({ "rows_used": used, "rows_rejected": rejected }),
+    ));
+    Ok(ingested)
+}
+
+/// An export read and judged, with its as-of instant: what `slt explain`
+/// and `slt review` measure from, without measuring every case.
+#[derive(Debug)]
+pub struct Judged {
+    /// Every table judged.
+    pub ingested: Ingested,
+    /// The as-of instant (as [`run`] chooses it).
+    pub as_of: Instant,
+    /// How it was chosen.
+    pub as_of_source: AsOfSource,
+    /// The read and validate stages' times.
+    pub timing: Timing,
+}
+
+impl Judged {
+    /// The coverage calendars, for the years [`run`] builds them for (so
+    /// that a case measures the same here as in `case_slt`).
+    pub fn calendars(&self, settings: &Settings) -> crate::policy::Calendars {
+        calendars_for(
+            &settings.policy,
+            &settings.holidays,
+            &self.ingested.cases,
+            &self.ingested.events,
+            self.as_of,
+        )
+    }
+}
+
+/// Reads and judges the export, and chooses the as-of instant as [`run`]
+/// does; an export with no case to measure is the same error.
+pub fn judged(settings: &Settings, progress: &Progress) -> Result<Judged> {
+    let mut timing = Timing::default();
+    let sources = read_stage(settings, progress, &mut timing)?;
+    judge_sources(settings, sources, progress, timing)
+}
+
+/// [`judged`] from tables already read.
+pub fn judge_sources(
+    settings: &Settings,
+    sources: Vec<Source>,
+    progress: &Progress,
+    mut timing: Timing,
+) -> Result<Judged> {
+    let ingested = validate_stage(settings, sources, progress, &mut timing)?;
+    let Some((as_of, as_of_source)) = ingested.as_of(settings.as_of) else {
+        return Err(no_usable_case(&ingested));
+    };
+    if ingested.cases.is_empty() {
+        return Err(no_usable_case(&ingested));
+    }
+    Ok(Judged {
+        ingested,
+        as_of,
+        as_of_source,
+        timing,
     })
 }
 

@@ -2,6 +2,7 @@
 //! library, print. Commands never import each other.
 
 pub mod calendar;
+pub mod explain;
 pub mod generate;
 pub mod query;
 pub mod report;
@@ -17,5 +18,6 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
         cli::Command::Generate(args) => generate::run(args, cli.log_format),
         cli::Command::Review(args) => review::run(args, cli.log_format),
         cli::Command::Query(args) => query::run(args),
+        cli::Command::Explain(args) => explain::run(args, cli.log_format),
     }
 }
