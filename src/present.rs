@@ -151,7 +151,11 @@ pub fn office_hours(region: &Region) -> String {
 /// minutes)`.
 pub fn target(minutes: u32, coverage: Coverage, region: &Region) -> String {
     let day = region.business_day_minutes;
-    if coverage == Coverage::BusinessHours && day > 0 && minutes >= day && minutes.is_multiple_of(day) {
+    if coverage == Coverage::BusinessHours
+        && day > 0
+        && minutes >= day
+        && minutes.is_multiple_of(day)
+    {
         let n = minutes / day;
         return format!(
             "{n} business day{} ({} minutes)",

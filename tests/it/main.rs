@@ -5,6 +5,7 @@
 mod charts;
 mod cli;
 mod entitlements;
+mod explain;
 mod fuzz;
 mod hostile;
 mod outputs;
