@@ -160,7 +160,7 @@ impl<'a> Explainer<'a> {
         steps.extend(facts.changes(&recorder));
         steps.extend(facts.events(&recorder));
         steps.extend(facts.windows()?);
-        let sentence = sentence(&row, region, facts.closed, judged.as_of);
+        let sentence = sentence(&row, region, facts.zone, facts.closed, judged.as_of);
         steps.extend(facts.ending(&sentence));
         steps.sort_by_key(|s| (s.at, rank(s.kind)));
         Ok(Explanation {
@@ -694,11 +694,18 @@ fn open_spans(
     Ok(spans)
 }
 
-/// Why the case has its outcome, in one sentence, times on `zone`'s clock:
+/// Why the case has its outcome, in one sentence, times on `zone`'s clock
+/// (targets in business days counted in `region`'s):
 /// "Due Fri 15 May 2026 17:30 PDT, answered Mon 18 May 2026 09:12 PDT:
 /// 42 min of business time late."
-pub fn sentence(row: &CaseRow, region: &Region, closed: Option<Instant>, as_of: Instant) -> String {
-    let local = |t| present::local(t, region.zone);
+pub fn sentence(
+    row: &CaseRow,
+    region: &Region,
+    zone: Tz,
+    closed: Option<Instant>,
+    as_of: Instant,
+) -> String {
+    let local = |t| present::local(t, zone);
     let due = local(row.deadline);
     match row.reason {
         Reason::AnsweredInTime => format!(

@@ -1,12 +1,14 @@
 //! `slt query`: one ad-hoc SQL statement over a report directory's tables
 //! (see [`crate::query`]), printed as an aligned table, or written as CSV
-//! or Parquet.
+//! (text cells that a spreadsheet would run as a formula get a leading
+//! `'`, see [`crate::output::spreadsheet`]) or Parquet.
 
 use std::io::Write;
 
 use polars::prelude::*;
 
 use crate::cli::{QueryArgs, QueryFormat};
+use crate::output::spreadsheet::neutralise_frame;
 use crate::output::write_parquet;
 use crate::query::{execute, tables};
 use crate::{Error, Exit, Result};
@@ -46,10 +48,14 @@ pub fn run(args: QueryArgs) -> Result<Exit> {
 /// Writes `df` to `out` as an aligned table or CSV.
 fn render(df: &mut DataFrame, format: QueryFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        QueryFormat::Csv => CsvWriter::new(&mut *out)
-            .include_header(true)
-            .finish(df)
-            .map_err(|e| std::io::Error::other(e.to_string())),
+        QueryFormat::Csv => neutralise_frame(df)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|mut safe| {
+                CsvWriter::new(&mut *out)
+                    .include_header(true)
+                    .finish(&mut safe)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            }),
         QueryFormat::Table | QueryFormat::Parquet => write_table(df, out),
     }
 }
