@@ -9,4 +9,5 @@ mod explain;
 mod fuzz;
 mod hostile;
 mod outputs;
+mod review;
 mod safety;
