@@ -266,6 +266,7 @@ h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
 .tiles b { display: block; font-size: 1.3rem; }
 .tiles span { color: #555; font-size: .85rem; }
 .summary p { margin: .35rem 0; }
+.wide { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .3rem 0; }
 th, td { border-bottom: 1px solid #e3e5e8; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; font-weight: 600; }
@@ -283,6 +284,7 @@ footer { color: #555; font-size: .8rem; margin-top: 1.5rem; }
 @page { size: A4 portrait; margin: 14mm 12mm; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 9.5pt; }
+  .wide { overflow: visible; }
   h2 { break-after: avoid; page-break-after: avoid; margin-top: 1.2rem; }
   h3 { break-after: avoid; page-break-after: avoid; }
   table { font-size: 8.5pt; }
@@ -318,7 +320,10 @@ pub fn html(p: &Pack) -> Result<String> {
     findings_section(&mut h, p);
     rejects_section(&mut h, p);
     h.push_str("</body>\n</html>\n");
-    Ok(h)
+    // Wide tables scroll on a narrow screen instead of widening the page.
+    // (Values are escaped, so `<table` only ever comes from this module.)
+    Ok(h.replace("<table", "<div class=\"wide\"><table")
+        .replace("</table>", "</table></div>"))
 }
 
 /// `Elite support · Americas · 1 Jul 2026 to 30 Sep 2026 · times in … · figures as of …`.
