@@ -350,3 +350,22 @@ fn explain_of_an_unknown_or_rejected_case_is_one_line_with_exit_3() {
     }
     insta::assert_snapshot!(seen);
 }
+
+/// The README's example is the binary's output, to the byte.
+#[test]
+fn readme_explain_example_is_what_slt_prints() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("$ slt explain C-0000253\n")
+        .expect("the example");
+    let block = &readme[start + "$ slt explain C-0000253\n".len()..];
+    let shown = &block[..block.find("```").unwrap()];
+    let o = slt(&["explain", "C-0000253"]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o),
+        shown,
+        "update the README's `slt explain` example"
+    );
+}
