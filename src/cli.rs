@@ -65,6 +65,20 @@ pub enum Command {
     /// locator, field and reason), import_files.csv (per vendor file:
     /// records read = rows + skipped + rejected) and a manifest.
     Import(ImportArgs),
+    /// Explain one case's clock, step by step.
+    ///
+    /// Reads and judges the export as `slt report` does (same flags), then
+    /// measures that one case with the same code and prints: the contract
+    /// in force, the initial priority and target, the clock start, each
+    /// priority change (took effect or not, and why), the coverage windows
+    /// counted (on the region's wall clock), the deadline, each event that
+    /// did not stop the clock and why, the first response, and the outcome
+    /// with its reason. --format json prints the case's case_slt fields
+    /// under the same names, with `reason` and `steps`. Exits 3 with one
+    /// line (and near matches) for an id the export does not have.
+    ///
+    /// Example: slt explain C-000123 --input exports/latest --format json
+    Explain(ExplainArgs),
     /// Run an SQL query against a report directory's tables.
     ///
     /// Every NAME.parquet in DIR is a table NAME (case_slt, attainment,
@@ -154,6 +168,29 @@ pub struct ImportArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `slt explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The case to explain (its `case_id` in the export).
+    #[arg(value_name = "CASE_ID", allow_hyphen_values = true)]
+    pub case_id: String,
+    /// What to measure, as for `slt report`.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Output format: the steps as text for people, or one JSON object.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+/// `slt explain --format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    /// The steps, one line each, times on the region's wall clock.
+    Text,
+    /// One JSON object: the case_slt fields, `reason` and `steps`.
+    Json,
 }
 
 /// `slt report`

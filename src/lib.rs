@@ -10,7 +10,10 @@
 //! **aggregate** (attainment per tier × priority × region × period, with the
 //! SQL in `sql/`, [`aggregate`]) → **write** ([`output`]: Parquet, the
 //! manifest and the [`charts`], atomically). [`review`] builds one
-//! customer's quarterly pack from a run. [`config`] turns flags into
+//! customer's quarterly pack from the judged export, every number as of the
+//! quarter's end; [`explain`] tells one case's clock step by step, measured
+//! by the same traced code as `case_slt` ([`measure::measure_case_traced`]);
+//! [`present`] words values for people. [`config`] turns flags into
 //! [`config::Settings`]; [`cmd`] holds the thin subcommands; [`model`] the
 //! domain's nouns. The rules are in `docs/rules.md`, the outputs in
 //! `docs/outputs.md`.
@@ -20,7 +23,8 @@
 //! `business_hours`); the *deadline* is the last instant at which the target
 //! is still kept; *attainment* is met / (met + breached); *business minutes*
 //! are covered minutes; a *reject* is an input row that can't be used, kept
-//! with its reason so that rows read = rows used + rows rejected.
+//! with its reason so that rows read = rows used + rows rejected; a
+//! *reason* is why a case has its outcome (`answered_late`, …).
 
 pub mod aggregate;
 pub mod calendar;
@@ -30,6 +34,7 @@ pub mod cmd;
 pub mod config;
 pub mod entitlements;
 pub mod error;
+pub mod explain;
 pub mod generate;
 pub mod ingest;
 pub mod mapping;
@@ -38,6 +43,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod policy;
+pub mod present;
 pub mod progress;
 pub mod query;
 pub mod questions;

@@ -3,15 +3,18 @@
 //! parallel, with rayon).
 //!
 //! [`measure_case`] is pure: one case, its events in time order, the policy,
-//! the calendars and the as-of instant in; the measured case out.
+//! the calendars and the as-of instant in; the measured case out, with the
+//! [`Reason`] for its outcome. [`measure_case_traced`] is the same code
+//! telling a [`Trace`] each step (`slt explain`, [`crate::explain`]);
+//! [`measure_case`] runs it with [`NoTrace`], which compiles away.
 //! [`measure_all`] groups events by case and runs it over every case.
 
 use rayon::prelude::*;
 
 use crate::calendar::holidays::Holidays;
 use crate::calendar::{years_spanning, CalendarError, Coverage};
-use crate::model::{Case, Event, EventKind, Outcome, Priority};
-use crate::policy::{Calendars, Policy, PriorityChangeRule};
+use crate::model::{Case, Event, EventKind, Outcome, Priority, Reason};
+use crate::policy::{Calendars, Policy, PriorityChangeRule, Target};
 use crate::timestamp::Instant;
 
 /// One measured case.
@@ -37,8 +40,127 @@ pub struct Measured {
     pub response_business: Option<i64>,
     /// Met, breached, pending or excluded.
     pub outcome: Outcome,
+    /// Why: the outcome's reason code.
+    pub reason: Reason,
     /// Business time past the target, µs (breached cases with a response).
     pub breach_business: Option<i64>,
+}
+
+/// Whether an event (other than a priority change) is the kind of event
+/// that stops the clock, and if not, why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A public agent response that counts (the earliest is the first response).
+    Counts,
+    /// Not a public agent response: an automatic acknowledgement, an
+    /// internal note, a customer update, or an informative event.
+    NotAResponse,
+    /// An agent response after the as-of instant: it has not happened yet.
+    AfterAsOf,
+    /// An agent response after the case was closed.
+    AfterClosure,
+}
+
+/// The one rule for which events stop the clock: an `agent_response` at
+/// or before `as_of` and not after `closed` (the closure, if it happened by
+/// `as_of`).
+#[inline]
+pub fn verdict(e: &Event, as_of: Instant, closed: Option<Instant>) -> Verdict {
+    if e.kind != EventKind::AgentResponse {
+        Verdict::NotAResponse
+    } else if e.at > as_of {
+        Verdict::AfterAsOf
+    } else if closed.is_some_and(|c| e.at > c) {
+        Verdict::AfterClosure
+    } else {
+        Verdict::Counts
+    }
+}
+
+/// Why a priority change did not take effect because the measurement had
+/// already ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The change is after the as-of instant: it has not happened yet.
+    AfterAsOf,
+    /// At or after the first response.
+    AtOrAfterResponse,
+    /// At or after the closure.
+    AtOrAfterClosure,
+    /// After the deadline in force: the case was already breached.
+    AfterDeadline,
+}
+
+/// What a priority change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// It took effect: new priority, coverage, target (and under `restart`,
+    /// clock start), hence a new deadline.
+    TookEffect,
+    /// A "change" to the priority already in force: nothing.
+    SamePriority,
+    /// The measurement had ended.
+    Ended(Ended),
+}
+
+/// The one rule for when a change comes too late: after `as_of`, at or
+/// after the first response or the closure, or after the deadline in force.
+#[inline]
+fn ended(
+    t: Instant,
+    as_of: Instant,
+    response: Option<Instant>,
+    closed: Option<Instant>,
+    deadline: Instant,
+) -> Option<Ended> {
+    if t > as_of {
+        Some(Ended::AfterAsOf)
+    } else if response.is_some_and(|r| t >= r) {
+        Some(Ended::AtOrAfterResponse)
+    } else if closed.is_some_and(|c| t >= c) {
+        Some(Ended::AtOrAfterClosure)
+    } else if t > deadline {
+        Some(Ended::AfterDeadline)
+    } else {
+        None
+    }
+}
+
+/// The clock as it stands after a step: what [`Trace`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// Priority in force.
+    pub priority: Priority,
+    /// Its target and coverage.
+    pub target: Target,
+    /// Clock start in force.
+    pub clock_start: Instant,
+    /// Deadline in force.
+    pub deadline: Instant,
+}
+
+/// What [`measure_case_traced`] tells as it measures: the steps `slt
+/// explain` prints. [`NoTrace`] (what [`measure_case`] uses) compiles to
+/// nothing, so there is one implementation of the rules and `case_slt` and
+/// `explain` cannot disagree.
+pub trait Trace {
+    /// Whether the tracer wants anything (lets the measurement skip the
+    /// work only a tracer needs).
+    const ON: bool;
+    /// The clock at creation.
+    fn start(&mut self, _clock: &Clock) {}
+    /// An event other than a priority change, and whether it stops the clock.
+    fn event(&mut self, _event: &Event, _verdict: Verdict) {}
+    /// A priority change, what it did, and the clock after it.
+    fn change(&mut self, _event: &Event, _from: Priority, _effect: Effect, _clock: &Clock) {}
+}
+
+/// The tracer that wants nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTrace;
+
+impl Trace for NoTrace {
+    const ON: bool = false;
 }
 
 /// Measures one case. `events` are the case's events sorted by
@@ -54,71 +176,108 @@ pub fn measure_case(
     calendars: &Calendars,
     as_of: Instant,
 ) -> Result<Measured, CalendarError> {
+    measure_case_traced(case, events, policy, calendars, as_of, &mut NoTrace)
+}
+
+/// [`measure_case`], telling `trace` every step.
+pub fn measure_case_traced<T: Trace>(
+    case: &Case,
+    events: &[Event],
+    policy: &Policy,
+    calendars: &Calendars,
+    as_of: Instant,
+    trace: &mut T,
+) -> Result<Measured, CalendarError> {
     let closed = case.closed_at.filter(|&c| c <= as_of);
     let first_response_at = events
         .iter()
-        .filter(|e| {
-            e.kind == EventKind::AgentResponse && e.at <= as_of && closed.is_none_or(|c| e.at <= c)
-        })
+        .filter(|e| verdict(e, as_of, closed) == Verdict::Counts)
         .map(|e| e.at)
         .min();
+    if T::ON {
+        for e in events
+            .iter()
+            .filter(|e| e.kind != EventKind::PriorityChange)
+        {
+            trace.event(e, verdict(e, as_of, closed));
+        }
+    }
 
-    let mut priority = case.priority;
-    let mut target = policy.target(case.tier, case.region, priority);
-    let mut clock_start = case.created_at;
-    let mut deadline = calendars
-        .get(case.region, target.coverage)
-        .deadline(clock_start, target.micros())?;
+    let target = policy.target(case.tier, case.region, case.priority);
+    let mut clock = Clock {
+        priority: case.priority,
+        target,
+        clock_start: case.created_at,
+        deadline: calendars
+            .get(case.region, target.coverage)
+            .deadline(case.created_at, target.micros())?,
+    };
+    trace.start(&clock);
     let mut changes = 0;
-    for e in events
+    let mut priority_changes = events
         .iter()
-        .filter(|e| e.kind == EventKind::PriorityChange)
-    {
+        .filter(|e| e.kind == EventKind::PriorityChange);
+    while let Some(e) = priority_changes.next() {
         let t = e.at;
-        let ended = t > as_of
-            || first_response_at.is_some_and(|r| t >= r)
-            || closed.is_some_and(|c| t >= c)
-            || t > deadline;
-        if ended {
+        if let Some(why) = ended(t, as_of, first_response_at, closed, clock.deadline) {
+            if T::ON {
+                trace.change(e, clock.priority, Effect::Ended(why), &clock);
+                for later in priority_changes {
+                    let why = ended(later.at, as_of, first_response_at, closed, clock.deadline)
+                        .unwrap_or(why);
+                    trace.change(later, clock.priority, Effect::Ended(why), &clock);
+                }
+            }
             break;
         }
         let new = e.priority.expect("validated priority change");
-        if new == priority {
+        if new == clock.priority {
+            if T::ON {
+                trace.change(e, clock.priority, Effect::SamePriority, &clock);
+            }
             continue;
         }
-        priority = new;
+        let from = clock.priority;
         changes += 1;
-        target = policy.target(case.tier, case.region, priority);
+        clock.priority = new;
+        clock.target = policy.target(case.tier, case.region, new);
         if policy.priority_change == PriorityChangeRule::Restart {
-            clock_start = t;
+            clock.clock_start = t;
         }
-        deadline = calendars
-            .get(case.region, target.coverage)
-            .deadline(clock_start, target.micros())?;
+        clock.deadline = calendars
+            .get(case.region, clock.target.coverage)
+            .deadline(clock.clock_start, clock.target.micros())?;
+        trace.change(e, from, Effect::TookEffect, &clock);
     }
 
+    let Clock {
+        priority,
+        target,
+        clock_start,
+        deadline,
+    } = clock;
     let calendar = calendars.get(case.region, target.coverage);
-    let (outcome, response_business, breach_business) = match first_response_at {
+    let (reason, response_business, breach_business) = match first_response_at {
         Some(r) => {
             let business = calendar.elapsed(clock_start, r)?;
             if r <= deadline {
-                (Outcome::Met, Some(business), None)
+                (Reason::AnsweredInTime, Some(business), None)
             } else {
                 (
-                    Outcome::Breached,
+                    Reason::AnsweredLate,
                     Some(business),
                     Some(business - target.micros()),
                 )
             }
         }
         None => {
-            let outcome = match closed {
-                Some(c) if c <= deadline => Outcome::Excluded,
-                Some(_) => Outcome::Breached,
-                None if as_of <= deadline => Outcome::Pending,
-                None => Outcome::Breached,
+            let reason = match closed {
+                Some(c) if c <= deadline => Reason::ClosedBeforeDeadlineUnanswered,
+                Some(_) => Reason::ClosedAfterDeadlineUnanswered,
+                None if as_of <= deadline => Reason::OpenBeforeDeadline,
+                None => Reason::UnansweredPastDeadline,
             };
-            (outcome, None, None)
+            (reason, None, None)
         }
     };
     Ok(Measured {
@@ -131,7 +290,8 @@ pub fn measure_case(
         deadline,
         first_response_at,
         response_business,
-        outcome,
+        outcome: reason.outcome(),
+        reason,
         breach_business,
     })
 }

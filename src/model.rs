@@ -104,6 +104,68 @@ impl Outcome {
     }
 }
 
+/// Why a case has its outcome: a stable snake_case code (`case_slt.reason`,
+/// and the `reason` of `slt explain`). Each reason belongs to exactly one
+/// [`Outcome`]; together they tell apart the cases an outcome lumps
+/// together (a breach answered late, never answered, or closed unanswered
+/// after the deadline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// Met: the first response came at or before the deadline.
+    AnsweredInTime,
+    /// Breached: the first response came after the deadline.
+    AnsweredLate,
+    /// Breached: no response, still open, and the deadline has passed.
+    UnansweredPastDeadline,
+    /// Breached: closed without a response after the deadline.
+    ClosedAfterDeadlineUnanswered,
+    /// Excluded: closed without a response at or before the deadline.
+    ClosedBeforeDeadlineUnanswered,
+    /// Pending: no response yet, still open, and the deadline not passed.
+    OpenBeforeDeadline,
+}
+
+impl Reason {
+    /// Every reason, in output order.
+    pub const ALL: [Reason; 6] = [
+        Reason::AnsweredInTime,
+        Reason::AnsweredLate,
+        Reason::UnansweredPastDeadline,
+        Reason::ClosedAfterDeadlineUnanswered,
+        Reason::ClosedBeforeDeadlineUnanswered,
+        Reason::OpenBeforeDeadline,
+    ];
+
+    /// The code in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::AnsweredInTime => "answered_in_time",
+            Reason::AnsweredLate => "answered_late",
+            Reason::UnansweredPastDeadline => "unanswered_past_deadline",
+            Reason::ClosedAfterDeadlineUnanswered => "closed_after_deadline_unanswered",
+            Reason::ClosedBeforeDeadlineUnanswered => "closed_before_deadline_unanswered",
+            Reason::OpenBeforeDeadline => "open_before_deadline",
+        }
+    }
+
+    /// The outcome this reason gives.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Reason::AnsweredInTime => Outcome::Met,
+            Reason::AnsweredLate
+            | Reason::UnansweredPastDeadline
+            | Reason::ClosedAfterDeadlineUnanswered => Outcome::Breached,
+            Reason::ClosedBeforeDeadlineUnanswered => Outcome::Excluded,
+            Reason::OpenBeforeDeadline => Outcome::Pending,
+        }
+    }
+
+    /// Parses a reason's code.
+    pub fn parse(s: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// The input tables: three required, two optional.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
@@ -503,6 +565,8 @@ pub struct CaseRow {
     pub period: Arc<str>,
     /// Month of creation in the report zone (`2026-07`).
     pub month: Arc<str>,
+    /// Why the case has its outcome.
+    pub reason: Reason,
 }
 
 /// A calendar month, as periods are cut.
@@ -610,6 +674,16 @@ mod tests {
         );
         assert!(Quarter::parse("2026-Q5").is_none());
         assert!(Quarter::parse("26-Q1").is_none());
+    }
+
+    #[test]
+    fn every_reason_has_one_outcome_and_every_outcome_a_reason() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
+        for o in Outcome::ALL {
+            assert!(Reason::ALL.iter().any(|r| r.outcome() == o), "{o:?}");
+        }
     }
 
     #[test]

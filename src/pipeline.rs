@@ -7,6 +7,7 @@
 //! a good report with an empty one.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use polars::prelude::DataFrame;
 use serde_json::json;
@@ -15,14 +16,15 @@ use crate::aggregate;
 use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
-use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason};
+use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, Source};
 use crate::measure::{calendars_for, measure_all_reporting, Measured};
-use crate::model::{CaseRow, Month, Outcome, Table};
+use crate::model::{Case, CaseRow, Month, Outcome, Table};
 use crate::output::frames;
 use crate::output::manifest::{
     EntitlementSummary, Manifest, SourceEntry, TableEntry, Tables, Timing,
 };
 use crate::output::SCHEMA_VERSION;
+use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::timestamp::{format_rfc3339, Instant};
 use crate::{Error, Result};
@@ -46,6 +48,8 @@ pub struct Run {
     pub rejects: ingest::Rejects,
     /// `manifest.json`.
     pub manifest: Manifest,
+    /// Milliseconds per stage (logged, never written).
+    pub timing: Timing,
 }
 
 impl Run {
@@ -58,31 +62,8 @@ impl Run {
 /// Runs every stage on `settings`, telling `progress` as each ends.
 pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     let mut timing = Timing::default();
-    let stage = progress.stage("read", None);
-    let (sources, import) = read(settings)?;
-    let rows: usize = sources.iter().map(|s| s.frame.height()).sum();
-    timing.read = millis(stage.finish(
-        &format!("{} tables, {rows} rows", sources.len()),
-        json!({ "tables": sources.len(), "rows": rows }),
-    ));
-
-    let stage = progress.stage("validate", None);
-    let mut ingested = ingest::judge(
-        sources,
-        &settings.mapping,
-        &settings.policy,
-        settings.as_of,
-        import,
-    )?;
-    let rejected = ingested.rejects.total();
-    let used = Table::ALL
-        .iter()
-        .map(|&t| ingested.counts(t).used)
-        .sum::<u64>();
-    timing.validate = millis(stage.finish(
-        &format!("{used} rows used, {rejected} rejected"),
-        json!({ "rows_used": used, "rows_rejected": rejected }),
-    ));
+    let read = read_stage(settings, progress, &mut timing)?;
+    let mut ingested = validate_stage(settings, read, progress, &mut timing)?;
 
     let Some((as_of, as_of_source)) = ingested.as_of(settings.as_of) else {
         return Err(no_usable_case(&ingested));
@@ -146,15 +127,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         json!({ "groups": attainment.height(), "account_groups": account_attainment.height() }),
     ));
 
-    let manifest = manifest(
-        settings,
-        &ingested,
-        &cases,
-        &checked,
-        as_of,
-        as_of_source,
-        timing,
-    );
+    let manifest = manifest(settings, &ingested, &cases, &checked, as_of, as_of_source);
     Ok(Run {
         as_of,
         cases,
@@ -164,19 +137,134 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         entitlements: checked,
         rejects: ingested.rejects,
         manifest,
+        timing,
     })
 }
 
-/// The read stage: the export's tables as files, or, with `--source`,
-/// imported from the vendor's native export.
-pub fn read(settings: &Settings) -> Result<(Vec<ingest::Source>, Option<ingest::VendorImport>)> {
+/// The read stage: every table of the export, as read. The one way slt
+/// reads an export, for [`run`], [`judged`] and the review pack.
+pub fn read_stage(settings: &Settings, progress: &Progress, timing: &mut Timing) -> Result<Read> {
+    let stage = progress.stage("read", None);
+    let read = read(settings)?;
+    let rows: usize = read.sources.iter().map(|s| s.frame.height()).sum();
+    timing.read = millis(stage.finish(
+        &format!("{} tables, {rows} rows", read.sources.len()),
+        json!({ "tables": read.sources.len(), "rows": rows }),
+    ));
+    Ok(read)
+}
+
+/// What the read stage read: the export's tables, and with `--source` the
+/// vendor import they came from.
+#[derive(Debug)]
+pub struct Read {
+    /// The canonical tables, as read (or as the importer made them).
+    pub sources: Vec<Source>,
+    /// The vendor import, with `--source`.
+    pub import: Option<ingest::VendorImport>,
+}
+
+/// The export's tables as files, or, with `--source`, imported from the
+/// vendor's native export.
+fn read(settings: &Settings) -> Result<Read> {
     match (&settings.source, &settings.input) {
         (Some((kind, source_settings)), ingest::Input::Dir(dir)) => {
             let (sources, import) = ingest::read_vendor(dir, *kind, source_settings)?;
-            Ok((sources, Some(import)))
+            Ok(Read {
+                sources,
+                import: Some(import),
+            })
         }
-        _ => Ok((ingest::read_all(&settings.input)?, None)),
+        _ => Ok(Read {
+            sources: ingest::read_all(&settings.input)?,
+            import: None,
+        }),
     }
+}
+
+/// The validate stage: every row judged into typed rows or a reject.
+pub fn validate_stage(
+    settings: &Settings,
+    read: Read,
+    progress: &Progress,
+    timing: &mut Timing,
+) -> Result<Ingested> {
+    let stage = progress.stage("validate", None);
+    let ingested = ingest::judge(
+        read.sources,
+        &settings.mapping,
+        &settings.policy,
+        settings.as_of,
+        read.import,
+    )?;
+    let rejected = ingested.rejects.total();
+    let used = Table::ALL
+        .iter()
+        .map(|&t| ingested.counts(t).used)
+        .sum::<u64>();
+    timing.validate = millis(stage.finish(
+        &format!("{used} rows used, {rejected} rejected"),
+        json!({ "rows_used": used, "rows_rejected": rejected }),
+    ));
+    Ok(ingested)
+}
+
+/// An export read and judged, with its as-of instant: what `slt explain`
+/// and `slt review` measure from, without measuring every case.
+#[derive(Debug)]
+pub struct Judged {
+    /// Every table judged.
+    pub ingested: Ingested,
+    /// The as-of instant (as [`run`] chooses it).
+    pub as_of: Instant,
+    /// How it was chosen.
+    pub as_of_source: AsOfSource,
+    /// The read and validate stages' times.
+    pub timing: Timing,
+}
+
+impl Judged {
+    /// The coverage calendars, for the years [`run`] builds them for (so
+    /// that a case measures the same here as in `case_slt`).
+    pub fn calendars(&self, settings: &Settings) -> crate::policy::Calendars {
+        calendars_for(
+            &settings.policy,
+            &settings.holidays,
+            &self.ingested.cases,
+            &self.ingested.events,
+            self.as_of,
+        )
+    }
+}
+
+/// Reads and judges the export, and chooses the as-of instant as [`run`]
+/// does; an export with no case to measure is the same error.
+pub fn judged(settings: &Settings, progress: &Progress) -> Result<Judged> {
+    let mut timing = Timing::default();
+    let read = read_stage(settings, progress, &mut timing)?;
+    judge_sources(settings, read, progress, timing)
+}
+
+/// [`judged`] from tables already read.
+pub fn judge_sources(
+    settings: &Settings,
+    read: Read,
+    progress: &Progress,
+    mut timing: Timing,
+) -> Result<Judged> {
+    let ingested = validate_stage(settings, read, progress, &mut timing)?;
+    let Some((as_of, as_of_source)) = ingested.as_of(settings.as_of) else {
+        return Err(no_usable_case(&ingested));
+    };
+    if ingested.cases.is_empty() {
+        return Err(no_usable_case(&ingested));
+    }
+    Ok(Judged {
+        ingested,
+        as_of,
+        as_of_source,
+        timing,
+    })
 }
 
 fn millis(d: std::time::Duration) -> u64 {
@@ -292,52 +380,79 @@ fn keep_measurable(
 }
 
 /// The measured cases as `case_slt` rows: tier and region by name, period
-/// and month of creation in the report zone.
+/// and month of creation in the report time zone.
 fn case_rows(
     settings: &Settings,
     ingested: &Ingested,
     measured: &[(usize, Measured)],
 ) -> Vec<CaseRow> {
-    let policy = &settings.policy;
-    let tiers: Vec<std::sync::Arc<str>> = policy.tiers.iter().map(|t| t.as_str().into()).collect();
-    let regions: Vec<std::sync::Arc<str>> = policy
-        .regions
-        .iter()
-        .map(|r| r.name.as_str().into())
-        .collect();
-    let mut labels: BTreeMap<Month, (std::sync::Arc<str>, std::sync::Arc<str>)> = BTreeMap::new();
+    let mut names = RowNames::new(&settings.policy);
     measured
         .iter()
-        .map(|(i, m)| {
-            let case = &ingested.cases[*i];
-            let month = Month::of(case.created_at, policy.report_zone);
-            let (period, month) = labels
-                .entry(month)
-                .or_insert_with(|| (month.quarter().label().into(), month.label().into()))
-                .clone();
-            CaseRow {
-                case_id: case.id.clone(),
-                account_id: case.account.clone(),
-                tier: tiers[case.tier].clone(),
-                region: regions[case.region].clone(),
-                product: case.product.clone(),
-                priority: m.priority,
-                initial_priority: m.initial_priority,
-                priority_changes: m.priority_changes,
-                created_at: case.created_at,
-                clock_start: m.clock_start,
-                coverage: m.coverage,
-                target_minutes: i64::from(m.target_minutes),
-                deadline: m.deadline,
-                first_response_at: m.first_response_at,
-                response_minutes: m.response_business.map(micros_to_minutes),
-                outcome: m.outcome,
-                breach_minutes: m.breach_business.map(micros_to_minutes),
-                period,
-                month,
-            }
-        })
+        .map(|(i, m)| names.case_row(&ingested.cases[*i], m))
         .collect()
+}
+
+/// What turns a judged case and its measurement into a `case_slt` row:
+/// tier and region names, and the period labels (shared, one per month).
+/// The one place a [`CaseRow`] is made, for `slt report`, `slt review` and
+/// `slt explain` alike.
+#[derive(Debug)]
+pub struct RowNames<'a> {
+    policy: &'a Policy,
+    tiers: Vec<Arc<str>>,
+    regions: Vec<Arc<str>>,
+    labels: BTreeMap<Month, (Arc<str>, Arc<str>)>,
+}
+
+impl<'a> RowNames<'a> {
+    /// The names of `policy`'s tiers and regions.
+    pub fn new(policy: &'a Policy) -> Self {
+        RowNames {
+            policy,
+            tiers: policy.tiers.iter().map(|t| t.as_str().into()).collect(),
+            regions: policy
+                .regions
+                .iter()
+                .map(|r| r.name.as_str().into())
+                .collect(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// The `case_slt` row of `case` measured as `m`: period and month of
+    /// `created_at` in the zone the policy cuts periods in
+    /// ([`Policy::period_zone`]).
+    pub fn case_row(&mut self, case: &Case, m: &Measured) -> CaseRow {
+        let month = Month::of(case.created_at, self.policy.period_zone(case.region));
+        let (period, month) = self
+            .labels
+            .entry(month)
+            .or_insert_with(|| (month.quarter().label().into(), month.label().into()))
+            .clone();
+        CaseRow {
+            case_id: case.id.clone(),
+            account_id: case.account.clone(),
+            tier: self.tiers[case.tier].clone(),
+            region: self.regions[case.region].clone(),
+            product: case.product.clone(),
+            priority: m.priority,
+            initial_priority: m.initial_priority,
+            priority_changes: m.priority_changes,
+            created_at: case.created_at,
+            clock_start: m.clock_start,
+            coverage: m.coverage,
+            target_minutes: i64::from(m.target_minutes),
+            deadline: m.deadline,
+            first_response_at: m.first_response_at,
+            response_minutes: m.response_business.map(micros_to_minutes),
+            outcome: m.outcome,
+            breach_minutes: m.breach_business.map(micros_to_minutes),
+            period,
+            month,
+            reason: m.reason,
+        }
+    }
 }
 
 /// The run's manifest.
@@ -348,7 +463,6 @@ fn manifest(
     checked: &Checked,
     as_of: Instant,
     as_of_source: AsOfSource,
-    timing: Timing,
 ) -> Manifest {
     let entry = |t: Table| TableEntry::new(ingested.file(t), ingested.counts(t));
     let mut outcomes: BTreeMap<String, u64> = Outcome::ALL
@@ -398,7 +512,6 @@ fn manifest(
         .chain(crate::charts::CHART_FILES)
         .map(String::from)
         .collect(),
-        timing_ms: timing,
         case_slt_partitioned_by: None,
         case_slt_partitions: None,
         source: ingested.import.as_ref().map(SourceEntry::of),

@@ -663,6 +663,12 @@ mod tests {
             breach_minutes: None,
             period: format!("{y}-Q{}", (m - 1) / 3 + 1).into(),
             month: month.into(),
+            reason: match outcome {
+                Outcome::Met => crate::model::Reason::AnsweredInTime,
+                Outcome::Breached => crate::model::Reason::AnsweredLate,
+                Outcome::Pending => crate::model::Reason::OpenBeforeDeadline,
+                Outcome::Excluded => crate::model::Reason::ClosedBeforeDeadlineUnanswered,
+            },
         }
     }
 

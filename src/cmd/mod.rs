@@ -2,6 +2,7 @@
 //! library, print. Commands never import each other.
 
 pub mod calendar;
+pub mod explain;
 pub mod generate;
 pub mod import;
 pub mod query;
@@ -19,5 +20,6 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
         cli::Command::Review(args) => review::run(args, cli.log_format),
         cli::Command::Import(args) => import::run(args, cli.log_format),
         cli::Command::Query(args) => query::run(args),
+        cli::Command::Explain(args) => explain::run(args, cli.log_format),
     }
 }

@@ -1,12 +1,14 @@
 //! `slt query`: one ad-hoc SQL statement over a report directory's tables
 //! (see [`crate::query`]), printed as an aligned table, or written as CSV
-//! or Parquet.
+//! (text cells that a spreadsheet would run as a formula get a leading
+//! `'`, see [`crate::output::spreadsheet`]) or Parquet.
 
 use std::io::Write;
 
 use polars::prelude::*;
 
 use crate::cli::{QueryArgs, QueryFormat};
+use crate::output::spreadsheet::neutralise_frame;
 use crate::output::write_parquet;
 use crate::query::{execute, tables};
 use crate::{Error, Exit, Result};
@@ -48,11 +50,15 @@ fn render(df: &mut DataFrame, format: QueryFormat, out: &mut dyn Write) -> std::
     match format {
         // Instants as RFC 3339 UTC (`2026-03-02T09:30:00Z`), as everywhere
         // else slt writes text; slt's timestamps are all UTC.
-        QueryFormat::Csv => CsvWriter::new(&mut *out)
-            .include_header(true)
-            .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.fZ".into()))
-            .finish(df)
-            .map_err(|e| std::io::Error::other(e.to_string())),
+        QueryFormat::Csv => neutralise_frame(df)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|mut safe| {
+                CsvWriter::new(&mut *out)
+                    .include_header(true)
+                    .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.fZ".into()))
+                    .finish(&mut safe)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            }),
         QueryFormat::Table | QueryFormat::Parquet => write_table(df, out),
     }
 }

@@ -45,7 +45,7 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
     let demo = matches!(settings.input, Input::Demo);
     let files = write_report(&run, &settings.policy, &out, layout, |dir| {
         if demo {
-            review::write_demo_pack(&run, &settings.policy, dir)?;
+            review::write_demo_pack(&settings, dir)?;
         }
         Ok(())
     })?;

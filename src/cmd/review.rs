@@ -4,15 +4,16 @@
 use crate::charts::data;
 use crate::cli::ReviewArgs;
 use crate::config::Settings;
+use crate::model::Quarter;
 use crate::output::guard::OutputKind;
 use crate::output::lock::Lock;
 use crate::progress::{LogFormat, Progress};
-use crate::review::{pack_of, write_pack};
-use crate::{pipeline, Error, Exit, Result};
+use crate::review::{build, write_pack};
+use crate::{Error, Exit, Result};
 
 /// Runs `slt review`.
 pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
-    if data::parse_quarter(&args.period).is_none() {
+    if Quarter::parse(&args.period).is_none() {
         return Err(Error::Usage(format!(
             "--period: `{}` is not a quarter (expected YYYY-Qn, e.g. 2026-Q3)",
             args.period
@@ -22,9 +23,8 @@ pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
     settings.check_out(&args.out, OutputKind::Review)?;
     let _lock = Lock::acquire(&args.out)?;
     let progress = Progress::new("review", args.quiet, log_format);
-    let run = pipeline::run(&settings, &progress)?;
+    let pack = build(&settings, &args.account, &args.period, &progress)?;
     let stage = progress.stage("write", None);
-    let pack = pack_of(&run, &settings.policy, &args.account, &args.period)?;
     write_pack(&pack, &args.out)?;
     stage.finish(
         &format!("review pack into {}", args.out.display()),
@@ -35,7 +35,7 @@ pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
         &format!(
             "review of {} for {}: {} (met {}, breached {}, pending {}, excluded {}); wrote {}",
             pack.account,
-            pack.period,
+            pack.period(),
             data::cases_label(c.cases),
             c.met,
             c.breached,
@@ -45,7 +45,8 @@ pub fn run(args: ReviewArgs, log_format: LogFormat) -> Result<Exit> {
         ),
         serde_json::json!({
             "account": pack.account,
-            "period": pack.period,
+            "period": pack.period(),
+            "figures_as_of": crate::timestamp::format_rfc3339(pack.cut),
             "cases": c.cases,
             "outcomes": { "met": c.met, "breached": c.breached, "pending": c.pending, "excluded": c.excluded },
             "out": args.out.display().to_string(),

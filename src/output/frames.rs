@@ -52,6 +52,8 @@ pub mod col {
     pub const PERIOD: &str = "period";
     /// Month of creation in the report zone (`2026-07`).
     pub const MONTH: &str = "month";
+    /// Why the case has its outcome (`answered_late`, …): the last column.
+    pub const REASON: &str = "reason";
 }
 
 /// Builds a text column whose type is an enum of its sorted distinct values.
@@ -176,6 +178,7 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
         float(col::BREACH_BUSINESS_MINUTES, |r| r.breach_minutes),
         text(col::PERIOD, |r| &r.period),
         text(col::MONTH, |r| &r.month),
+        text(col::REASON, |r| r.reason.as_str()),
     ];
     Ok(DataFrame::new(rows.len(), columns)?)
 }

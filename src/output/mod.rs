@@ -8,7 +8,8 @@
 //! run's `manifest.json`; [`write`] puts a whole report into a
 //! [`staging`] directory beside `--out` and swaps it in when complete.
 //! [`guard`] refuses an `--out` slt must not replace; [`lock`] keeps one
-//! run at a time per `--out`.
+//! run at a time per `--out`. [`spreadsheet`] keeps the CSVs meant for
+//! people from carrying live spreadsheet formulas.
 
 pub mod frames;
 pub mod guard;
@@ -16,6 +17,7 @@ pub mod lock;
 pub mod manifest;
 pub mod parquet;
 pub mod partition;
+pub mod spreadsheet;
 pub mod staging;
 pub mod write;
 

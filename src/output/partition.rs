@@ -179,6 +179,18 @@ pub fn write_case_slt_by_period(
                         ),
                     });
                 }
+                if let Some(missing) = case_slt
+                    .get_column_names()
+                    .into_iter()
+                    .find(|n| part.frame.column(n.as_str()).is_err())
+                {
+                    return Err(Error::Input {
+                        path: old.join(format!("{}={}", col::PERIOD, part.value)),
+                        reason: format!(
+                            "written by an earlier slt, without the `{missing}` column: rerun every period without --update"
+                        ),
+                    });
+                }
                 kept.push(part);
             }
         } else if old.with_extension("parquet").exists() {

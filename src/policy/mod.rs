@@ -48,6 +48,26 @@ impl PriorityChangeRule {
     }
 }
 
+/// The zone a case's month and quarter are taken in (`rules.report_time_zone`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportZone {
+    /// One zone for every case (`"UTC"`, the default, or any IANA zone name).
+    Zone(Tz),
+    /// Each case in the zone of its region (`"region"`): a quarter ends at
+    /// local midnight of the customer's office.
+    Region,
+}
+
+impl ReportZone {
+    /// The value as the policy file spells it (`UTC`, `Europe/London`, `region`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReportZone::Zone(tz) => tz.name(),
+            ReportZone::Region => "region",
+        }
+    }
+}
+
 /// Why a policy file can't be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -191,8 +211,8 @@ impl Target {
 pub struct Policy {
     /// Priority-change rule.
     pub priority_change: PriorityChangeRule,
-    /// Zone for month and quarter periods.
-    pub report_zone: Tz,
+    /// Zone for month and quarter periods: one zone, or each case's region's.
+    pub report_zone: ReportZone,
     /// Attainment goal, 0–1.
     pub attainment_goal: f64,
     /// Regions, sorted by name.
@@ -313,7 +333,17 @@ impl Policy {
             Ok(set)
         };
 
-        let report_zone = zone("rules.report_time_zone".into(), &raw.rules.report_time_zone)?;
+        let report_zone = match raw.rules.report_time_zone.as_str() {
+            "region" => ReportZone::Region,
+            name => ReportZone::Zone(zone("rules.report_time_zone".into(), name).map_err(
+                |_| {
+                    invalid(
+                        "rules.report_time_zone".into(),
+                        format!("unknown time zone `{name}` (expected `UTC`, `region`, or a zone such as `Europe/London`)"),
+                    )
+                },
+            )?),
+        };
         if !(0.0..=1.0).contains(&raw.rules.attainment_goal) {
             return Err(invalid(
                 "rules.attainment_goal".into(),
@@ -585,6 +615,15 @@ impl Policy {
         })
     }
 
+    /// The zone the month and quarter of a case of region `region` (index)
+    /// are taken in.
+    pub fn period_zone(&self, region: usize) -> Tz {
+        match self.report_zone {
+            ReportZone::Zone(tz) => tz,
+            ReportZone::Region => self.regions[region].zone,
+        }
+    }
+
     /// Index of a region by name.
     pub fn region_index(&self, name: &str) -> Option<usize> {
         self.regions.iter().position(|r| r.name == name)
@@ -739,6 +778,38 @@ mod tests {
         assert_eq!(
             e,
             "p.toml: `regions.EMEA.time_zone`: unknown time zone `Europe/Londn`"
+        );
+    }
+
+    #[test]
+    fn report_time_zone_is_utc_a_zone_or_each_region() {
+        let with = |value: &str| {
+            Policy::parse(
+                &BUNDLED_TOML.replace(
+                    "report_time_zone = \"UTC\"",
+                    &format!("report_time_zone = \"{value}\""),
+                ),
+                "p.toml",
+            )
+        };
+        let p = policy();
+        assert_eq!(p.report_zone, ReportZone::Zone(Tz::UTC));
+        assert_eq!(p.period_zone(p.region_index("Japan").unwrap()), Tz::UTC);
+        let p = with("region").unwrap();
+        assert_eq!(p.report_zone.name(), "region");
+        assert_eq!(
+            p.period_zone(p.region_index("Americas").unwrap()),
+            chrono_tz::America::Los_Angeles
+        );
+        assert_eq!(
+            p.period_zone(p.region_index("Japan").unwrap()),
+            chrono_tz::Asia::Tokyo
+        );
+        let p = with("Europe/Paris").unwrap();
+        assert_eq!(p.period_zone(0), chrono_tz::Europe::Paris);
+        assert_eq!(
+            with("Region").unwrap_err().to_string(),
+            "p.toml: `rules.report_time_zone`: unknown time zone `Region` (expected `UTC`, `region`, or a zone such as `Europe/London`)"
         );
     }
 

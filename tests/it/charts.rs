@@ -242,19 +242,39 @@ fn volume_data_counts_every_outcome_per_month() {
 
 #[test]
 fn review_pack_data_compares_with_the_previous_quarter() {
-    let (_dir, _, cases, report) = tiny();
-    let pack = slt::review::pack(&cases, &report.policy, "E-EMEA", "2026-Q3", AS_OF).unwrap();
-    assert_eq!(pack.contracts, [("Elite".to_string(), "EMEA".to_string())]);
+    let (_dir, input, _, report) = tiny();
+    let settings = Settings::from_args(&MeasureArgs {
+        input: Some(input),
+        as_of: Some(AS_OF.into()),
+        ..MeasureArgs::default()
+    })
+    .unwrap();
+    let pack = slt::review::build(
+        &settings,
+        "E-EMEA",
+        "2026-Q3",
+        &slt::progress::Progress::silent(),
+    )
+    .unwrap();
+    assert_eq!(
+        (pack.tier.as_str(), pack.region.as_str()),
+        ("Elite", "EMEA")
+    );
+    // The as-of instant is before the quarter's end: the figures are as of it.
+    assert_eq!(pack.cut, report.run.as_of);
+    assert!(!pack.complete());
     assert_eq!(
         (pack.counts.cases, pack.counts.met, pack.counts.breached),
         (5, 2, 1)
     );
     assert_eq!((pack.counts.pending, pack.counts.excluded), (1, 1));
-    assert_eq!(pack.previous_period, "2026-Q2");
+    assert_eq!(pack.previous_period(), "2026-Q2");
+    assert_eq!(pack.previous, slt::review::Previous::Same);
     let rows: Vec<String> = pack
-        .comparison
+        .stats
         .iter()
-        .map(|r| {
+        .map(|s| {
+            let r = &s.comparison;
             format!(
                 "{}: {} → {} ({})",
                 r.label,
@@ -274,14 +294,33 @@ fn review_pack_data_compares_with_the_previous_quarter() {
             "all: 100.0 % → 66.6 % (−33.4 points)",
         ]
     );
-    let issues: Vec<(&str, &str, Option<f64>)> = pack
-        .issues
+    // Percentiles by sql/account_attainment.sql: P1 answered in 5, 10 and 20 min.
+    assert_eq!(
+        (pack.stats[0].p50, pack.stats[0].p90),
+        (Some(10.0), Some(18.0))
+    );
+    let listed: Vec<(&str, &str, &str)> = pack
+        .cases
         .iter()
-        .map(|c| (&*c.case_id, c.outcome.as_str(), c.breach_minutes))
+        .map(|c| {
+            (
+                &*c.row.case_id,
+                c.row.outcome.as_str(),
+                c.row.reason.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
-        issues,
-        [("A2", "breached", Some(5.0)), ("A6", "pending", None)]
+        listed,
+        [
+            ("A2", "breached", "answered_late"),
+            ("A7", "excluded", "closed_before_deadline_unanswered"),
+            ("A6", "pending", "open_before_deadline"),
+        ]
+    );
+    assert_eq!(
+        pack.cases[0].sentence,
+        "Due Tue 7 Jul 2026 11:15 BST, answered Tue 7 Jul 2026 11:20 BST: 5 min of business time late."
     );
     // The account's charts: one tier, one region; trend and volume up to the
     // quarter's end, from the export's first month, the quarter shaded.
@@ -312,14 +351,14 @@ fn review_pack_data_compares_with_the_previous_quarter() {
         })
     );
     assert_eq!(
-        slt::review::summary(&pack),
+        slt::review::html::summary(&pack)[..3],
         [
-            "E-EMEA (Elite, EMEA) opened 5 cases in 2026-Q3: 2 met the initial-response target, 1 breached, \
-             1 still pending, 1 excluded (closed without a response before the deadline).",
-            "Attainment was 66.6 % against a goal of 95 %: below the goal. Previous quarter: 100.0 % in 2026-Q2 \
-             (−33.4 points).",
-            "Below the 95 % goal: P1 at 66.6 % (2 of 3 met).",
-            "The 1 breached and 1 still-pending cases are listed at the end.",
+            "E-EMEA (Elite support, EMEA) opened 5 cases in Q3 2026: 2 answered within target, 1 breached \
+             (answered late, or not answered by the deadline), 1 closed without a response before its deadline \
+             (withdrawn, not counted) and 1 still open within its deadline.",
+            "Attainment, the share of decided cases answered within target, was 66.6 % (2 of 3): below our \
+             internal goal of 95 %.",
+            "In Q2 2026 it was 100.0 % (−33.4 points).",
         ]
     );
 }
@@ -398,6 +437,19 @@ fn report_writes_every_chart_with_no_system_fonts_and_the_same_bytes_twice() {
     for f in CHART_FILES {
         assert!(outputs.contains(&f), "{f} not in the manifest's outputs");
     }
+    // Not only the charts: every file of the report, manifest included.
+    let mut names: Vec<String> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(names.len() > CHART_FILES.len(), "{names:?}");
+    for f in &names {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
 }
 
 #[test]
@@ -433,20 +485,27 @@ fn review_writes_a_self_contained_pack() {
     let csv = std::fs::read_to_string(out.join("cases.csv")).unwrap();
     assert_eq!(
         csv,
-        "case_id,priority,created_at,deadline,first_response_at,minutes_late,outcome\n\
-         A2,P1,2026-07-07T10:00:00Z,2026-07-07T10:15:00Z,2026-07-07T10:20:00Z,5.0,breached\n\
-         A6,P2,2026-09-30T12:00:00Z,2026-09-30T12:30:00Z,,,pending\n"
+        "case_id,priority,initial_priority,created_at,deadline,first_response_at,closed_at,minutes_late,outcome,reason,explanation\n\
+         A2,P1,P1,2026-07-07T11:00:00+01:00,2026-07-07T11:15:00+01:00,2026-07-07T11:20:00+01:00,,5.0,breached,answered_late,\
+         \"Due Tue 7 Jul 2026 11:15 BST, answered Tue 7 Jul 2026 11:20 BST: 5 min of business time late.\"\n\
+         A7,P1,P1,2026-09-01T11:00:00+01:00,2026-09-01T11:15:00+01:00,,2026-09-01T11:05:00+01:00,,excluded,\
+         closed_before_deadline_unanswered,\"Closed Tue 1 Sep 2026 11:05 BST without a response, before its deadline of \
+         Tue 1 Sep 2026 11:15 BST: withdrawn, so not counted in attainment.\"\n\
+         A6,P2,P2,2026-09-30T13:00:00+01:00,2026-09-30T13:30:00+01:00,,,,pending,open_before_deadline,\
+         Not answered yet as of Wed 30 Sep 2026 13:10 BST; due Wed 30 Sep 2026 13:30 BST.\n"
     );
     let html = std::fs::read_to_string(out.join("review.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<svg").count(), 4, "four inline charts");
     assert!(
-        html.contains("Attainment was 66.6 % against a goal of 95 %"),
+        html.contains("was 66.6 % (2 of 3): below our internal goal of 95 %"),
         "summary"
     );
-    assert!(html.contains("<td>A2</td><td>P1</td><td>2026-07-07 10:00</td><td>2026-07-07 10:15</td><td>2026-07-07 10:20</td>"));
     assert!(html.contains(
-        "<td>A6</td><td>P2</td><td>2026-09-30 12:00</td><td>2026-09-30 12:30</td><td>not yet</td>"
+        "<td class=\"id\">A2</td><td>P1</td><td>Analytics</td><td class=\"when\">Tue 7 Jul 2026 11:00 BST</td>"
+    ));
+    assert!(html.contains(
+        "Not answered yet as of Wed 30 Sep 2026 13:10 BST; due Wed 30 Sep 2026 13:30 BST."
     ));
     // Self-contained: nothing fetched (the SVG namespace is a name, not a fetch).
     for needle in ["<script", "<link", "<img", "src=", "@import", "url("] {
@@ -475,7 +534,7 @@ fn review_of_an_unknown_account_is_one_line_and_writes_nothing() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.ends_with("cases.csv: no measured case of account `NOPE` in the export\n"),
+        err.ends_with("cases.csv: no account `NOPE` in the export\n"),
         "{err}"
     );
     assert!(!out.exists());

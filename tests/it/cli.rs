@@ -1026,30 +1026,6 @@ fn outputs_are_byte_identical_whatever_the_number_of_threads() {
     }
 }
 
-#[test]
-fn review_pack_shows_the_accounts_entitlements_and_findings() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("pack");
-    let o = slt(&[
-        "review",
-        "--account",
-        "ACC-0012",
-        "--period",
-        "2026-Q3",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let html = std::fs::read_to_string(out.join("review.html")).unwrap();
-    let section = &html[html
-        .find("<h2>Entitlements</h2>")
-        .expect("an entitlements section")..];
-    let section = &section[..section.find("</section>").unwrap()];
-    assert!(section.contains("<td>service_review</td>"), "{section}");
-    assert!(section.contains("<td>expert_session</td>"), "{section}");
-}
-
 /// The stages `slt report` logs, in order.
 const STAGES: [&str; 6] = [
     "read",
@@ -1112,9 +1088,8 @@ fn log_format_json_is_one_object_per_line_with_stage_timings() {
     assert_eq!(done["rows_rejected"], manifest["rows_rejected"]);
     assert_eq!(events[1]["rows_rejected"], manifest["rows_rejected"]);
     assert_eq!(events[2]["cases"], manifest["cases_measured"]);
-    for stage in ["read", "validate", "measure", "entitlements", "aggregate"] {
-        assert!(manifest["timing_ms"][stage].is_u64(), "timing_ms.{stage}");
-    }
+    // Timings are in the log only: the manifest is the same bytes run to run.
+    assert!(manifest.get("timing_ms").is_none(), "{manifest}");
 }
 
 #[test]

@@ -5,8 +5,10 @@
 mod charts;
 mod cli;
 mod entitlements;
+mod explain;
 mod fuzz;
 mod hostile;
 mod outputs;
+mod review;
 mod safety;
 mod vendors;

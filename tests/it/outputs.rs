@@ -179,6 +179,7 @@ const CASE_SLT: &Spec = &[
     ("breach_business_minutes", Kind::Float64, true),
     ("period", Kind::Dict, false),
     ("month", Kind::Dict, false),
+    ("reason", Kind::Dict, false),
 ];
 
 const COUNTS: [(&str, Kind, bool); 8] = [
@@ -361,6 +362,22 @@ fn every_output_has_the_documented_schema_types_and_metadata() {
         ["breached", "excluded", "met", "pending"]
     );
     assert_eq!(cases.categories("tier"), ["Elite", "Online"]);
+    // The demo has every reason, each with its one outcome.
+    assert_eq!(
+        cases.categories("reason"),
+        [
+            "answered_in_time",
+            "answered_late",
+            "closed_after_deadline_unanswered",
+            "closed_before_deadline_unanswered",
+            "open_before_deadline",
+            "unanswered_past_deadline",
+        ]
+    );
+    for (reason, outcome) in cases.text("reason").iter().zip(cases.text("outcome")) {
+        let reason = slt::model::Reason::parse(reason.as_deref().unwrap()).unwrap();
+        assert_eq!(reason.outcome().as_str(), outcome.unwrap());
+    }
     // Period and month labels agree: 2026-07 is in 2026-Q3.
     for (p, m) in cases.text("period").iter().zip(cases.text("month")) {
         let (p, m) = (p.as_deref().unwrap(), m.unwrap());
@@ -775,4 +792,76 @@ fn native_aggregates_equal_the_sql_definitions() {
             }
         }
     }
+}
+
+/// A partition written before `case_slt` had its `reason` column cannot be
+/// kept beside new ones: `--update` says so and leaves the report alone.
+#[test]
+fn update_refuses_a_partition_from_before_the_reason_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = export(
+        dir.path(),
+        "in",
+        &format!(
+            "{HEADER}A1,E-EMEA,x,P1,2026-02-02T10:00:00Z,,web,en,c\n\
+             B1,E-EMEA,x,P1,2026-05-04T10:00:00Z,,web,en,c\n"
+        ),
+        "case_id,at,kind,value\nA1,2026-02-02T10:10:00Z,agent_response,\n\
+         B1,2026-05-04T10:30:00Z,agent_response,\n",
+    );
+    let out = dir.path().join("report");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "report".to_string(),
+            "--input".into(),
+            input.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "--quiet".into(),
+            "--partition-by".into(),
+            "period".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        slt(&a)
+    };
+    assert!(run(args(&[])).status.success());
+    // Rewrite Q1 as an earlier slt wrote it: without `reason`.
+    use polars::prelude::SerReader;
+    let q1 = out.join("case_slt/period=2026-Q1/part-0.parquet");
+    let mut old = polars::prelude::ParquetReader::new(File::open(&q1).unwrap())
+        .finish()
+        .unwrap()
+        .drop("reason")
+        .unwrap();
+    let kv: Vec<(String, String)> = read(&q1)
+        .metadata
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("slt_"))
+        .collect();
+    slt::output::write_parquet(&mut old, &q1, &kv).unwrap();
+    let before = std::fs::read(&q1).unwrap();
+    // Q2 only: Q1 would be kept.
+    std::fs::write(
+        input.join("cases.csv"),
+        format!("{HEADER}B1,E-EMEA,x,P1,2026-05-04T10:00:00Z,,web,en,c\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("events.csv"),
+        "case_id,at,kind,value\nB1,2026-05-04T10:30:00Z,agent_response,\n",
+    )
+    .unwrap();
+    let o = run(args(&["--update"]));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1);
+    assert!(
+        stderr(&o).contains("without the `reason` column: rerun every period without --update"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&q1).unwrap(), before, "left as it was");
 }

@@ -134,7 +134,9 @@ class Policy:
         rules = self.raw["rules"]
         self.priority_change = rules.get("priority_change", "restart")
         assert self.priority_change in ("restart", "from_creation")
-        self.report_tz = ZoneInfo(rules.get("report_time_zone", "UTC"))
+        # "region": each case's period in its region's zone; else one zone.
+        report = rules.get("report_time_zone", "UTC")
+        self.report_tz = None if report == "region" else ZoneInfo(report)
         self.coverages = self.raw["coverage"]
         self.regions = self.raw["regions"]
         self.targets = self.raw["targets"]
@@ -145,6 +147,10 @@ class Policy:
 
     def zone(self, region: str) -> ZoneInfo:
         return ZoneInfo(self.regions[region]["time_zone"])
+
+    def period_tz(self, region: str) -> ZoneInfo:
+        """The zone a case's month and quarter are taken in."""
+        return self.zone(region) if self.report_tz is None else self.report_tz
 
     def business_day_minutes(self, region: str) -> int:
         r = self.regions[region]
@@ -281,6 +287,17 @@ class Case:
     events: list
 
 
+# docs/outputs.md: every `case_slt.reason` and the one outcome it gives.
+REASON_OUTCOME = {
+    "answered_in_time": "met",
+    "answered_late": "breached",
+    "unanswered_past_deadline": "breached",
+    "closed_after_deadline_unanswered": "breached",
+    "closed_before_deadline_unanswered": "excluded",
+    "open_before_deadline": "pending",
+}
+
+
 def contract_at(contracts: list[Contract], at: int) -> Contract | None:
     found = [
         c for c in contracts if c.valid_from <= at and (c.valid_to is None or at < c.valid_to)
@@ -338,20 +355,28 @@ def measure(case: Case, contract: Contract, policy: Policy, cal: Calendar, as_of
 
     rbm = None
     breach = None
+    # The reason, decided from the same facts as the outcome (SLT-SPEC §4),
+    # then the outcome read off it: each reason belongs to one outcome.
     if response is not None:
         rbm_us = cal.elapsed(region, target.coverage, clock_start, response)
         rbm = rbm_us / MIN
         if response <= deadline:
-            outcome = "met"
+            reason = "answered_in_time"
         else:
-            outcome = "breached"
+            reason = "answered_late"
             breach = (rbm_us - target.minutes * MIN) / MIN
     elif closed is not None:
-        outcome = "excluded" if closed <= deadline else "breached"
+        if closed <= deadline:
+            reason = "closed_before_deadline_unanswered"
+        else:
+            reason = "closed_after_deadline_unanswered"
+    elif as_of <= deadline:
+        reason = "open_before_deadline"
     else:
-        outcome = "pending" if as_of <= deadline else "breached"
+        reason = "unanswered_past_deadline"
+    outcome = REASON_OUTCOME[reason]
 
-    period, month = quarter_month(created, policy.report_tz)
+    period, month = quarter_month(created, policy.period_tz(region))
     return {
         "case_id": case.case_id,
         "account_id": case.account_id,
@@ -371,6 +396,7 @@ def measure(case: Case, contract: Contract, policy: Policy, cal: Calendar, as_of
         "breach_business_minutes": breach,
         "period": period,
         "month": month,
+        "reason": reason,
     }
 
 

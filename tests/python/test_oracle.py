@@ -34,7 +34,7 @@ INSTANTS = ["created_at", "clock_start", "deadline", "first_response_at"]
 MINUTES = ["response_business_minutes", "breach_business_minutes"]
 EXACT = [
     "account_id", "tier", "region", "priority", "initial_priority", "priority_changes",
-    "coverage", "target_minutes", "outcome", "period", "month",
+    "coverage", "target_minutes", "outcome", "period", "month", "reason",
 ]
 
 
@@ -310,6 +310,25 @@ def test_from_creation_rule_agrees_with_the_oracle(slt, tmp_path):
     mismatches, stats = run_both(slt, tmp_path, export, policy_path=policy_path)
     assert stats["changed"] > 0
     assert_agree(mismatches, stats)
+
+
+def test_periods_cut_in_each_region_zone_agree_with_the_oracle(slt, tmp_path):
+    """`report_time_zone = "region"`: each case's quarter in its region's zone."""
+    text = POLICY.read_text()
+    assert text.count('report_time_zone = "UTC"') == 1
+    policy_path = tmp_path / "policy.toml"
+    policy_path.write_text(text.replace('report_time_zone = "UTC"',
+                                        'report_time_zone = "region"'))
+    export = tmp_path / "export"
+    slt("generate", "--out", export, "--cases", 2000, "--seed", 909)
+    mismatches, stats = run_both(slt, tmp_path, export, policy_path=policy_path)
+    assert_agree(mismatches, stats)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["report_time_zone"] == "region"
+    # Some case is in another month than in UTC (Americas evenings, Japan mornings).
+    cases = read_case_slt(tmp_path / "out" / "case_slt.parquet")
+    utc = [O.quarter_month(c["created_at"], O.UTC)[1] for c in cases.values()]
+    assert any(m != c["month"] for m, c in zip(utc, cases.values()))
 
 
 def test_manifest_names_the_priority_change_rule_as_the_policy_does(slt, tmp_path):
