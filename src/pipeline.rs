@@ -36,7 +36,7 @@ pub struct Run {
     pub as_of: Instant,
     /// One row per measured case, in file order.
     pub cases: Vec<CaseRow>,
-    /// The same cases as the `case_slt` frame (text dimensions as strings).
+    /// The same cases as the `case_slt` frame, as written (text dimensions as enums).
     pub case_slt: DataFrame,
     /// `attainment.parquet`.
     pub attainment: DataFrame,

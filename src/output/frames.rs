@@ -58,13 +58,71 @@ pub mod col {
 
 /// Builds a text column whose type is an enum of its sorted distinct values.
 pub fn enum_column(name: &str, values: &[Option<&str>]) -> Result<Column> {
-    let distinct: PlHashSet<&str> = values.iter().flatten().copied().collect();
-    let mut cats: Vec<&str> = distinct.into_iter().collect();
-    cats.sort_unstable();
-    let frozen = FrozenCategories::new(cats.iter().copied())?;
+    Ok(shared_enum_columns(&[(name, values)])?.remove(0))
+}
+
+/// Builds text columns sharing one enum: the sorted distinct values of them
+/// all. Each value is hashed once; the enum is built from its codes, never
+/// by casting text.
+pub fn shared_enum_columns(columns: &[(&str, &[Option<&str>])]) -> Result<Vec<Column>> {
+    let mut index: PlHashMap<&str, u32> = PlHashMap::default();
+    let first_seen: Vec<Vec<Option<u32>>> = columns
+        .iter()
+        .map(|(_, values)| {
+            values
+                .iter()
+                .map(|v| {
+                    v.map(|s| {
+                        let next = index.len() as u32;
+                        *index.entry(s).or_insert(next)
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let mut cats: Vec<(&str, u32)> = index.into_iter().collect();
+    cats.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut rank = vec![0u32; cats.len()];
+    for (position, &(_, seen)) in cats.iter().enumerate() {
+        rank[seen as usize] = position as u32;
+    }
+    let frozen = FrozenCategories::new(cats.iter().map(|&(s, _)| s))?;
     let dtype = DataType::from_frozen_categories(frozen);
-    let series = Series::new(name.into(), values);
-    Ok(series.cast(&dtype)?.into_column())
+    let physical = dtype.cat_physical()?;
+    Ok(columns
+        .iter()
+        .zip(first_seen)
+        .map(|((name, _), codes)| {
+            let name: PlSmallStr = (*name).into();
+            let codes = codes.into_iter().map(|c| c.map(|c| rank[c as usize]));
+            // The physical type polars chose for this many categories; the
+            // codes are below the count, so each narrowing is exact.
+            let series = match physical {
+                CategoricalPhysical::U8 => {
+                    CategoricalChunked::<Categorical8Type>::from_cats_and_dtype(
+                        UInt8Chunked::from_iter_options(name, codes.map(|c| c.map(|c| c as u8))),
+                        dtype.clone(),
+                    )
+                    .into_series()
+                }
+                CategoricalPhysical::U16 => {
+                    CategoricalChunked::<Categorical16Type>::from_cats_and_dtype(
+                        UInt16Chunked::from_iter_options(name, codes.map(|c| c.map(|c| c as u16))),
+                        dtype.clone(),
+                    )
+                    .into_series()
+                }
+                CategoricalPhysical::U32 => {
+                    CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(
+                        UInt32Chunked::from_iter_options(name, codes),
+                        dtype.clone(),
+                    )
+                    .into_series()
+                }
+            };
+            series.into_column()
+        })
+        .collect())
 }
 
 /// The values of column `name` of `df` as owned text (any type cast to text).
@@ -134,13 +192,13 @@ pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
     Ok(typed)
 }
 
-/// The `case_slt` frame of measured cases, text dimensions as plain
-/// strings (the aggregate queries run on it; [`case_slt_for_writing`]
-/// makes them enums).
+/// The `case_slt` frame of measured cases, as written: `case_id` plain
+/// text, the other text dimensions enums built straight from the rows
+/// (`period` and `month` sharing one, as [`case_slt_for_writing`] makes
+/// them).
 pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
-    let text = |name: &str, f: fn(&CaseRow) -> &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>())
-    };
+    let text = |f: fn(&CaseRow) -> &str| rows.iter().map(|r| Some(f(r))).collect::<Vec<_>>();
+    let enums = |name: &str, f: fn(&CaseRow) -> &str| enum_column(name, &text(f));
     let int = |name: &str, f: fn(&CaseRow) -> i64| {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<i64>>())
     };
@@ -153,34 +211,59 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
     let instant = |name: &str, f: fn(&CaseRow) -> Option<i64>| {
         timestamp_column(name, rows.iter().map(f).collect())
     };
+    let (periods, months) = (text(|r| &r.period), text(|r| &r.month));
+    let mut labels =
+        shared_enum_columns(&[(col::PERIOD, &periods), (col::MONTH, &months)])?.into_iter();
+    let (period, month) = (
+        labels.next().expect("period"),
+        labels.next().expect("month"),
+    );
     let columns = vec![
-        text(col::CASE_ID, |r| &r.case_id),
-        text(col::ACCOUNT_ID, |r| &r.account_id),
-        text(col::TIER, |r| &r.tier),
-        text(col::REGION, |r| &r.region),
         Column::new(
-            col::PRODUCT.into(),
-            rows.iter()
+            col::CASE_ID.into(),
+            rows.iter().map(|r| &*r.case_id).collect::<Vec<&str>>(),
+        ),
+        enums(col::ACCOUNT_ID, |r| &r.account_id)?,
+        enums(col::TIER, |r| &r.tier)?,
+        enums(col::REGION, |r| &r.region)?,
+        enum_column(
+            col::PRODUCT,
+            &rows
+                .iter()
                 .map(|r| r.product.as_deref())
                 .collect::<Vec<Option<&str>>>(),
-        ),
-        text(col::PRIORITY, |r| r.priority.as_str()),
-        text(col::INITIAL_PRIORITY, |r| r.initial_priority.as_str()),
+        )?,
+        enums(col::PRIORITY, |r| r.priority.as_str())?,
+        enums(col::INITIAL_PRIORITY, |r| r.initial_priority.as_str())?,
         int(col::PRIORITY_CHANGES, |r| i64::from(r.priority_changes)),
         instant(col::CREATED_AT, |r| Some(r.created_at)),
         instant(col::CLOCK_START, |r| Some(r.clock_start)),
-        text(col::COVERAGE, |r| r.coverage.as_str()),
+        enums(col::COVERAGE, |r| r.coverage.as_str())?,
         int(col::TARGET_MINUTES, |r| r.target_minutes),
         instant(col::DEADLINE, |r| Some(r.deadline)),
         instant(col::FIRST_RESPONSE_AT, |r| r.first_response_at),
         float(col::RESPONSE_BUSINESS_MINUTES, |r| r.response_minutes),
-        text(col::OUTCOME, |r| r.outcome.as_str()),
+        enums(col::OUTCOME, |r| r.outcome.as_str())?,
         float(col::BREACH_BUSINESS_MINUTES, |r| r.breach_minutes),
-        text(col::PERIOD, |r| &r.period),
-        text(col::MONTH, |r| &r.month),
-        text(col::REASON, |r| r.reason.as_str()),
+        period,
+        month,
+        enums(col::REASON, |r| r.reason.as_str())?,
     ];
     Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// `df` with every enum column cast back to plain text: `case_slt` as the
+/// SQL of `sql/` and the partitioned layout take it.
+pub fn as_text(df: &DataFrame) -> Result<DataFrame> {
+    let mut cols = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        cols.push(if matches!(c.dtype(), DataType::Enum(..)) {
+            c.cast(&DataType::String)?
+        } else {
+            c.clone()
+        });
+    }
+    Ok(DataFrame::new(df.height(), cols)?)
 }
 
 /// The `rejects` frame, sorted by table and row (vendor records rejected

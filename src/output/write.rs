@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::frames::{self, case_slt_for_writing, col, strings_to_enums};
+use super::frames::{self, col, strings_to_enums};
 use super::parquet::write_parquet;
 use super::partition::write_case_slt_by_period;
 use super::staging::Staging;
@@ -42,14 +42,14 @@ pub fn write_report(
         (run.attainment.clone(), run.account_attainment.clone());
     match layout.partition_by {
         None => write_parquet(
-            &mut case_slt_for_writing(&run.case_slt)?,
+            &mut run.case_slt.clone(),
             &staging.file("case_slt.parquet"),
             &metadata,
         )?,
         Some(PartitionBy::Period) => {
             let keep_from = layout.update.then(|| out.join("case_slt"));
             let (all, partitions) = write_case_slt_by_period(
-                &run.case_slt,
+                &frames::as_text(&run.case_slt)?,
                 &staging.file("case_slt"),
                 &metadata,
                 keep_from.as_deref(),

@@ -235,7 +235,7 @@ fn percentiles(rows: &[CaseRow], label: &str) -> Result<HashMap<String, Percenti
     if rows.is_empty() {
         return Ok(out);
     }
-    let frame = frames::case_slt(rows)?;
+    let frame = frames::as_text(&frames::case_slt(rows)?)?;
     let mut all = frame.clone();
     all.with_column(Column::new(
         frames::col::PRIORITY.into(),
