@@ -82,9 +82,11 @@ pub(crate) fn judge(
     }
 
     let (accounts, createds) = (cols.get("account_id"), cols.get("created_at"));
-    let text = |name: &str, i: usize, interner: &mut Interner| {
-        cols.get(name).get(i).map(|v| interner.get(v))
-    };
+    let (products, channels, languages) = (
+        cols.get("product"),
+        cols.get("channel"),
+        cols.get("language"),
+    );
     let mut judged = JudgedCases::default();
     for (c, _) in candidates.iter().zip(&drop).filter(|(_, d)| !**d) {
         let i = c.row;
@@ -111,9 +113,9 @@ pub(crate) fn judge(
             priority: c.priority,
             created_at: c.created_at,
             closed_at: c.closed_at,
-            product: text("product", i, interner),
-            channel: text("channel", i, interner),
-            language: text("language", i, interner),
+            product: products.get(i).map(|v| interner.get(v)),
+            channel: channels.get(i).map(|v| interner.get(v)),
+            language: languages.get(i).map(|v| interner.get(v)),
         });
     }
     judged.rejected_ids = rejects.rows()[before..]
