@@ -79,6 +79,15 @@ pub enum Command {
     ///
     /// Example: slt explain C-000123 --input exports/latest --format json
     Explain(ExplainArgs),
+    /// Put the shards of `slt report --shard I/N` back together.
+    ///
+    /// Checks that the shards agree (same count, each shard once, same
+    /// as-of, policy, holidays, mapping and schema) and refuses with one
+    /// line otherwise; then writes what one `slt report` on the whole
+    /// export writes, byte for byte (the manifest adds `merged_from`).
+    ///
+    /// Example: slt merge --out reports/nightly shards/1 shards/2 shards/3
+    Merge(MergeArgs),
     /// Run an SQL query against a report directory's tables.
     ///
     /// Every NAME.parquet in DIR is a table NAME (case_slt, attainment,
@@ -226,6 +235,39 @@ pub struct ReportArgs {
     /// recomputed over all partitions. Each run must cover whole periods.
     #[arg(long, requires = "partition_by")]
     pub update: bool,
+    /// Measure only shard I of N: the cases whose case_id hashes to it
+    /// (FNV-1a 64 of the id, mod N, plus 1), judging the export whole.
+    /// Needs --as-of, the same in every shard; `slt merge` puts the shards
+    /// back together. Not with --partition-by (merge partitions).
+    #[arg(long, value_name = "I/N", conflicts_with = "partition_by")]
+    pub shard: Option<crate::shard::Shard>,
+}
+
+/// `slt merge`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' report directories (each written by `slt report --shard I/N`).
+    #[arg(value_name = "SHARD_DIR", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Directory receiving the merged report (replaced whole, atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The policy the shards ran with (checked against their manifests).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The holiday list the shards ran with (checked).
+    #[arg(long, value_name = "FILE")]
+    pub holidays: Option<PathBuf>,
+    /// The mapping file the shards ran with (checked).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Write case_slt hive-style, one directory per quarter, as `slt report
+    /// --partition-by period` does.
+    #[arg(long, value_enum, value_name = "COLUMN")]
+    pub partition_by: Option<PartitionBy>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// What `--partition-by` splits `case_slt` on.

@@ -41,6 +41,8 @@ pub struct Settings {
     /// `--source`: the vendor whose native export `--input` holds, and its
     /// settings (the mapping's `[source]`, else the vendor's defaults).
     pub source: Option<(SourceKind, SourceSettings)>,
+    /// `slt report --shard I/N`: measure only that shard's cases.
+    pub shard: Option<crate::shard::Shard>,
     /// The files the flags named, for the `--out` guard.
     flag_files: Vec<(&'static str, PathBuf)>,
 }
@@ -110,6 +112,7 @@ impl Settings {
             mapping,
             mapping_file,
             source,
+            shard: None,
             flag_files,
         })
     }

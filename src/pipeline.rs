@@ -21,7 +21,7 @@ use crate::measure::{calendars_for, measure_all_reporting, Measured};
 use crate::model::{Case, CaseRow, Month, Outcome, Table};
 use crate::output::frames;
 use crate::output::manifest::{
-    EntitlementSummary, Manifest, SourceEntry, TableEntry, Tables, Timing,
+    EntitlementSummary, Manifest, ShardEntry, SourceEntry, TableEntry, Tables, Timing,
 };
 use crate::output::SCHEMA_VERSION;
 use crate::policy::Policy;
@@ -68,6 +68,13 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     let Some((as_of, as_of_source)) = ingested.as_of(settings.as_of) else {
         return Err(no_usable_case(&ingested));
     };
+    if let Some(shard) = settings.shard {
+        if ingested.cases.is_empty() {
+            return Err(no_usable_case(&ingested));
+        }
+        // A shard may hold no case at all (a small export split many ways).
+        ingested.keep_shard(shard);
+    }
     let stage = progress.stage("measure", Some(ingested.cases.len() as u64));
     let calendars = calendars_for(
         &settings.policy,
@@ -85,7 +92,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         &|n| stage.inc(n),
     );
     let measured = keep_measurable(&mut ingested, results);
-    if measured.is_empty() {
+    if measured.is_empty() && settings.shard.is_none() {
         return Err(no_usable_case(&ingested));
     }
     timing.measure = millis(stage.finish(
@@ -94,13 +101,19 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     ));
 
     let stage = progress.stage("entitlements", None);
-    let checked = check::check(
+    let mut checked = check::check(
         &settings.policy,
         &settings.mapping,
         &ingested,
         measured.iter().map(|(i, _)| &ingested.cases[*i]),
         as_of,
     );
+    if settings.shard.is_some_and(|s| !s.is_first()) {
+        // The contract years and the findings not about a case come from
+        // the shared tables: shard 1 reports them.
+        checked.years.clear();
+        checked.findings.retain(|f| f.evidence_kind == "case");
+    }
     timing.entitlements = millis(stage.finish(
         &format!(
             "{} contract-year rows, {} findings",
@@ -112,7 +125,13 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
 
     let stage = progress.stage("aggregate", None);
     let cases = case_rows(settings, &ingested, &measured);
-    let case_slt = frames::case_slt(&cases)?;
+    let case_slt = match settings.shard {
+        None => frames::case_slt(&cases)?,
+        Some(_) => {
+            let rows = measured.iter().map(|(i, _)| ingested.cases[*i].row);
+            frames::shard_case_slt(&cases, rows)?
+        }
+    };
     let (attainment, account_attainment) = rayon::join(
         || aggregate::attainment(&cases),
         || aggregate::account_attainment(&cases),
@@ -464,7 +483,14 @@ fn manifest(
     as_of: Instant,
     as_of_source: AsOfSource,
 ) -> Manifest {
-    let entry = |t: Table| TableEntry::new(ingested.file(t), ingested.counts(t));
+    let entry = |t: Table| {
+        let counts = ingested.counts(t);
+        let mut entry = TableEntry::new(ingested.file(t), counts);
+        if settings.shard.is_some() {
+            entry.rows_in_other_shards = Some(counts.elsewhere);
+        }
+        entry
+    };
     let mut outcomes: BTreeMap<String, u64> = Outcome::ALL
         .iter()
         .map(|o| (o.as_str().to_string(), 0))
@@ -515,5 +541,11 @@ fn manifest(
         case_slt_partitioned_by: None,
         case_slt_partitions: None,
         source: ingested.import.as_ref().map(SourceEntry::of),
+        shard: settings.shard.map(|s| ShardEntry {
+            index: s.index,
+            count: s.count,
+            hash: crate::shard::HASH.into(),
+        }),
+        merged_from: None,
     }
 }

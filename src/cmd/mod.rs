@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod explain;
 pub mod generate;
 pub mod import;
+pub mod merge;
 pub mod query;
 pub mod report;
 pub mod review;
@@ -19,6 +20,7 @@ pub fn run(cli: cli::Cli) -> Result<Exit> {
         cli::Command::Generate(args) => generate::run(args, cli.log_format),
         cli::Command::Review(args) => review::run(args, cli.log_format),
         cli::Command::Import(args) => import::run(args, cli.log_format),
+        cli::Command::Merge(args) => merge::run(args, cli.log_format),
         cli::Command::Query(args) => query::run(args),
         cli::Command::Explain(args) => explain::run(args, cli.log_format),
     }

@@ -23,7 +23,15 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         (None, None) => PathBuf::from("reports/demo"),
         (None, Some(_)) => return Err(Error::Usage("--out DIR is required with --input".into())),
     };
-    let settings = Settings::from_args(&args.measure)?;
+    let mut settings = Settings::from_args(&args.measure)?;
+    if let Some(shard) = args.shard {
+        if args.measure.as_of.is_none() {
+            return Err(Error::Usage(format!(
+                "--shard {shard} needs --as-of: every shard must measure as of the same instant (e.g. --as-of 2026-12-31T23:59:59Z)"
+            )));
+        }
+        settings.shard = Some(shard);
+    }
     settings.check_out(&out, OutputKind::Report)?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
@@ -45,7 +53,7 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         partition_by: args.partition_by,
         update: args.update,
     };
-    let demo = matches!(settings.input, Input::Demo);
+    let demo = matches!(settings.input, Input::Demo) && settings.shard.is_none();
     let files = write_report(&run, &settings.policy, &out, layout, |dir| {
         if demo {
             review::write_demo_pack(&settings, dir)?;

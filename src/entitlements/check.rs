@@ -59,10 +59,16 @@ pub fn check<'a>(
     let mut findings = contact_findings(policy, ingested, as_of);
     findings.extend(case_findings(policy, mapping, measured));
     findings.extend(service_findings(policy, &ingested.engagements, as_of));
+    sort_findings(&mut findings);
+    Checked { years, findings }
+}
+
+/// Findings in output order: by account, `at`, rule, then evidence
+/// (stable: ties keep the order they were found in).
+pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.account, a.at, a.rule, &a.evidence).cmp(&(&b.account, b.at, b.rule, &b.evidence))
     });
-    Checked { years, findings }
 }
 
 /// One yearly service of one contract year of one account.
@@ -154,6 +160,14 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in order.
+    pub const ALL: [Rule; 4] = [
+        Rule::TooManyNamedContacts,
+        Rule::PhoneNotEntitled,
+        Rule::UnsupportedLanguage,
+        Rule::ServiceNotEntitled,
+    ];
+
     /// Name in outputs.
     pub fn as_str(self) -> &'static str {
         match self {

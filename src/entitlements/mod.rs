@@ -56,6 +56,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in order.
+    pub const ALL: [Status; 5] = [
+        Status::Delivered,
+        Status::OnTrack,
+        Status::Behind,
+        Status::Over,
+        Status::NotEntitled,
+    ];
+
     /// Name in outputs.
     pub fn as_str(self) -> &'static str {
         match self {

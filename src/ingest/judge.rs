@@ -380,6 +380,28 @@ impl Rejects {
     pub fn rows(&self) -> &[Reject] {
         &self.rows
     }
+
+    /// Forgets every reject (another shard reports them), keeping where
+    /// each table's rows come from.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.per_table = [0; Table::ALL.len()];
+        self.imported = 0;
+    }
+
+    /// Rejects as read back from shards' `rejects.parquet`, in order
+    /// (`slt merge`): counted as they were when found.
+    pub fn from_rows(rows: impl IntoIterator<Item = Reject>) -> Rejects {
+        let mut out = Rejects::default();
+        for r in rows {
+            if r.row_number == 0 {
+                out.push_import(r);
+            } else {
+                out.push(r);
+            }
+        }
+        out
+    }
 }
 
 /// Records the rejects of one table.

@@ -24,6 +24,7 @@ pub use read::{read_all, read_vendor, Format, Input, Origins, Source, SourceFile
 use crate::mapping::Mapping;
 use crate::model::{Case, Contact, Engagement, Event, Table};
 use crate::policy::Policy;
+use crate::shard::Shard;
 use crate::timestamp::Instant;
 use crate::Result;
 
@@ -36,6 +37,9 @@ pub struct Counts {
     pub used: u64,
     /// Rows rejected.
     pub rejected: u64,
+    /// With `--shard`: rows another shard uses or reports (`read = used +
+    /// rejected + elsewhere`); 0 without.
+    pub elsewhere: u64,
 }
 
 /// How the as-of instant was chosen.
@@ -78,6 +82,8 @@ pub struct Ingested {
     pub import: Option<VendorImport>,
     /// Data rows read per table, in [`Table::ALL`] order.
     read: [u64; Table::ALL.len()],
+    /// With `--shard`: rows per table that other shards use or report.
+    elsewhere: [u64; Table::ALL.len()],
     /// Canonical column → name in the file, per table (for rejects found
     /// after judging: a case the calendar cannot measure).
     column_names: Vec<(Table, &'static str, String)>,
@@ -88,11 +94,59 @@ impl Ingested {
     pub fn counts(&self, table: Table) -> Counts {
         let read = self.read[table as usize];
         let rejected = self.rejects.count(table);
+        let elsewhere = self.elsewhere[table as usize];
         Counts {
             read,
-            used: read - rejected,
+            used: read - rejected - elsewhere,
             rejected,
+            elsewhere,
         }
+    }
+
+    /// Keeps what shard `shard` measures and reports (see [`crate::shard`]):
+    /// its cases and their events; in shards other than the first, no
+    /// reject (the export is judged whole in every shard, so the first
+    /// reports every row rejected while reading) and none of the shared
+    /// tables' rows. The rows left out are counted as `elsewhere`.
+    pub fn keep_shard(&mut self, shard: Shard) {
+        let first = shard.is_first();
+        let cases_before = self.cases.len() as u64;
+        let events_before = self.events.len() as u64;
+        // New index of each case kept (u32::MAX: another shard's).
+        let mut new_index = Vec::with_capacity(self.cases.len());
+        let mut kept = 0u32;
+        for c in &self.cases {
+            if shard.contains(&c.id) {
+                new_index.push(kept);
+                kept += 1;
+            } else {
+                new_index.push(u32::MAX);
+            }
+        }
+        let mut i = 0;
+        self.cases.retain(|_| {
+            i += 1;
+            new_index[i - 1] != u32::MAX
+        });
+        self.events.retain_mut(|e| {
+            e.case = new_index[e.case as usize];
+            e.case != u32::MAX
+        });
+        let mut elsewhere = [0u64; Table::ALL.len()];
+        elsewhere[Table::Cases as usize] = cases_before - self.cases.len() as u64;
+        elsewhere[Table::Events as usize] = events_before - self.events.len() as u64;
+        if !first {
+            for t in Table::ALL {
+                elsewhere[t as usize] = match t {
+                    // Every row not used here: used elsewhere or rejected (reported by shard 1).
+                    Table::Cases => self.read[t as usize] - self.cases.len() as u64,
+                    Table::Events => self.read[t as usize] - self.events.len() as u64,
+                    _ => self.read[t as usize],
+                };
+            }
+            self.rejects.clear();
+        }
+        self.elsewhere = elsewhere;
     }
 
     /// The file of `table`, if the export has one.
@@ -220,6 +274,7 @@ pub fn judge(
         rejects,
         import,
         read,
+        elsewhere: [0; Table::ALL.len()],
         column_names,
     })
 }

@@ -54,6 +54,8 @@ pub mod col {
     pub const MONTH: &str = "month";
     /// Why the case has its outcome (`answered_late`, …): the last column.
     pub const REASON: &str = "reason";
+    /// Shards only: the case's 0-based row in the cases table.
+    pub const SOURCE_ROW: &str = "source_row";
 }
 
 /// Builds a text column whose type is an enum of its sorted distinct values.
@@ -250,6 +252,22 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
         enums(col::REASON, |r| r.reason.as_str())?,
     ];
     Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// A shard's `case_slt` (`slt report --shard`): every text dimension as
+/// plain text, so that all shards read as one table whatever values each
+/// holds, and a last column `source_row`, the case's 0-based row in the
+/// cases table, by which `slt merge` restores the single run's order.
+pub fn shard_case_slt(
+    rows: &[CaseRow],
+    source_rows: impl Iterator<Item = u32>,
+) -> Result<DataFrame> {
+    let mut df = as_text(&case_slt(rows)?)?;
+    df.with_column(Column::new(
+        col::SOURCE_ROW.into(),
+        source_rows.map(i64::from).collect::<Vec<i64>>(),
+    ))?;
+    Ok(df)
 }
 
 /// `df` with every enum column cast back to plain text: `case_slt` as the

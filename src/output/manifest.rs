@@ -60,6 +60,23 @@ pub struct Manifest {
     /// With `--source`: the vendor export and what its importer did.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<SourceEntry>,
+    /// With `--shard I/N`: which shard this report is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<ShardEntry>,
+    /// Written by `slt merge`: the shard directories merged, in shard order.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub merged_from: Option<Vec<String>>,
+}
+
+/// Which shard a report is (`slt report --shard I/N`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardEntry {
+    /// This shard, from 1.
+    pub index: u32,
+    /// How many shards in all.
+    pub count: u32,
+    /// The rule placing a case in a shard.
+    pub hash: String,
 }
 
 /// A vendor export (`--source`): per vendor file, the records read and
@@ -153,6 +170,17 @@ impl Tables {
             ("contacts", &self.contacts),
         ]
     }
+
+    /// Every table's entry, in input order, to update.
+    pub fn all_mut(&mut self) -> [&mut TableEntry; 5] {
+        [
+            &mut self.accounts,
+            &mut self.cases,
+            &mut self.events,
+            &mut self.engagements,
+            &mut self.contacts,
+        ]
+    }
 }
 
 /// One input table: its file and row accounting.
@@ -170,6 +198,10 @@ pub struct TableEntry {
     pub rows_used: u64,
     /// Rows rejected.
     pub rows_rejected: u64,
+    /// With `--shard`: rows another shard uses or reports, so that
+    /// `rows_read = rows_used + rows_rejected + rows_in_other_shards`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rows_in_other_shards: Option<u64>,
 }
 
 impl TableEntry {
@@ -182,6 +214,7 @@ impl TableEntry {
             rows_read: counts.read,
             rows_used: counts.used,
             rows_rejected: counts.rejected,
+            rows_in_other_shards: None,
         }
     }
 }

@@ -11,4 +11,5 @@ mod hostile;
 mod outputs;
 mod review;
 mod safety;
+mod shards;
 mod vendors;
