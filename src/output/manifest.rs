@@ -276,12 +276,16 @@ pub struct Timing {
 impl Manifest {
     /// The key-value metadata every Parquet file of the report carries.
     pub fn parquet_metadata(&self) -> Vec<(String, String)> {
-        vec![
+        let mut pairs = vec![
             ("slt_version".into(), self.version.clone()),
             ("slt_schema_version".into(), SCHEMA_VERSION.into()),
             ("slt_as_of".into(), self.as_of.clone()),
             ("slt_policy_sha256".into(), self.policy.sha256.clone()),
-        ]
+        ];
+        if let Some(s) = &self.shard {
+            pairs.push(("slt_shard".into(), format!("{}/{}", s.index, s.count)));
+        }
+        pairs
     }
 
     /// The manifest as written: pretty JSON and a final newline.

@@ -66,3 +66,22 @@ def partitioned(slt, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def manifest(report) -> dict:
     return json.loads((report / "manifest.json").read_text())
+
+
+SHARDS = 3
+
+
+@pytest.fixture(scope="session")
+def sharded(slt, manifest, tmp_path_factory):
+    """The demo export measured in SHARDS shards (`slt report --shard I/N`,
+    as of the demo report's instant) and merged (`slt merge`): returns the
+    shard directories and the merged report."""
+    root = tmp_path_factory.mktemp("sharded")
+    shards = []
+    for i in range(1, SHARDS + 1):
+        out = root / f"shard-{i}"
+        slt("report", "--out", out, "--quiet", "--as-of", manifest["as_of"], "--shard", f"{i}/{SHARDS}")
+        shards.append(out)
+    merged = root / "merged"
+    slt("merge", "--out", merged, "--quiet", *shards)
+    return shards, merged

@@ -256,6 +256,24 @@ def test_spark_sql_file_over_the_partitioned_layout(spark, report, partitioned, 
     assert expected_rows(partitioned, sql.stem) == expected_rows(report, sql.stem)
 
 
+@pytest.mark.parametrize("sql", SQL_FILES, ids=lambda p: p.name)
+def test_spark_sql_file_over_the_merged_report(spark, sharded, sql):
+    _, merged = sharded
+    load_case_slt(spark, merged / "case_slt.parquet")
+    assert_same(*run_spark(spark, sql), *expected_rows(merged, sql.stem), "spark (merged)")
+
+
+@pytest.mark.parametrize("sql", SQL_FILES, ids=lambda p: p.name)
+def test_spark_sql_file_over_all_shards_as_one_table(spark, sharded, sql):
+    # Shards write their text dimensions as plain strings: Spark reads the
+    # shards' files together as one table (no conflicting directories).
+    shards, merged = sharded
+    cases = spark.read.parquet(*[str(s / "case_slt.parquet") for s in shards])
+    cases.createOrReplaceTempView("case_slt")
+    assert cases.count() == pq.read_metadata(merged / "case_slt.parquet").num_rows
+    assert_same(*run_spark(spark, sql), *expected_rows(merged, sql.stem), "spark (shards)")
+
+
 def test_readme_pyspark_snippet(spark, checkout, monkeypatch):
     # The snippet's getOrCreate() returns this module's session.
     (code,) = [c for c in snippets() if "pyspark" in c]
