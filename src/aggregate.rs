@@ -31,37 +31,35 @@ pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
 }
 
 /// `attainment.parquet`, as `sql/attainment.sql` computes it.
-pub fn attainment(cases: &[CaseRow]) -> Result<DataFrame> {
+pub fn attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
     let tiers = Ranks::of(cases.iter().map(|c| &*c.tier));
     let regions = Ranks::of(cases.iter().map(|c| &*c.region));
     let groups = groups(cases, |c| {
         (tiers.rank(&c.tier) << 16) | (priority_rank(c.priority) << 12) | regions.rank(&c.region)
     });
-    let dims = |f: &dyn Fn(u64) -> String| groups.iter().map(|g| f(g.dims)).collect::<Vec<_>>();
+    let (periods, groups) = groups;
+    let dims = |f: &dyn Fn(u64) -> &'a str| groups.iter().map(|g| f(g.dims)).collect::<Vec<_>>();
     let columns = vec![
-        dims(&|d| tiers.name(d >> 16).to_string()),
-        dims(&|d| {
-            Priority::ALL[((d >> 12) & 0xf) as usize]
-                .as_str()
-                .to_string()
-        }),
-        dims(&|d| regions.name(d & 0xfff).to_string()),
+        dims(&|d| tiers.name(d >> 16)),
+        dims(&|d| Priority::ALL[((d >> 12) & 0xf) as usize].as_str()),
+        dims(&|d| regions.name(d & 0xfff)),
     ];
-    frame(&groups, &["tier", "priority", "region"], columns)
+    frame(&groups, &periods, &["tier", "priority", "region"], columns)
 }
 
 /// `account_attainment.parquet`, as `sql/account_attainment.sql` computes it.
-pub fn account_attainment(cases: &[CaseRow]) -> Result<DataFrame> {
+pub fn account_attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
     let accounts = Ranks::of(cases.iter().map(|c| &*c.account_id));
     let groups = groups(cases, |c| {
         (accounts.rank(&c.account_id) << 4) | priority_rank(c.priority)
     });
-    let dims = |f: &dyn Fn(u64) -> String| groups.iter().map(|g| f(g.dims)).collect::<Vec<_>>();
+    let (periods, groups) = groups;
+    let dims = |f: &dyn Fn(u64) -> &'a str| groups.iter().map(|g| f(g.dims)).collect::<Vec<_>>();
     let columns = vec![
-        dims(&|d| accounts.name(d >> 4).to_string()),
-        dims(&|d| Priority::ALL[(d & 0xf) as usize].as_str().to_string()),
+        dims(&|d| accounts.name(d >> 4)),
+        dims(&|d| Priority::ALL[(d & 0xf) as usize].as_str()),
     ];
-    frame(&groups, &["account_id", "priority"], columns)
+    frame(&groups, &periods, &["account_id", "priority"], columns)
 }
 
 fn priority_rank(p: Priority) -> u64 {
@@ -102,8 +100,8 @@ impl<'a> Ranks<'a> {
 struct Group {
     /// `quarter` or `month`.
     quarter: bool,
-    /// The period label.
-    period: String,
+    /// The period label's rank (see [`groups`]).
+    period: u64,
     /// The other dimensions, packed by the caller.
     dims: u64,
     /// met, breached, pending, excluded.
@@ -114,8 +112,12 @@ struct Group {
 
 /// Every group of the cases under `dims` (the dimensions other than the
 /// period, packed in text order), for quarters and months, sorted as the
-/// queries' `ORDER BY period_type, period, …`.
-fn groups(cases: &[CaseRow], dims: impl Fn(&CaseRow) -> u64 + Sync) -> Vec<Group> {
+/// queries' `ORDER BY period_type, period, …`; with the period labels the
+/// groups' `period` ranks name.
+fn groups<'a>(
+    cases: &'a [CaseRow],
+    dims: impl Fn(&CaseRow) -> u64 + Sync,
+) -> (Ranks<'a>, Vec<Group>) {
     // Period labels ranked in text order (`month` rows sort before
     // `quarter` rows, and labels of one type never meet the other's).
     let periods = Ranks::of(cases.iter().flat_map(|c| [&*c.period, &*c.month]));
@@ -140,31 +142,33 @@ fn groups(cases: &[CaseRow], dims: impl Fn(&CaseRow) -> u64 + Sync) -> Vec<Group
     let mut starts: Vec<usize> = vec![0];
     starts.extend((1..entries.len()).filter(|&i| entries[i].0 != entries[i - 1].0));
     starts.push(entries.len());
-    starts
+    let groups = starts
         .par_windows(2)
-        .map(|w| {
+        .map_init(Vec::new, |minutes: &mut Vec<f64>, w| {
             let run = &entries[w[0]..w[1]];
             let key = run[0].0;
             let mut outcomes = [0i64; 4];
             for e in run {
                 outcomes[e.2 as usize] += 1;
             }
-            let minutes: Vec<f64> = run
-                .iter()
-                .take_while(|e| e.1 != u64::MAX)
-                .map(|e| f64::from_bits(e.1))
-                .collect();
+            minutes.clear();
+            minutes.extend(
+                run.iter()
+                    .take_while(|e| e.1 != u64::MAX)
+                    .map(|e| f64::from_bits(e.1)),
+            );
             let nulls = run.len() - minutes.len();
             Group {
                 quarter: key >> 63 == 1,
-                period: periods.name((key >> 44) & 0x7_ffff).to_string(),
+                period: (key >> 44) & 0x7_ffff,
                 dims: key & ((1 << 44) - 1),
                 outcomes,
-                p50: quantile(&minutes, nulls, 0.5),
-                p90: quantile(&minutes, nulls, 0.9),
+                p50: quantile(minutes, nulls, 0.5),
+                p90: quantile(minutes, nulls, 0.9),
             }
         })
-        .collect()
+        .collect();
+    (periods, groups)
 }
 
 /// The `q` quantile of a group whose responses are `sorted` (ascending)
@@ -199,7 +203,12 @@ fn quantile(sorted: &[f64], nulls: usize, q: f64) -> Option<f64> {
 
 /// The aggregate frame: `period_type`, `period`, the dimension columns,
 /// then the counts, attainment and percentiles, typed as the SQL's output.
-fn frame(groups: &[Group], names: &[&str], dims: Vec<Vec<String>>) -> Result<DataFrame> {
+fn frame(
+    groups: &[Group],
+    periods: &Ranks,
+    names: &[&str],
+    dims: Vec<Vec<&str>>,
+) -> Result<DataFrame> {
     let text = |name: &str, values: Vec<&str>| Column::new(name.into(), values);
     let count = |name: &str, i: usize| {
         Column::new(
@@ -215,10 +224,13 @@ fn frame(groups: &[Group], names: &[&str], dims: Vec<Vec<String>>) -> Result<Dat
                 .map(|g| if g.quarter { "quarter" } else { "month" })
                 .collect(),
         ),
-        text("period", groups.iter().map(|g| g.period.as_str()).collect()),
+        text(
+            "period",
+            groups.iter().map(|g| periods.name(g.period)).collect(),
+        ),
     ];
-    for (name, values) in names.iter().zip(&dims) {
-        columns.push(text(name, values.iter().map(String::as_str).collect()));
+    for (name, values) in names.iter().zip(dims) {
+        columns.push(text(name, values));
     }
     columns.push(Column::new(
         "cases".into(),

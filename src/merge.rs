@@ -349,13 +349,17 @@ fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: &str) -> Option<
     all.iter().copied().find(|v| name(*v) == text)
 }
 
-/// A shard's `case_slt` as rows, each with its `source_row`.
+/// A shard's `case_slt` as rows, each with its `source_row`. Text is
+/// borrowed from the frame and shared (one allocation per distinct value).
 fn read_cases(path: &Path) -> Result<Vec<(i64, CaseRow)>> {
     let c = Columns {
         path,
         df: read_parquet(path)?,
     };
-    let text = |n: &str| c.text(n);
+    let text = |name: &str| -> Result<Vec<Option<&str>>> {
+        let column = c.df.column(name).map_err(|_| c.missing(name))?;
+        Ok(column.str().map_err(|_| c.missing(name))?.iter().collect())
+    };
     let (ids, accounts, tiers, regions, products) = (
         text(col::CASE_ID)?,
         text(col::ACCOUNT_ID)?,
@@ -385,61 +389,59 @@ fn read_cases(path: &Path) -> Result<Vec<(i64, CaseRow)>> {
         c.float(col::RESPONSE_BUSINESS_MINUTES)?,
         c.float(col::BREACH_BUSINESS_MINUTES)?,
     );
-    // Shared text, one allocation per distinct value.
-    let mut interned: PlHashMap<String, Arc<str>> = PlHashMap::default();
-    let mut arc = |v: &Option<String>| -> Arc<str> {
-        let v = v.as_deref().unwrap_or_default();
-        interned
-            .entry_ref(v)
-            .or_insert_with(|| Arc::from(v))
-            .clone()
-    };
+    let mut interned: PlHashMap<&str, Arc<str>> = PlHashMap::default();
+    let mut arc = |v| share(&mut interned, v);
     let mut out = Vec::with_capacity(c.df.height());
     for i in 0..c.df.height() {
-        let req = |v: &Option<i64>, name: &str| v.ok_or_else(|| c.bad(i, name, "null"));
-        let parse = |v: &Option<String>, name: &str| -> Result<Priority> {
-            let t = v.as_deref().unwrap_or_default();
+        let req = |v: Option<i64>, name: &str| v.ok_or_else(|| c.bad(i, name, "null"));
+        let value = |v: &[Option<&str>], name: &str| -> Result<String> {
+            v[i].map(str::to_string)
+                .ok_or_else(|| c.bad(i, name, "null"))
+        };
+        let priority = |v: &[Option<&str>], name: &str| -> Result<Priority> {
+            let t = v[i].unwrap_or_default();
             t.parse().map_err(|_| c.bad(i, name, t))
         };
-        let pick = |v: &Option<String>, name: &str, found: Option<()>| {
-            found.ok_or_else(|| c.bad(i, name, v.as_deref().unwrap_or_default()))
-        };
-        let t = |v: &Option<String>| v.as_deref().unwrap_or_default().to_string();
-        let coverage = coverages[i].as_deref().unwrap_or_default().parse();
-        pick(
-            &coverages[i],
-            col::COVERAGE,
-            coverage.as_ref().ok().map(|_| ()),
-        )?;
-        let outcome = named(&Outcome::ALL, Outcome::as_str, &t(&outcomes[i]));
-        pick(&outcomes[i], col::OUTCOME, outcome.map(|_| ()))?;
-        let reason = named(&Reason::ALL, Reason::as_str, &t(&reasons[i]));
-        pick(&reasons[i], col::REASON, reason.map(|_| ()))?;
+        let coverage = coverages[i]
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| c.bad(i, col::COVERAGE, coverages[i].unwrap_or_default()))?;
+        let outcome = outcomes[i]
+            .and_then(|t| named(&Outcome::ALL, Outcome::as_str, t))
+            .ok_or_else(|| c.bad(i, col::OUTCOME, outcomes[i].unwrap_or_default()))?;
+        let reason = reasons[i]
+            .and_then(|t| named(&Reason::ALL, Reason::as_str, t))
+            .ok_or_else(|| c.bad(i, col::REASON, reasons[i].unwrap_or_default()))?;
         let row = CaseRow {
-            case_id: ids[i].as_deref().unwrap_or_default().into(),
-            account_id: arc(&accounts[i]),
-            tier: arc(&tiers[i]),
-            region: arc(&regions[i]),
-            product: products[i].as_ref().map(|_| arc(&products[i])),
-            priority: parse(&priorities[i], col::PRIORITY)?,
-            initial_priority: parse(&initials[i], col::INITIAL_PRIORITY)?,
-            priority_changes: req(&changes[i], col::PRIORITY_CHANGES)? as u32,
-            created_at: req(&created[i], col::CREATED_AT)?,
-            clock_start: req(&start[i], col::CLOCK_START)?,
-            coverage: coverage.expect("checked"),
-            target_minutes: req(&target[i], col::TARGET_MINUTES)?,
-            deadline: req(&deadline[i], col::DEADLINE)?,
+            case_id: value(&ids, col::CASE_ID)?.into(),
+            account_id: arc(accounts[i]),
+            tier: arc(tiers[i]),
+            region: arc(regions[i]),
+            product: products[i].map(|p| arc(Some(p))),
+            priority: priority(&priorities, col::PRIORITY)?,
+            initial_priority: priority(&initials, col::INITIAL_PRIORITY)?,
+            priority_changes: req(changes[i], col::PRIORITY_CHANGES)? as u32,
+            created_at: req(created[i], col::CREATED_AT)?,
+            clock_start: req(start[i], col::CLOCK_START)?,
+            coverage,
+            target_minutes: req(target[i], col::TARGET_MINUTES)?,
+            deadline: req(deadline[i], col::DEADLINE)?,
             first_response_at: response[i],
             response_minutes: minutes[i],
-            outcome: outcome.expect("checked"),
+            outcome,
             breach_minutes: breach[i],
-            period: arc(&periods[i]),
-            month: arc(&months[i]),
-            reason: reason.expect("checked"),
+            period: arc(periods[i]),
+            month: arc(months[i]),
+            reason,
         };
-        out.push((req(&source[i], col::SOURCE_ROW)?, row));
+        out.push((req(source[i], col::SOURCE_ROW)?, row));
     }
     Ok(out)
+}
+
+/// `v` as shared text: the one allocation of its value in `interned`.
+fn share<'a>(interned: &mut PlHashMap<&'a str, Arc<str>>, v: Option<&'a str>) -> Arc<str> {
+    let v = v.unwrap_or_default();
+    interned.entry(v).or_insert_with(|| Arc::from(v)).clone()
 }
 
 /// A shard's `rejects.parquet` as rejects, in its order.

@@ -31,7 +31,8 @@ pub fn run(args: MergeArgs, log_format: LogFormat) -> Result<Exit> {
     let _lock = Lock::acquire(&args.out)?;
     let progress = Progress::new("merge", args.quiet, log_format);
     let stage = progress.stage("merge", None);
-    let run = merge::merge(&args.shards, &settings)?;
+    // Never freed: the process ends once the report is written.
+    let run = std::mem::ManuallyDrop::new(merge::merge(&args.shards, &settings)?);
     stage.finish(
         &format!("{} shards, {} cases", args.shards.len(), run.cases.len()),
         json!({ "shards": args.shards.len(), "cases": run.cases.len() }),
