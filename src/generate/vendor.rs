@@ -411,12 +411,14 @@ fn sf_time(t: &Time) -> String {
     }
 }
 
+/// Writes the Salesforce files: per case its `Case.csv` row, its
+/// `CaseHistory.csv` rows, its mail and comments; then `User.csv` and
+/// `CaseStatus.csv`.
 fn salesforce(
     cases: &[CCase],
     events: &HashMap<String, Vec<CEvent>>,
     dir: &Path,
 ) -> io::Result<usize> {
-    const K: SourceKind = SourceKind::Salesforce;
     let open = |name: &str| -> io::Result<BufWriter<File>> {
         Ok(BufWriter::with_capacity(
             1 << 17,
@@ -431,342 +433,162 @@ fn salesforce(
     history.write_all(b"\"Id\",\"IsDeleted\",\"CaseId\",\"CreatedById\",\"CreatedDate\",\"Field\",\"OldValue\",\"NewValue\"\n")?;
     email.write_all(b"\"Id\",\"ParentId\",\"Incoming\",\"Status\",\"MessageDate\",\"CreatedDate\",\"CreatedById\",\"FromAddress\",\"FromName\",\"ToAddress\",\"Subject\",\"AutomationType\",\"IsDeleted\"\n")?;
     comment.write_all(b"\"Id\",\"ParentId\",\"IsPublished\",\"CommentBody\",\"CreatedById\",\"CreatedDate\",\"IsDeleted\"\n")?;
-    let agent = |case: u64, i: u64| salesforce_id("005", 1 + pick(case, i, AGENTS));
-    let autoproc = salesforce_id("005", 900_001);
-    let case_user = salesforce_id("005", 900_002);
-    let portal_user = |contact: &str| match contact_numbers(contact) {
-        Some((a, c)) => salesforce_id("005", 1_000_000 + a * 100 + c),
-        None => case_user.clone(),
-    };
-    let mut portal: Vec<(String, String)> = Vec::new();
-    let mut seen_portal = std::collections::HashSet::new();
-    let (mut hid, mut eid, mut cid) = (0u64, 0u64, 0u64);
+    let mut users = SfUsers::new();
+    let mut ids = SfIds::default();
     let mut row = String::with_capacity(512);
+    let mut crow = String::new();
     let empty = Vec::new();
     for case in cases {
         let evs = events.get(&case.id).unwrap_or(&empty);
-        let (steps, priority, status) = timeline(K, case, evs);
-        let id = vendor_case_id(K, case.num);
-        let created = sf_time(&case.created);
-        let closed = case.closed.as_ref().map(sf_time).unwrap_or_default();
-        let last = evs
-            .iter()
-            .rev()
-            .find_map(|e| e.at.instant())
-            .map(|t| sf_time(&Time::At(t)))
-            .unwrap_or_else(|| created.clone());
-        let origin = match case.channel.as_str() {
-            "email" => "Email",
-            "phone" => "Phone",
-            "chat" => "Chat",
-            _ => "Web",
-        };
-        let contact = vendor_contact_id(K, &case.contact);
-        let creator = match case.channel.as_str() {
-            "phone" => agent(case.num, 0),
-            "email" => case_user.clone(),
-            _ => portal_user(&case.contact),
-        };
-        if seen_portal.insert(case.contact.clone()) {
-            portal.push((portal_user(&case.contact), contact.clone()));
-        }
+        let (steps, priority, status) = timeline(SourceKind::Salesforce, case, evs);
+        let c = SfCase::new(case, &users);
         row.clear();
-        csv_row(
-            &mut row,
-            &[
-                &id,
-                &format!("{:08}", case.num),
-                &vendor_account_id(K, &case.account),
-                &contact,
-                &agent(case.num, 1),
-                &format!("{} issue #{}", case.product, case.num),
-                origin,
-                &priority,
-                &vendor_status(K, &status),
-                if case.priority == "P4" {
-                    "Question"
-                } else {
-                    "Problem"
-                },
-                &case.product,
-                &case.language,
-                if case.closed.is_some() {
-                    "true"
-                } else {
-                    "false"
-                },
-                "false",
-                &created,
-                &creator,
-                &closed,
-                &last,
-            ],
-        );
+        c.case_row(&mut row, evs, &priority, &status, &mut users);
         case_out.write_all(row.as_bytes())?;
-
-        // History: the `created` row, an owner assignment (two rows, names
-        // then ids), then the priority and status rows.
         row.clear();
-        let mut hist = |row: &mut String,
-                        deleted: bool,
-                        by: &str,
-                        at: &str,
-                        field: &str,
-                        old: &str,
-                        new: &str| {
-            hid += 1;
-            csv_row(
-                row,
-                &[
-                    &salesforce_id("017", hid),
-                    if deleted { "true" } else { "false" },
-                    &id,
-                    by,
-                    at,
-                    field,
-                    old,
-                    new,
-                ],
-            );
-        };
-        hist(&mut row, false, &creator, &created, "created", "", "");
-        let owner = agent(case.num, 1);
-        hist(
-            &mut row,
-            false,
-            &autoproc,
-            &created,
-            "Owner",
-            "Support Queue",
-            &format!("Agent {}", &owner[12..15]),
-        );
-        hist(
-            &mut row,
-            false,
-            &autoproc,
-            &created,
-            "Owner",
-            &salesforce_id("00G", 1),
-            &owner,
-        );
-        for (i, s) in steps.iter().enumerate() {
-            let at = sf_time(&s.event.at);
-            let by = agent(case.num, 10 + i as u64);
-            match s.event.kind.as_str() {
-                "priority_change" => {
-                    hist(&mut row, false, &by, &at, "Priority", &s.before, &s.after)
-                }
-                "status_change" | "closed" | "reopened" => hist(
-                    &mut row,
-                    false,
-                    &by,
-                    &at,
-                    "Status",
-                    &vendor_status(K, &s.before),
-                    &vendor_status(K, &s.after),
-                ),
-                _ => {}
-            }
-        }
-        if pick(case.num, 999, 150) == 0 {
-            // A deleted row (queryAll exports them): skipped.
-            hist(
-                &mut row,
-                true,
-                &agent(case.num, 2),
-                &created,
-                "Status",
-                "New",
-                "Escalated",
-            );
-        }
+        c.history_rows(&mut row, &steps, &users, &mut ids.history);
         history.write_all(row.as_bytes())?;
-
-        // Mail and comments.
         row.clear();
-        let mut crow = String::new();
-        let by_mail = case.channel == "email";
-        let customer_address = format!("{}@customer.example", tag(&case.contact));
-        for (i, s) in steps.iter().enumerate() {
-            let at = sf_time(&s.event.at);
-            let i = i as u64;
-            let mut mail =
-                |row: &mut String, incoming: bool, status: &str, by: &str, from: &str| {
-                    eid += 1;
-                    csv_row(
-                        row,
-                        &[
-                            &salesforce_id("02s", eid),
-                            &id,
-                            if incoming { "true" } else { "false" },
-                            status,
-                            &at,
-                            &at,
-                            by,
-                            from,
-                            if incoming { "Customer" } else { "Support" },
-                            if incoming {
-                                "support@example.com"
-                            } else {
-                                &customer_address
-                            },
-                            &format!("Re: case {:08}", case.num),
-                            "",
-                            "false",
-                        ],
-                    );
-                };
-            let mut note =
-                |row: &mut String, published: bool, by: &str, body: &str, deleted: bool| {
-                    cid += 1;
-                    csv_row(
-                        row,
-                        &[
-                            &salesforce_id("00a", cid),
-                            &id,
-                            if published { "true" } else { "false" },
-                            body,
-                            by,
-                            &at,
-                            if deleted { "true" } else { "false" },
-                        ],
-                    );
-                };
-            match s.event.kind.as_str() {
-                "auto_response" => mail(&mut row, false, "3", &autoproc, "noreply@example.com"),
-                "agent_response" => {
-                    let by = agent(case.num, 100 + i);
-                    if by_mail {
-                        if pick(case.num, 200 + i, 12) == 0 {
-                            // A draft saved before sending: skipped.
-                            mail(&mut row, false, "5", &by, "support@example.com");
-                        }
-                        mail(&mut row, false, "3", &by, "support@example.com");
-                    } else {
-                        note(
-                            &mut crow,
-                            true,
-                            &by,
-                            "Thanks, we are looking into it.\nMore soon.",
-                            false,
-                        );
-                    }
-                }
-                "customer_update" => {
-                    if by_mail {
-                        mail(&mut row, true, "1", &case_user, &customer_address);
-                    } else {
-                        note(
-                            &mut crow,
-                            true,
-                            &portal_user(&case.contact),
-                            "Any \"news\", please?",
-                            false,
-                        );
-                    }
-                }
-                "internal_note" => {
-                    let by = agent(case.num, 100 + i);
-                    if pick(case.num, 300 + i, 40) == 0 {
-                        // A comment deleted later: skipped.
-                        note(&mut crow, true, &by, "wrong case", true);
-                    }
-                    note(
-                        &mut crow,
-                        false,
-                        &by,
-                        "Checked the logs, escalating.",
-                        false,
-                    );
-                }
-                _ => {}
-            }
-        }
+        crow.clear();
+        let mut messages = SfMessages {
+            case: &c,
+            customer_address: format!("{}@customer.example", tag(&case.contact)),
+            mail: &mut row,
+            comments: &mut crow,
+            ids: &mut ids,
+        };
+        messages.write(&steps, &users);
         email.write_all(row.as_bytes())?;
         comment.write_all(crow.as_bytes())?;
     }
     for w in [&mut case_out, &mut history, &mut email, &mut comment] {
         w.flush()?;
     }
+    users.write(dir)?;
+    write_sf_statuses(dir)?;
+    Ok(6)
+}
 
-    let mut users = String::from(
-        "\"Id\",\"FirstName\",\"LastName\",\"Name\",\"Alias\",\"Username\",\"Email\",\"UserType\",\"IsActive\",\"Profile.Name\",\"ContactId\",\"AccountId\"\n",
-    );
-    for k in 1..=AGENTS {
-        let id = salesforce_id("005", k);
-        let name = format!("Agent {k:02}");
-        csv_row(
-            &mut users,
-            &[
-                &id,
-                "Agent",
-                &format!("{k:02}"),
-                &name,
-                &format!("agt{k:02}"),
-                &format!("agent{k:02}@example.com"),
-                &format!("agent{k:02}@example.com"),
-                "Standard",
-                if k == AGENTS { "false" } else { "true" },
-                "Support Agent",
-                "",
-                "",
-            ],
-        );
+/// The agent a case's `i`-th draw names.
+fn sf_agent(case: u64, i: u64) -> String {
+    salesforce_id("005", 1 + pick(case, i, AGENTS))
+}
+
+/// The users the Salesforce rows name besides the agents: the Automated
+/// Process and Automated Case users, and a portal user per contact.
+struct SfUsers {
+    autoproc: String,
+    case_user: String,
+    /// (portal user, contact) ids, by first appearance.
+    portal: Vec<(String, String)>,
+    seen_portal: std::collections::HashSet<String>,
+}
+
+impl SfUsers {
+    fn new() -> Self {
+        SfUsers {
+            autoproc: salesforce_id("005", 900_001),
+            case_user: salesforce_id("005", 900_002),
+            portal: Vec::new(),
+            seen_portal: std::collections::HashSet::new(),
+        }
     }
-    csv_row(
-        &mut users,
-        &[
-            &autoproc,
-            "",
-            "Automated Process",
-            "Automated Process",
-            "autoproc",
-            "autoproc@00d.example",
-            "",
-            "AutomatedProcess",
-            "true",
-            "",
-            "",
-            "",
-        ],
-    );
-    csv_row(
-        &mut users,
-        &[
-            &case_user,
-            "Automated",
-            "Case User",
-            "Automated Case User",
-            "acase",
-            "acase@example.com",
-            "acase@example.com",
-            "Standard",
-            "true",
-            "System Administrator",
-            "",
-            "",
-        ],
-    );
-    for (user, contact) in &portal {
+
+    /// The portal user of a canonical contact (the Automated Case user
+    /// when it is not a contact id).
+    fn portal_user(&self, contact: &str) -> String {
+        match contact_numbers(contact) {
+            Some((a, c)) => salesforce_id("005", 1_000_000 + a * 100 + c),
+            None => self.case_user.clone(),
+        }
+    }
+
+    /// Writes `User.csv`: the agents (the last one inactive), the two
+    /// automated users and the portal users.
+    fn write(&self, dir: &Path) -> io::Result<()> {
+        let mut users = String::from(
+            "\"Id\",\"FirstName\",\"LastName\",\"Name\",\"Alias\",\"Username\",\"Email\",\"UserType\",\"IsActive\",\"Profile.Name\",\"ContactId\",\"AccountId\"\n",
+        );
+        for k in 1..=AGENTS {
+            let id = salesforce_id("005", k);
+            let name = format!("Agent {k:02}");
+            csv_row(
+                &mut users,
+                &[
+                    &id,
+                    "Agent",
+                    &format!("{k:02}"),
+                    &name,
+                    &format!("agt{k:02}"),
+                    &format!("agent{k:02}@example.com"),
+                    &format!("agent{k:02}@example.com"),
+                    "Standard",
+                    if k == AGENTS { "false" } else { "true" },
+                    "Support Agent",
+                    "",
+                    "",
+                ],
+            );
+        }
         csv_row(
             &mut users,
             &[
-                user,
-                "Portal",
-                "Customer",
-                "Portal Customer",
-                "pcust",
-                &format!("{user}@portal.example"),
+                &self.autoproc,
                 "",
-                "CspLitePortal",
+                "Automated Process",
+                "Automated Process",
+                "autoproc",
+                "autoproc@00d.example",
+                "",
+                "AutomatedProcess",
                 "true",
-                "Customer Community User",
-                contact,
+                "",
+                "",
                 "",
             ],
         );
+        csv_row(
+            &mut users,
+            &[
+                &self.case_user,
+                "Automated",
+                "Case User",
+                "Automated Case User",
+                "acase",
+                "acase@example.com",
+                "acase@example.com",
+                "Standard",
+                "true",
+                "System Administrator",
+                "",
+                "",
+            ],
+        );
+        for (user, contact) in &self.portal {
+            csv_row(
+                &mut users,
+                &[
+                    user,
+                    "Portal",
+                    "Customer",
+                    "Portal Customer",
+                    "pcust",
+                    &format!("{user}@portal.example"),
+                    "",
+                    "CspLitePortal",
+                    "true",
+                    "Customer Community User",
+                    contact,
+                    "",
+                ],
+            );
+        }
+        fs::write(dir.join("User.csv"), users)
     }
-    fs::write(dir.join("User.csv"), users)?;
+}
+
+/// Writes `CaseStatus.csv`: the statuses, `Closed` and `Resolved` closed.
+fn write_sf_statuses(dir: &Path) -> io::Result<()> {
     let mut statuses = String::from(
         "\"Id\",\"MasterLabel\",\"ApiName\",\"IsClosed\",\"IsDefault\",\"SortOrder\"\n",
     );
@@ -793,8 +615,292 @@ fn salesforce(
             ],
         );
     }
-    fs::write(dir.join("CaseStatus.csv"), statuses)?;
-    Ok(6)
+    fs::write(dir.join("CaseStatus.csv"), statuses)
+}
+
+/// The last ids given to history rows, mail and comments.
+#[derive(Default)]
+struct SfIds {
+    history: u64,
+    email: u64,
+    comment: u64,
+}
+
+/// One case as its Salesforce rows name it.
+struct SfCase<'c> {
+    case: &'c CCase,
+    id: String,
+    created: String,
+    /// `CreatedById`: an agent for a phone case, the Automated Case user
+    /// for mail, else the contact's portal user.
+    creator: String,
+}
+
+impl<'c> SfCase<'c> {
+    fn new(case: &'c CCase, users: &SfUsers) -> Self {
+        let creator = match case.channel.as_str() {
+            "phone" => sf_agent(case.num, 0),
+            "email" => users.case_user.clone(),
+            _ => users.portal_user(&case.contact),
+        };
+        SfCase {
+            case,
+            id: vendor_case_id(SourceKind::Salesforce, case.num),
+            created: sf_time(&case.created),
+            creator,
+        }
+    }
+
+    /// The `Case.csv` row, at the priority and status at export; notes the
+    /// contact's portal user.
+    fn case_row(
+        &self,
+        row: &mut String,
+        evs: &[CEvent],
+        priority: &str,
+        status: &str,
+        users: &mut SfUsers,
+    ) {
+        const K: SourceKind = SourceKind::Salesforce;
+        let case = self.case;
+        let closed = case.closed.as_ref().map(sf_time).unwrap_or_default();
+        let last = evs
+            .iter()
+            .rev()
+            .find_map(|e| e.at.instant())
+            .map(|t| sf_time(&Time::At(t)))
+            .unwrap_or_else(|| self.created.clone());
+        let origin = match case.channel.as_str() {
+            "email" => "Email",
+            "phone" => "Phone",
+            "chat" => "Chat",
+            _ => "Web",
+        };
+        let contact = vendor_contact_id(K, &case.contact);
+        if users.seen_portal.insert(case.contact.clone()) {
+            let user = users.portal_user(&case.contact);
+            users.portal.push((user, contact.clone()));
+        }
+        csv_row(
+            row,
+            &[
+                &self.id,
+                &format!("{:08}", case.num),
+                &vendor_account_id(K, &case.account),
+                &contact,
+                &sf_agent(case.num, 1),
+                &format!("{} issue #{}", case.product, case.num),
+                origin,
+                priority,
+                &vendor_status(K, status),
+                if case.priority == "P4" {
+                    "Question"
+                } else {
+                    "Problem"
+                },
+                &case.product,
+                &case.language,
+                if case.closed.is_some() {
+                    "true"
+                } else {
+                    "false"
+                },
+                "false",
+                &self.created,
+                &self.creator,
+                &closed,
+                &last,
+            ],
+        );
+    }
+
+    /// One `CaseHistory.csv` row, with the next history id.
+    #[allow(clippy::too_many_arguments)]
+    fn history_row(
+        &self,
+        row: &mut String,
+        hid: &mut u64,
+        deleted: bool,
+        by: &str,
+        at: &str,
+        field: &str,
+        old: &str,
+        new: &str,
+    ) {
+        *hid += 1;
+        csv_row(
+            row,
+            &[
+                &salesforce_id("017", *hid),
+                if deleted { "true" } else { "false" },
+                &self.id,
+                by,
+                at,
+                field,
+                old,
+                new,
+            ],
+        );
+    }
+
+    /// The history rows: the `created` row, an owner assignment (two rows,
+    /// names then ids), the priority and status rows, and now and then a
+    /// deleted row.
+    fn history_rows(&self, row: &mut String, steps: &[Step], users: &SfUsers, hid: &mut u64) {
+        const K: SourceKind = SourceKind::Salesforce;
+        let case = self.case;
+        let created = &self.created;
+        self.history_row(row, hid, false, &self.creator, created, "created", "", "");
+        let owner = sf_agent(case.num, 1);
+        let autoproc = &users.autoproc;
+        let owner_name = format!("Agent {}", &owner[12..15]);
+        self.history_row(
+            row,
+            hid,
+            false,
+            autoproc,
+            created,
+            "Owner",
+            "Support Queue",
+            &owner_name,
+        );
+        let queue = salesforce_id("00G", 1);
+        self.history_row(row, hid, false, autoproc, created, "Owner", &queue, &owner);
+        for (i, s) in steps.iter().enumerate() {
+            let at = sf_time(&s.event.at);
+            let by = sf_agent(case.num, 10 + i as u64);
+            match s.event.kind.as_str() {
+                "priority_change" => {
+                    self.history_row(row, hid, false, &by, &at, "Priority", &s.before, &s.after)
+                }
+                "status_change" | "closed" | "reopened" => self.history_row(
+                    row,
+                    hid,
+                    false,
+                    &by,
+                    &at,
+                    "Status",
+                    &vendor_status(K, &s.before),
+                    &vendor_status(K, &s.after),
+                ),
+                _ => {}
+            }
+        }
+        if pick(case.num, 999, 150) == 0 {
+            // A deleted row (queryAll exports them): skipped.
+            let by = sf_agent(case.num, 2);
+            self.history_row(row, hid, true, &by, created, "Status", "New", "Escalated");
+        }
+    }
+}
+
+/// Writes one case's replies and notes: as `EmailMessage.csv` rows for a
+/// mail case, else as `CaseComment.csv` rows.
+struct SfMessages<'a, 'c> {
+    case: &'a SfCase<'c>,
+    customer_address: String,
+    /// The case's mail rows.
+    mail: &'a mut String,
+    /// The case's comment rows.
+    comments: &'a mut String,
+    ids: &'a mut SfIds,
+}
+
+impl SfMessages<'_, '_> {
+    /// The rows of every reply, note and automatic response.
+    fn write(&mut self, steps: &[Step], users: &SfUsers) {
+        let num = self.case.case.num;
+        let by_mail = self.case.case.channel == "email";
+        for (i, s) in steps.iter().enumerate() {
+            let at = sf_time(&s.event.at);
+            let i = i as u64;
+            match s.event.kind.as_str() {
+                "auto_response" => {
+                    self.email(&at, false, "3", &users.autoproc, "noreply@example.com")
+                }
+                "agent_response" => {
+                    let by = sf_agent(num, 100 + i);
+                    if by_mail {
+                        if pick(num, 200 + i, 12) == 0 {
+                            // A draft saved before sending: skipped.
+                            self.email(&at, false, "5", &by, "support@example.com");
+                        }
+                        self.email(&at, false, "3", &by, "support@example.com");
+                    } else {
+                        self.note(
+                            &at,
+                            true,
+                            &by,
+                            "Thanks, we are looking into it.\nMore soon.",
+                            false,
+                        );
+                    }
+                }
+                "customer_update" => {
+                    if by_mail {
+                        let from = self.customer_address.clone();
+                        self.email(&at, true, "1", &users.case_user, &from);
+                    } else {
+                        let by = users.portal_user(&self.case.case.contact);
+                        self.note(&at, true, &by, "Any \"news\", please?", false);
+                    }
+                }
+                "internal_note" => {
+                    let by = sf_agent(num, 100 + i);
+                    if pick(num, 300 + i, 40) == 0 {
+                        // A comment deleted later: skipped.
+                        self.note(&at, true, &by, "wrong case", true);
+                    }
+                    self.note(&at, false, &by, "Checked the logs, escalating.", false);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// One `EmailMessage.csv` row, with the next mail id.
+    fn email(&mut self, at: &str, incoming: bool, status: &str, by: &str, from: &str) {
+        self.ids.email += 1;
+        csv_row(
+            self.mail,
+            &[
+                &salesforce_id("02s", self.ids.email),
+                &self.case.id,
+                if incoming { "true" } else { "false" },
+                status,
+                at,
+                at,
+                by,
+                from,
+                if incoming { "Customer" } else { "Support" },
+                if incoming {
+                    "support@example.com"
+                } else {
+                    &self.customer_address
+                },
+                &format!("Re: case {:08}", self.case.case.num),
+                "",
+                "false",
+            ],
+        );
+    }
+
+    /// One `CaseComment.csv` row, with the next comment id.
+    fn note(&mut self, at: &str, published: bool, by: &str, body: &str, deleted: bool) {
+        self.ids.comment += 1;
+        csv_row(
+            self.comments,
+            &[
+                &salesforce_id("00a", self.ids.comment),
+                &self.case.id,
+                if published { "true" } else { "false" },
+                body,
+                by,
+                at,
+                if deleted { "true" } else { "false" },
+            ],
+        );
+    }
 }
 
 // ---- Zendesk ----
@@ -816,61 +922,292 @@ fn zd_agent(case: u64, i: u64) -> u64 {
     380_000_000_001 + pick(case, i, AGENTS)
 }
 
+/// Writes the Zendesk files: the ticket pages and audit pages (each case's
+/// ticket and audits as they come), then `users.json`,
+/// `organizations.json` and `ticket_fields.json`.
 fn zendesk(
     cases: &[CCase],
     events: &HashMap<String, Vec<CEvent>>,
     dir: &Path,
 ) -> io::Result<usize> {
-    const K: SourceKind = SourceKind::Zendesk;
-    let mut files = 0;
-    let mut products: Vec<String> = Vec::new();
-    let mut requesters: Vec<(u64, Option<u64>)> = Vec::new();
-    let mut orgs: Vec<String> = Vec::new();
-    let mut ticket_page: Vec<String> = Vec::new();
-    let mut audit_page: Vec<String> = Vec::new();
-    let (mut audit_id, mut event_id) = (90_000_000_000u64, 91_000_000_000u64);
-    let n_ticket_pages = cases.len().div_ceil(ZD_PAGE).max(1);
-    let mut audit_pages = 0;
-    let flush_audits = |page: &mut Vec<String>, pages: &mut usize, last: bool| -> io::Result<()> {
-        *pages += 1;
-        let body = format!(
-            "{{\"audits\":[{}],\"meta\":{{\"has_more\":{},\"after_cursor\":\"c{}\",\"before_cursor\":null}},\"links\":{{\"next\":{},\"prev\":null}}}}\n",
-            page.join(","),
-            !last,
-            *pages,
-            if last { "null".to_string() } else { format!("\"https://example.zendesk.com/api/v2/ticket_audits.json?page[after]=c{}\"", *pages) }
-        );
-        fs::write(
-            dir.join(format!("ticket_audits-page-{}.json", *pages)),
-            body,
-        )?;
-        page.clear();
-        Ok(())
+    let mut w = ZdWriter {
+        dir,
+        products: Vec::new(),
+        requesters: Vec::new(),
+        orgs: Vec::new(),
+        ticket_page: Vec::new(),
+        audit_page: Vec::new(),
+        ids: ZdIds {
+            audit: 90_000_000_000,
+            event: 91_000_000_000,
+        },
+        n_ticket_pages: cases.len().div_ceil(ZD_PAGE).max(1),
+        ticket_pages: 0,
+        audit_pages: 0,
     };
     let empty = Vec::new();
     for (ci, case) in cases.iter().enumerate() {
         let evs = events.get(&case.id).unwrap_or(&empty);
+        w.case(case, evs)?;
+        if w.ticket_page.len() == ZD_PAGE || ci + 1 == cases.len() {
+            w.write_ticket_page()?;
+        }
+    }
+    let mut files = w.ticket_pages;
+    if cases.is_empty() {
+        fs::write(
+            dir.join("tickets-page-1.json"),
+            "{\"tickets\":[],\"after_url\":null,\"after_cursor\":null,\"before_url\":null,\"before_cursor\":null,\"end_of_stream\":true}\n",
+        )?;
+        files += 1;
+    }
+    w.write_audit_page(true)?;
+    files += w.audit_pages;
+    w.write_users()?;
+    w.write_organizations()?;
+    w.write_ticket_fields()?;
+    Ok(files + 3)
+}
+
+/// The ids of the last audit and audit event written.
+struct ZdIds {
+    audit: u64,
+    event: u64,
+}
+
+impl ZdIds {
+    /// An audit of `ticket` holding `events`, with the next audit id.
+    fn audit(
+        &mut self,
+        ticket: &str,
+        created_at: &str,
+        author: i64,
+        via: &str,
+        events: Vec<String>,
+    ) -> String {
+        self.audit += 1;
+        let audit_id = self.audit;
+        format!(
+            "{{\"id\":{audit_id},\"ticket_id\":{ticket},\"created_at\":{},\"author_id\":{author},\"metadata\":{{\"system\":{{}},\"custom\":{{}}}},\"via\":{via},\"events\":[{}]}}",
+            js(created_at),
+            events.join(",")
+        )
+    }
+
+    /// An audit event of `body` (its fields but the id), with the next
+    /// event id.
+    fn event(&mut self, body: String) -> String {
+        self.event += 1;
+        format!("{{\"id\":{},{body}}}", self.event)
+    }
+}
+
+const ZD_WEB_VIA: &str = "{\"channel\":\"web\",\"source\":{\"from\":{},\"to\":{},\"rel\":null}}";
+const ZD_REPLY_TRIGGER: &str = "{\"channel\":\"rule\",\"source\":{\"to\":{},\"from\":{\"id\":360000000102,\"title\":\"Notify requester of comment update\"},\"rel\":\"trigger\"}}";
+const ZD_ACK_TRIGGER: &str = "{\"channel\":\"rule\",\"source\":{\"to\":{},\"from\":{\"id\":360000000101,\"title\":\"Notify requester of received request\"},\"rel\":\"trigger\"}}";
+const ZD_AGENT_TRIGGER: &str = "{\"channel\":\"rule\",\"source\":{\"to\":{},\"from\":{\"id\":360000000103,\"title\":\"Notify assignee of comment update\"},\"rel\":\"trigger\"}}";
+
+/// The Zendesk export being written: the pages filling up, and what the
+/// reference files list.
+struct ZdWriter<'d> {
+    dir: &'d Path,
+    /// Products, by first appearance (the product field's options).
+    products: Vec<String>,
+    /// (requester, account number) of every ticket.
+    requesters: Vec<(u64, Option<u64>)>,
+    /// Organization ids, by first appearance.
+    orgs: Vec<String>,
+    ticket_page: Vec<String>,
+    audit_page: Vec<String>,
+    ids: ZdIds,
+    n_ticket_pages: usize,
+    /// Pages written so far.
+    ticket_pages: usize,
+    audit_pages: usize,
+}
+
+/// One case as its ticket and audits name it.
+struct ZdCase<'c> {
+    case: &'c CCase,
+    ticket: String,
+    requester: u64,
+    /// An agent for a phone case, else the requester.
+    submitter: u64,
+    created: String,
+    /// The ticket's `via.channel`.
+    via: &'static str,
+}
+
+impl ZdWriter<'_> {
+    /// Adds a case's ticket to the ticket page and its audits to the audit
+    /// pages (writing each full audit page).
+    fn case(&mut self, case: &CCase, evs: &[CEvent]) -> io::Result<()> {
+        const K: SourceKind = SourceKind::Zendesk;
         let (steps, priority, status) = timeline(K, case, evs);
-        let ticket = vendor_case_id(K, case.num);
         let requester: u64 = vendor_contact_id(K, &case.contact)
             .parse()
             .unwrap_or(370_000_000_000);
         let org = vendor_account_id(K, &case.account);
-        let phone = case.channel == "phone";
-        let submitter = if phone {
+        let submitter = if case.channel == "phone" {
             zd_agent(case.num, 0)
         } else {
             requester
         };
-        let account_num = account_number(&case.account);
-        requesters.push((requester, account_num));
-        if !orgs.contains(&org) {
-            orgs.push(org.clone());
+        self.requesters
+            .push((requester, account_number(&case.account)));
+        if !self.orgs.contains(&org) {
+            self.orgs.push(org.clone());
         }
-        if !products.contains(&case.product) {
-            products.push(case.product.clone());
+        if !self.products.contains(&case.product) {
+            self.products.push(case.product.clone());
         }
-        let created = zd_time(&case.created);
+        let c = ZdCase {
+            case,
+            ticket: vendor_case_id(K, case.num),
+            requester,
+            submitter,
+            created: zd_time(&case.created),
+            via: match case.channel.as_str() {
+                "email" => "email",
+                "phone" => "voice",
+                "chat" => "chat",
+                _ => "web",
+            },
+        };
+        self.ticket_page
+            .push(c.ticket_json(evs, &org, &priority, &status));
+        let mut audits = c.audits(&steps, &mut self.ids);
+        // Newest first, as List Ticket Audits returns them: order is not meaningful.
+        audits.reverse();
+        for a in audits {
+            self.audit_page.push(a);
+            if self.audit_page.len() == ZD_PAGE {
+                self.write_audit_page(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the next tickets page (the last one ends the stream).
+    fn write_ticket_page(&mut self) -> io::Result<()> {
+        let page = self.ticket_pages + 1;
+        let last = page == self.n_ticket_pages;
+        let body = format!(
+            "{{\"tickets\":[{}],\"after_url\":{},\"after_cursor\":{},\"before_url\":null,\"before_cursor\":null,\"end_of_stream\":{last}}}\n",
+            self.ticket_page.join(","),
+            if last { "null".into() } else { format!("\"https://example.zendesk.com/api/v2/incremental/tickets/cursor.json?cursor=t{page}\"") },
+            if last { "null".into() } else { format!("\"t{page}\"") },
+        );
+        fs::write(self.dir.join(format!("tickets-page-{page}.json")), body)?;
+        self.ticket_pages += 1;
+        self.ticket_page.clear();
+        Ok(())
+    }
+
+    /// Writes the next audits page (`last`: no more after it).
+    fn write_audit_page(&mut self, last: bool) -> io::Result<()> {
+        self.audit_pages += 1;
+        let pages = self.audit_pages;
+        let body = format!(
+            "{{\"audits\":[{}],\"meta\":{{\"has_more\":{},\"after_cursor\":\"c{}\",\"before_cursor\":null}},\"links\":{{\"next\":{},\"prev\":null}}}}\n",
+            self.audit_page.join(","),
+            !last,
+            pages,
+            if last { "null".to_string() } else { format!("\"https://example.zendesk.com/api/v2/ticket_audits.json?page[after]=c{}\"", pages) }
+        );
+        fs::write(
+            self.dir.join(format!("ticket_audits-page-{}.json", pages)),
+            body,
+        )?;
+        self.audit_page.clear();
+        Ok(())
+    }
+
+    /// Writes `users.json`: the agents (the first an admin), then each
+    /// requester once, in id order.
+    fn write_users(&mut self) -> io::Result<()> {
+        let mut users: Vec<String> = Vec::new();
+        for k in 0..AGENTS {
+            let id = 380_000_000_001 + k;
+            users.push(format!(
+                "{{\"id\":{id},\"name\":\"Agent {k:02}\",\"email\":\"agent{k:02}@example.com\",\"role\":\"{}\",\"organization_id\":null,\"locale\":\"en-US\",\"active\":true}}",
+                if k == 0 { "admin" } else { "agent" }
+            ));
+        }
+        let requesters = &mut self.requesters;
+        requesters.sort_unstable();
+        requesters.dedup();
+        for (id, account) in requesters.iter() {
+            let org = account.map_or("null".to_string(), |a| (360_000_000_000 + a).to_string());
+            users.push(format!(
+                "{{\"id\":{id},\"name\":\"Customer {id}\",\"email\":\"c{id}@customer.example\",\"role\":\"end-user\",\"organization_id\":{org},\"locale\":\"en-US\",\"active\":true}}"
+            ));
+        }
+        fs::write(
+            self.dir.join("users.json"),
+            format!("{{\"users\":[{}],\"meta\":{{\"has_more\":false}},\"links\":{{\"next\":null,\"prev\":null}}}}\n", users.join(",")),
+        )
+    }
+
+    /// Writes `organizations.json`: the organizations of the tickets.
+    fn write_organizations(&self) -> io::Result<()> {
+        let orgs: Vec<String> = self
+            .orgs
+            .iter()
+            .map(|o| format!("{{\"id\":{o},\"name\":\"Organization {o}\",\"domain_names\":[]}}"))
+            .collect();
+        fs::write(
+            self.dir.join("organizations.json"),
+            format!("{{\"organizations\":[{}],\"meta\":{{\"has_more\":false}},\"links\":{{\"next\":null,\"prev\":null}}}}\n", orgs.join(",")),
+        )
+    }
+
+    /// Writes `ticket_fields.json`: the subject, and the product and
+    /// language drop-downs with their options.
+    fn write_ticket_fields(&self) -> io::Result<()> {
+        let product_options: Vec<String> = self
+            .products
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    "{{\"id\":{},\"name\":{},\"raw_name\":{},\"value\":{}}}",
+                    360_002_000_000 + i as u64,
+                    js(p),
+                    js(p),
+                    js(&tag(p))
+                )
+            })
+            .collect();
+        let language_options: Vec<String> = ["English", "Japanese", "French", "German"]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                format!(
+                    "{{\"id\":{},\"name\":\"{l}\",\"raw_name\":\"{l}\",\"value\":\"{}\"}}",
+                    360_003_000_000 + i as u64,
+                    tag(l)
+                )
+            })
+            .collect();
+        fs::write(
+            self.dir.join("ticket_fields.json"),
+            format!(
+                "{{\"ticket_fields\":[{{\"id\":360000000010,\"type\":\"subject\",\"title\":\"Subject\",\"active\":true}},{{\"id\":{ZD_PRODUCT_FIELD},\"type\":\"tagger\",\"title\":\"Product\",\"active\":true,\"custom_field_options\":[{}]}},{{\"id\":{ZD_LANGUAGE_FIELD},\"type\":\"tagger\",\"title\":\"Support language\",\"active\":true,\"custom_field_options\":[{}]}}],\"next_page\":null,\"count\":3}}\n",
+                product_options.join(","),
+                language_options.join(",")
+            ),
+        )
+    }
+}
+
+impl ZdCase<'_> {
+    /// The ticket, at the priority and status at export.
+    fn ticket_json(&self, evs: &[CEvent], org: &str, priority: &str, status: &str) -> String {
+        const K: SourceKind = SourceKind::Zendesk;
+        let case = self.case;
+        let (ticket, via, created) = (&self.ticket, self.via, &self.created);
+        let (requester, submitter) = (self.requester, self.submitter);
         let updated = evs
             .iter()
             .rev()
@@ -884,219 +1221,116 @@ fn zendesk(
             .or(case.created.instant())
             .unwrap_or(0)
             / MICROS_PER_SECOND;
-        let via = match case.channel.as_str() {
-            "email" => "email",
-            "phone" => "voice",
-            "chat" => "chat",
-            _ => "web",
-        };
         let priority_json = if priority.is_empty() {
             "null".to_string()
         } else {
-            js(&priority)
+            js(priority)
         };
-        ticket_page.push(format!(
+        format!(
             "{{\"url\":\"https://example.zendesk.com/api/v2/tickets/{ticket}.json\",\"id\":{ticket},\"external_id\":null,\"via\":{{\"channel\":\"{via}\",\"source\":{{\"from\":{{}},\"to\":{{}},\"rel\":null}}}},\"created_at\":{},\"updated_at\":{},\"generated_timestamp\":{generated},\"type\":\"{}\",\"subject\":{},\"priority\":{priority_json},\"status\":\"{}\",\"requester_id\":{requester},\"submitter_id\":{submitter},\"assignee_id\":{},\"organization_id\":{org},\"group_id\":360000000001,\"tags\":[{}],\"custom_fields\":[{{\"id\":{ZD_PRODUCT_FIELD},\"value\":\"{}\"}},{{\"id\":{ZD_LANGUAGE_FIELD},\"value\":\"{}\"}}],\"is_public\":true}}",
-            js(&created),
+            js(created),
             js(&updated),
             if case.priority == "P4" { "question" } else { "problem" },
             js(&format!("{} issue #{}", case.product, case.num)),
-            vendor_status(K, &status),
+            vendor_status(K, status),
             zd_agent(case.num, 1),
             js(&tag(&case.product)),
             tag(&case.product),
             tag(language_label(&case.language)),
-        ));
+        )
+    }
 
-        // The creation audit: the description and the Create events.
+    /// The ticket's audits, oldest first: the creation audit (the
+    /// description, the `Create` events and a notification to the
+    /// assignee), then one per step.
+    fn audits(&self, steps: &[Step], ids: &mut ZdIds) -> Vec<String> {
+        let case = self.case;
+        let (ticket, submitter, requester) = (&self.ticket, self.submitter, self.requester);
         let mut audits: Vec<String> = Vec::with_capacity(steps.len() + 1);
-        let mut next_audit = |created_at: &str, author: i64, via: &str, events: Vec<String>| {
-            audit_id += 1;
-            format!(
-                "{{\"id\":{audit_id},\"ticket_id\":{ticket},\"created_at\":{},\"author_id\":{author},\"metadata\":{{\"system\":{{}},\"custom\":{{}}}},\"via\":{via},\"events\":[{}]}}",
-                js(created_at),
-                events.join(",")
-            )
-        };
-        let mut ev = |body: String| {
-            event_id += 1;
-            format!("{{\"id\":{event_id},{body}}}")
-        };
-        let web_via = "{\"channel\":\"web\",\"source\":{\"from\":{},\"to\":{},\"rel\":null}}";
-        let reply_trigger = "{\"channel\":\"rule\",\"source\":{\"to\":{},\"from\":{\"id\":360000000102,\"title\":\"Notify requester of comment update\"},\"rel\":\"trigger\"}}";
-        let ack_trigger = "{\"channel\":\"rule\",\"source\":{\"to\":{},\"from\":{\"id\":360000000101,\"title\":\"Notify requester of received request\"},\"rel\":\"trigger\"}}";
-        let agent_trigger = "{\"channel\":\"rule\",\"source\":{\"to\":{},\"from\":{\"id\":360000000103,\"title\":\"Notify assignee of comment update\"},\"rel\":\"trigger\"}}";
-        let initial = priority_label(K, &case.priority);
+        let initial = priority_label(SourceKind::Zendesk, &case.priority);
         let creation = vec![
-            ev(format!("\"type\":\"Comment\",\"author_id\":{submitter},\"body\":\"Help, please.\",\"public\":true,\"attachments\":[]")),
-            ev(format!("\"type\":\"Create\",\"value\":{},\"field_name\":\"subject\"", js(&format!("{} issue #{}", case.product, case.num)))),
-            ev("\"type\":\"Create\",\"value\":\"new\",\"field_name\":\"status\"".into()),
-            ev(format!("\"type\":\"Create\",\"value\":{},\"field_name\":\"priority\"", if initial.is_empty() { "null".into() } else { js(&initial) })),
-            ev(format!("\"type\":\"Create\",\"value\":\"{requester}\",\"field_name\":\"requester_id\"")),
-            ev(format!("\"type\":\"Notification\",\"via\":{agent_trigger},\"subject\":\"New ticket\",\"body\":\"A ticket was received.\",\"recipients\":[{}]", zd_agent(case.num, 1))),
+            ids.event(format!("\"type\":\"Comment\",\"author_id\":{submitter},\"body\":\"Help, please.\",\"public\":true,\"attachments\":[]")),
+            ids.event(format!("\"type\":\"Create\",\"value\":{},\"field_name\":\"subject\"", js(&format!("{} issue #{}", case.product, case.num)))),
+            ids.event("\"type\":\"Create\",\"value\":\"new\",\"field_name\":\"status\"".into()),
+            ids.event(format!("\"type\":\"Create\",\"value\":{},\"field_name\":\"priority\"", if initial.is_empty() { "null".into() } else { js(&initial) })),
+            ids.event(format!("\"type\":\"Create\",\"value\":\"{requester}\",\"field_name\":\"requester_id\"")),
+            ids.event(format!("\"type\":\"Notification\",\"via\":{ZD_AGENT_TRIGGER},\"subject\":\"New ticket\",\"body\":\"A ticket was received.\",\"recipients\":[{}]", zd_agent(case.num, 1))),
         ];
-        audits.push(next_audit(
-            &created,
+        audits.push(ids.audit(
+            ticket,
+            &self.created,
             submitter as i64,
             &format!(
-                "{{\"channel\":\"{via}\",\"source\":{{\"from\":{{}},\"to\":{{}},\"rel\":null}}}}"
+                "{{\"channel\":\"{}\",\"source\":{{\"from\":{{}},\"to\":{{}},\"rel\":null}}}}",
+                self.via
             ),
             creation,
         ));
         for (i, s) in steps.iter().enumerate() {
-            let at = zd_time(&s.event.at);
-            let agent = zd_agent(case.num, 100 + i as u64);
-            let audit = match s.event.kind.as_str() {
-                "auto_response" => next_audit(
-                    &at,
-                    -1,
-                    ack_trigger,
-                    vec![ev(format!("\"type\":\"Notification\",\"via\":{ack_trigger},\"subject\":\"Request received\",\"body\":\"Your request has been received.\",\"recipients\":[{requester}]"))],
-                ),
-                "agent_response" => next_audit(
-                    &at,
-                    agent as i64,
-                    web_via,
-                    vec![
-                        ev(format!("\"type\":\"Comment\",\"author_id\":{agent},\"body\":\"We are on it.\",\"public\":true,\"attachments\":[]")),
-                        ev(format!("\"type\":\"Notification\",\"via\":{reply_trigger},\"subject\":\"Update\",\"body\":\"{{{{ticket.comments_formatted}}}}\",\"recipients\":[{requester}]")),
-                    ],
-                ),
-                "internal_note" => next_audit(
-                    &at,
-                    agent as i64,
-                    web_via,
-                    vec![ev(format!("\"type\":\"Comment\",\"author_id\":{agent},\"body\":\"Internal: checking logs.\",\"public\":false,\"attachments\":[]"))],
-                ),
-                "customer_update" => next_audit(
+            if let Some(audit) = self.step_audit(i, s, ids) {
+                audits.push(audit);
+            }
+        }
+        audits
+    }
+
+    /// The audit of step `i` (none for a step Zendesk does not record).
+    fn step_audit(&self, i: usize, s: &Step, ids: &mut ZdIds) -> Option<String> {
+        const K: SourceKind = SourceKind::Zendesk;
+        let (ticket, requester) = (&self.ticket, self.requester);
+        let at = zd_time(&s.event.at);
+        let agent = zd_agent(self.case.num, 100 + i as u64);
+        Some(match s.event.kind.as_str() {
+            "auto_response" => {
+                let events = vec![ids.event(format!("\"type\":\"Notification\",\"via\":{ZD_ACK_TRIGGER},\"subject\":\"Request received\",\"body\":\"Your request has been received.\",\"recipients\":[{requester}]"))];
+                ids.audit(ticket, &at, -1, ZD_ACK_TRIGGER, events)
+            }
+            "agent_response" => {
+                let events = vec![
+                    ids.event(format!("\"type\":\"Comment\",\"author_id\":{agent},\"body\":\"We are on it.\",\"public\":true,\"attachments\":[]")),
+                    ids.event(format!("\"type\":\"Notification\",\"via\":{ZD_REPLY_TRIGGER},\"subject\":\"Update\",\"body\":\"{{{{ticket.comments_formatted}}}}\",\"recipients\":[{requester}]")),
+                ];
+                ids.audit(ticket, &at, agent as i64, ZD_WEB_VIA, events)
+            }
+            "internal_note" => {
+                let events = vec![ids.event(format!("\"type\":\"Comment\",\"author_id\":{agent},\"body\":\"Internal: checking logs.\",\"public\":false,\"attachments\":[]"))];
+                ids.audit(ticket, &at, agent as i64, ZD_WEB_VIA, events)
+            }
+            "customer_update" => {
+                let events = vec![
+                    ids.event(format!("\"type\":\"Comment\",\"author_id\":{requester},\"body\":\"Any news?\",\"public\":true,\"attachments\":[]")),
+                    ids.event(format!("\"type\":\"Notification\",\"via\":{ZD_AGENT_TRIGGER},\"subject\":\"Update\",\"body\":\"The requester replied.\",\"recipients\":[{}]", zd_agent(self.case.num, 1))),
+                ];
+                ids.audit(
+                    ticket,
                     &at,
                     requester as i64,
                     "{\"channel\":\"email\",\"source\":{\"from\":{},\"to\":{},\"rel\":null}}",
-                    vec![
-                        ev(format!("\"type\":\"Comment\",\"author_id\":{requester},\"body\":\"Any news?\",\"public\":true,\"attachments\":[]")),
-                        ev(format!("\"type\":\"Notification\",\"via\":{agent_trigger},\"subject\":\"Update\",\"body\":\"The requester replied.\",\"recipients\":[{}]", zd_agent(case.num, 1))),
-                    ],
-                ),
-                "priority_change" => next_audit(
-                    &at,
-                    agent as i64,
-                    web_via,
-                    vec![ev(format!(
-                        "\"type\":\"Change\",\"value\":{},\"field_name\":\"priority\",\"previous_value\":{}",
-                        js(&s.after),
-                        js(&s.before)
-                    ))],
-                ),
-                "status_change" | "closed" | "reopened" => next_audit(
-                    &at,
-                    agent as i64,
-                    web_via,
-                    vec![
-                        ev(format!(
-                            "\"type\":\"Change\",\"value\":{},\"field_name\":\"status\",\"previous_value\":{}",
-                            js(&vendor_status(K, &s.after)),
-                            js(&vendor_status(K, &s.before))
-                        )),
-                        ev("\"type\":\"Change\",\"value\":[\"followup\"],\"field_name\":\"tags\",\"previous_value\":[]".into()),
-                    ],
-                ),
-                _ => continue,
-            };
-            audits.push(audit);
-        }
-        // Newest first, as List Ticket Audits returns them: order is not meaningful.
-        audits.reverse();
-        for a in audits {
-            audit_page.push(a);
-            if audit_page.len() == ZD_PAGE {
-                flush_audits(&mut audit_page, &mut audit_pages, false)?;
+                    events,
+                )
             }
-        }
-        if ticket_page.len() == ZD_PAGE || ci + 1 == cases.len() {
-            let page = files + 1;
-            let last = page == n_ticket_pages;
-            let body = format!(
-                "{{\"tickets\":[{}],\"after_url\":{},\"after_cursor\":{},\"before_url\":null,\"before_cursor\":null,\"end_of_stream\":{last}}}\n",
-                ticket_page.join(","),
-                if last { "null".into() } else { format!("\"https://example.zendesk.com/api/v2/incremental/tickets/cursor.json?cursor=t{page}\"") },
-                if last { "null".into() } else { format!("\"t{page}\"") },
-            );
-            fs::write(dir.join(format!("tickets-page-{page}.json")), body)?;
-            files += 1;
-            ticket_page.clear();
-        }
-    }
-    if cases.is_empty() {
-        fs::write(
-            dir.join("tickets-page-1.json"),
-            "{\"tickets\":[],\"after_url\":null,\"after_cursor\":null,\"before_url\":null,\"before_cursor\":null,\"end_of_stream\":true}\n",
-        )?;
-        files += 1;
-    }
-    flush_audits(&mut audit_page, &mut audit_pages, true)?;
-    files += audit_pages;
-
-    let mut users: Vec<String> = Vec::new();
-    for k in 0..AGENTS {
-        let id = 380_000_000_001 + k;
-        users.push(format!(
-            "{{\"id\":{id},\"name\":\"Agent {k:02}\",\"email\":\"agent{k:02}@example.com\",\"role\":\"{}\",\"organization_id\":null,\"locale\":\"en-US\",\"active\":true}}",
-            if k == 0 { "admin" } else { "agent" }
-        ));
-    }
-    requesters.sort_unstable();
-    requesters.dedup();
-    for (id, account) in &requesters {
-        let org = account.map_or("null".to_string(), |a| (360_000_000_000 + a).to_string());
-        users.push(format!(
-            "{{\"id\":{id},\"name\":\"Customer {id}\",\"email\":\"c{id}@customer.example\",\"role\":\"end-user\",\"organization_id\":{org},\"locale\":\"en-US\",\"active\":true}}"
-        ));
-    }
-    fs::write(
-        dir.join("users.json"),
-        format!("{{\"users\":[{}],\"meta\":{{\"has_more\":false}},\"links\":{{\"next\":null,\"prev\":null}}}}\n", users.join(",")),
-    )?;
-    let orgs: Vec<String> = orgs
-        .iter()
-        .map(|o| format!("{{\"id\":{o},\"name\":\"Organization {o}\",\"domain_names\":[]}}"))
-        .collect();
-    fs::write(
-        dir.join("organizations.json"),
-        format!("{{\"organizations\":[{}],\"meta\":{{\"has_more\":false}},\"links\":{{\"next\":null,\"prev\":null}}}}\n", orgs.join(",")),
-    )?;
-    let product_options: Vec<String> = products
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            format!(
-                "{{\"id\":{},\"name\":{},\"raw_name\":{},\"value\":{}}}",
-                360_002_000_000 + i as u64,
-                js(p),
-                js(p),
-                js(&tag(p))
-            )
+            "priority_change" => {
+                let events = vec![ids.event(format!(
+                    "\"type\":\"Change\",\"value\":{},\"field_name\":\"priority\",\"previous_value\":{}",
+                    js(&s.after),
+                    js(&s.before)
+                ))];
+                ids.audit(ticket, &at, agent as i64, ZD_WEB_VIA, events)
+            }
+            "status_change" | "closed" | "reopened" => {
+                let events = vec![
+                    ids.event(format!(
+                        "\"type\":\"Change\",\"value\":{},\"field_name\":\"status\",\"previous_value\":{}",
+                        js(&vendor_status(K, &s.after)),
+                        js(&vendor_status(K, &s.before))
+                    )),
+                    ids.event("\"type\":\"Change\",\"value\":[\"followup\"],\"field_name\":\"tags\",\"previous_value\":[]".into()),
+                ];
+                ids.audit(ticket, &at, agent as i64, ZD_WEB_VIA, events)
+            }
+            _ => return None,
         })
-        .collect();
-    let language_options: Vec<String> = ["English", "Japanese", "French", "German"]
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            format!(
-                "{{\"id\":{},\"name\":\"{l}\",\"raw_name\":\"{l}\",\"value\":\"{}\"}}",
-                360_003_000_000 + i as u64,
-                tag(l)
-            )
-        })
-        .collect();
-    fs::write(
-        dir.join("ticket_fields.json"),
-        format!(
-            "{{\"ticket_fields\":[{{\"id\":360000000010,\"type\":\"subject\",\"title\":\"Subject\",\"active\":true}},{{\"id\":{ZD_PRODUCT_FIELD},\"type\":\"tagger\",\"title\":\"Product\",\"active\":true,\"custom_field_options\":[{}]}},{{\"id\":{ZD_LANGUAGE_FIELD},\"type\":\"tagger\",\"title\":\"Support language\",\"active\":true,\"custom_field_options\":[{}]}}],\"next_page\":null,\"count\":3}}\n",
-            product_options.join(","),
-            language_options.join(",")
-        ),
-    )?;
-    Ok(files + 3)
+    }
 }
 
 // ---- Jira Service Management ----
@@ -1126,40 +1360,93 @@ fn jsm_user(id: &str, name: &str, account_type: &str) -> String {
     )
 }
 
+/// Writes the JSM files: the issue pages (each case an issue with its
+/// changelog and comments), then `organizations.json` and
+/// `service-desk-team.json`.
 fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io::Result<usize> {
-    const K: SourceKind = SourceKind::Jsm;
-    // The fields an export requests (`fields=`), as the page's `names` lists them.
-    let names = "{\"status\":\"Status\",\"priority\":\"Priority\",\"created\":\"Created\",\"updated\":\"Updated\",\"resolution\":\"Resolution\",\"resolutiondate\":\"Resolved\",\"reporter\":\"Reporter\",\"comment\":\"Comment\",\"customfield_10002\":\"Organizations\",\"customfield_10100\":\"Product\",\"customfield_10101\":\"Contact channel\",\"customfield_10102\":\"Support language\"}";
-    let mut page: Vec<String> = Vec::with_capacity(JSM_PAGE);
-    let mut pages = 0usize;
-    let n_pages = cases.len().div_ceil(JSM_PAGE).max(1);
-    let mut orgs: Vec<(String, String)> = Vec::new();
-    let mut seen_orgs = std::collections::HashSet::new();
-    let (mut history_id, mut comment_id) = (10_000u64, 20_000u64);
+    let mut w = JsmWriter {
+        dir,
+        page: Vec::with_capacity(JSM_PAGE),
+        pages: 0,
+        n_pages: cases.len().div_ceil(JSM_PAGE).max(1),
+        orgs: Vec::new(),
+        seen_orgs: std::collections::HashSet::new(),
+        ids: JsmIds {
+            history: 10_000,
+            comment: 20_000,
+        },
+    };
     let empty = Vec::new();
-    let write_page = |page: &mut Vec<String>, pages: &mut usize| -> io::Result<()> {
-        *pages += 1;
-        let last = *pages == n_pages;
+    for case in cases {
+        let evs = events.get(&case.id).unwrap_or(&empty);
+        let issue = w.issue(case, evs);
+        w.page.push(issue);
+        if w.page.len() == JSM_PAGE {
+            w.write_page()?;
+        }
+    }
+    if !w.page.is_empty() || w.pages == 0 {
+        w.write_page()?;
+    }
+    w.write_organizations()?;
+    write_jsm_team(dir)?;
+    Ok(w.pages + 2)
+}
+
+/// The fields an export requests (`fields=`), as the page's `names` lists them.
+const JSM_NAMES: &str = "{\"status\":\"Status\",\"priority\":\"Priority\",\"created\":\"Created\",\"updated\":\"Updated\",\"resolution\":\"Resolution\",\"resolutiondate\":\"Resolved\",\"reporter\":\"Reporter\",\"comment\":\"Comment\",\"customfield_10002\":\"Organizations\",\"customfield_10100\":\"Product\",\"customfield_10101\":\"Contact channel\",\"customfield_10102\":\"Support language\"}";
+
+/// The ids of the last changelog history and comment written.
+struct JsmIds {
+    history: u64,
+    comment: u64,
+}
+
+/// The JSM export being written: the issue page filling up, and the
+/// organizations it names.
+struct JsmWriter<'d> {
+    dir: &'d Path,
+    page: Vec<String>,
+    /// Pages written so far.
+    pages: usize,
+    n_pages: usize,
+    /// (organization id, canonical account id), by first appearance.
+    orgs: Vec<(String, String)>,
+    seen_orgs: std::collections::HashSet<String>,
+    ids: JsmIds,
+}
+
+impl JsmWriter<'_> {
+    /// Writes the next issues page (all but the last with a `nextPageToken`).
+    fn write_page(&mut self) -> io::Result<()> {
+        self.pages += 1;
+        let last = self.pages == self.n_pages;
         let body = format!(
-            "{{\"issues\":[{}],\"names\":{names},{}\"isLast\":{last}}}\n",
-            page.join(","),
+            "{{\"issues\":[{}],\"names\":{JSM_NAMES},{}\"isLast\":{last}}}\n",
+            self.page.join(","),
             if last {
                 String::new()
             } else {
-                format!("\"nextPageToken\":\"tok{}\",", *pages)
+                format!("\"nextPageToken\":\"tok{}\",", self.pages)
             }
         );
-        fs::write(dir.join(format!("issues-page-{}.json", *pages)), body)?;
-        page.clear();
+        fs::write(
+            self.dir.join(format!("issues-page-{}.json", self.pages)),
+            body,
+        )?;
+        self.page.clear();
         Ok(())
-    };
-    for case in cases {
-        let evs = events.get(&case.id).unwrap_or(&empty);
+    }
+
+    /// A case as an issue: its changelog (newest first) and comments, and
+    /// its fields at export; notes its organization.
+    fn issue(&mut self, case: &CCase, evs: &[CEvent]) -> String {
+        const K: SourceKind = SourceKind::Jsm;
         let (steps, priority, status) = timeline(K, case, evs);
         let key = vendor_case_id(K, case.num);
         let org = vendor_account_id(K, &case.account);
-        if seen_orgs.insert(org.clone()) {
-            orgs.push((org.clone(), case.account.clone()));
+        if self.seen_orgs.insert(org.clone()) {
+            self.orgs.push((org.clone(), case.account.clone()));
         }
         let reporter = vendor_contact_id(K, &case.contact);
         let created = jsm_time(&case.created);
@@ -1175,135 +1462,20 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
             "chat" => "Chat",
             _ => "Portal",
         };
-        let mut histories: Vec<String> = Vec::new();
-        let mut comments: Vec<String> = Vec::new();
-        let mut history = |author: &str, at: &str, items: Vec<String>| {
-            history_id += 1;
-            histories.push(format!(
-                "{{\"id\":\"{history_id}\",\"author\":{author},\"created\":{},\"items\":[{}]}}",
-                js(at),
-                items.join(",")
-            ));
+        let mut changes = JsmChanges {
+            ids: &mut self.ids,
+            histories: Vec::new(),
+            comments: Vec::new(),
         };
-        let item = |field: &str,
-                    field_id: &str,
-                    from: Option<&str>,
-                    from_s: Option<&str>,
-                    to: Option<&str>,
-                    to_s: Option<&str>| {
-            let o = |v: Option<&str>| v.map_or("null".to_string(), js);
-            format!(
-                "{{\"field\":\"{field}\",\"fieldtype\":\"jira\",\"fieldId\":\"{field_id}\",\"from\":{},\"fromString\":{},\"to\":{},\"toString\":{}}}",
-                o(from),
-                o(from_s),
-                o(to),
-                o(to_s)
-            )
-        };
-        let app = jsm_user(AUTOMATION_APP, "Automation for Jira", "app");
-        // Automation assigns the request at creation: skipped.
-        history(
-            &app,
-            &created,
-            vec![item(
-                "assignee",
-                "assignee",
-                None,
-                None,
-                Some(&jsm_agent(case.num, 1)),
-                Some("Agent"),
-            )],
-        );
-        for (i, s) in steps.iter().enumerate() {
-            let at = jsm_time(&s.event.at);
-            let agent_id = jsm_agent(case.num, 100 + i as u64);
-            let agent = jsm_user(&agent_id, "Support Agent", "atlassian");
-            let mut comment = |author: &str, public: bool| {
-                comment_id += 1;
-                comments.push(format!(
-                    "{{\"id\":\"{comment_id}\",\"author\":{author},\"body\":{{\"type\":\"doc\",\"version\":1,\"content\":[{{\"type\":\"paragraph\",\"content\":[{{\"type\":\"text\",\"text\":\"Hello\"}}]}}]}},\"created\":{},\"jsdPublic\":{public}}}",
-                    js(&at)
-                ));
-            };
-            match s.event.kind.as_str() {
-                "agent_response" => comment(&agent, true),
-                "internal_note" => comment(&agent, false),
-                "customer_update" => comment(&jsm_user(&reporter, "Customer", "customer"), true),
-                "auto_response" => comment(&app, true),
-                "priority_change" => history(
-                    &agent,
-                    &at,
-                    vec![item(
-                        "priority",
-                        "priority",
-                        Some("3"),
-                        Some(&s.before),
-                        Some("2"),
-                        Some(&s.after),
-                    )],
-                ),
-                "status_change" => history(
-                    &agent,
-                    &at,
-                    vec![item(
-                        "status",
-                        "status",
-                        Some("10001"),
-                        Some(&vendor_status(K, &s.before)),
-                        Some("10002"),
-                        Some(&vendor_status(K, &s.after)),
-                    )],
-                ),
-                "closed" => history(
-                    &agent,
-                    &at,
-                    vec![
-                        item(
-                            "resolution",
-                            "resolution",
-                            None,
-                            None,
-                            Some("10000"),
-                            Some("Done"),
-                        ),
-                        item(
-                            "status",
-                            "status",
-                            Some("10001"),
-                            Some(&vendor_status(K, &s.before)),
-                            Some("10003"),
-                            Some(&vendor_status(K, &s.after)),
-                        ),
-                    ],
-                ),
-                "reopened" => history(
-                    &agent,
-                    &at,
-                    vec![
-                        item(
-                            "resolution",
-                            "resolution",
-                            Some("10000"),
-                            Some("Done"),
-                            None,
-                            None,
-                        ),
-                        item(
-                            "status",
-                            "status",
-                            Some("10003"),
-                            Some(&vendor_status(K, &s.before)),
-                            Some("10001"),
-                            Some(&vendor_status(K, &s.after)),
-                        ),
-                    ],
-                ),
-                _ => {}
-            }
-        }
+        changes.record(case.num, &steps, &reporter, &created);
+        let JsmChanges {
+            mut histories,
+            comments,
+            ..
+        } = changes;
         histories.reverse(); // newest first, as the API returns them
         let resolved = case.closed.as_ref();
-        page.push(format!(
+        format!(
             "{{\"id\":\"{}\",\"key\":\"{key}\",\"changelog\":{{\"startAt\":0,\"maxResults\":{},\"total\":{},\"histories\":[{}]}},\"fields\":{{\"status\":{{\"name\":{},\"statusCategory\":{{\"key\":\"{}\"}}}},\"priority\":{{\"name\":{},\"id\":\"3\"}},\"created\":{},\"updated\":{},\"resolution\":{},\"resolutiondate\":{},\"reporter\":{},\"comment\":{{\"comments\":[{}],\"maxResults\":{},\"total\":{},\"startAt\":0}},\"customfield_10002\":[{{\"id\":\"{org}\",\"name\":\"Organization {org}\",\"_links\":{{}}}}],\"customfield_10100\":{{\"self\":\"x\",\"value\":{},\"id\":\"10100\"}},\"customfield_10101\":{{\"self\":\"x\",\"value\":\"{channel}\",\"id\":\"10101\"}},\"customfield_10102\":{{\"self\":\"x\",\"value\":\"{}\",\"id\":\"10102\"}}}}}}",
             10_000 + case.num,
             histories.len(),
@@ -1322,27 +1494,31 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
             comments.len(),
             js(&case.product),
             language_label(&case.language),
-        ));
-        if page.len() == JSM_PAGE {
-            write_page(&mut page, &mut pages)?;
-        }
+        )
     }
-    if !page.is_empty() || pages == 0 {
-        write_page(&mut page, &mut pages)?;
+
+    /// Writes `organizations.json`: the organizations of the issues.
+    fn write_organizations(&self) -> io::Result<()> {
+        let values: Vec<String> = self
+            .orgs
+            .iter()
+            .map(|(id, name)| format!("{{\"id\":\"{id}\",\"name\":{},\"_links\":{{\"self\":\"https://example.atlassian.net/rest/servicedeskapi/organization/{id}\"}}}}", js(name)))
+            .collect();
+        fs::write(
+            self.dir.join("organizations.json"),
+            format!(
+                "{{\"size\":{},\"start\":0,\"limit\":{},\"isLastPage\":true,\"values\":[{}]}}\n",
+                values.len(),
+                values.len().max(50),
+                values.join(",")
+            ),
+        )
     }
-    let values: Vec<String> = orgs
-        .iter()
-        .map(|(id, name)| format!("{{\"id\":\"{id}\",\"name\":{},\"_links\":{{\"self\":\"https://example.atlassian.net/rest/servicedeskapi/organization/{id}\"}}}}", js(name)))
-        .collect();
-    fs::write(
-        dir.join("organizations.json"),
-        format!(
-            "{{\"size\":{},\"start\":0,\"limit\":{},\"isLastPage\":true,\"values\":[{}]}}\n",
-            values.len(),
-            values.len().max(50),
-            values.join(",")
-        ),
-    )?;
+}
+
+/// Writes `service-desk-team.json`: the agents as user actors of the
+/// Service Desk Team role.
+fn write_jsm_team(dir: &Path) -> io::Result<()> {
     let mut actors = String::new();
     for k in 0..AGENTS {
         if k > 0 {
@@ -1357,8 +1533,153 @@ fn jsm(cases: &[CCase], events: &HashMap<String, Vec<CEvent>>, dir: &Path) -> io
     fs::write(
         dir.join("service-desk-team.json"),
         format!("{{\"self\":\"https://example.atlassian.net/rest/api/3/project/SUP/role/10100\",\"name\":\"Service Desk Team\",\"id\":10100,\"description\":\"Agents of the service desk\",\"actors\":[{actors}]}}\n"),
-    )?;
-    Ok(pages + 2)
+    )
+}
+
+/// A changelog item.
+fn jsm_item(
+    field: &str,
+    field_id: &str,
+    from: Option<&str>,
+    from_s: Option<&str>,
+    to: Option<&str>,
+    to_s: Option<&str>,
+) -> String {
+    let o = |v: Option<&str>| v.map_or("null".to_string(), js);
+    format!(
+        "{{\"field\":\"{field}\",\"fieldtype\":\"jira\",\"fieldId\":\"{field_id}\",\"from\":{},\"fromString\":{},\"to\":{},\"toString\":{}}}",
+        o(from),
+        o(from_s),
+        o(to),
+        o(to_s)
+    )
+}
+
+/// One issue's changelog histories and comments, oldest first.
+struct JsmChanges<'i> {
+    ids: &'i mut JsmIds,
+    histories: Vec<String>,
+    comments: Vec<String>,
+}
+
+impl JsmChanges<'_> {
+    /// A history of `items`, with the next history id.
+    fn history(&mut self, author: &str, at: &str, items: Vec<String>) {
+        self.ids.history += 1;
+        self.histories.push(format!(
+            "{{\"id\":\"{}\",\"author\":{author},\"created\":{},\"items\":[{}]}}",
+            self.ids.history,
+            js(at),
+            items.join(",")
+        ));
+    }
+
+    /// A comment, with the next comment id.
+    fn comment(&mut self, author: &str, public: bool, at: &str) {
+        self.ids.comment += 1;
+        self.comments.push(format!(
+            "{{\"id\":\"{}\",\"author\":{author},\"body\":{{\"type\":\"doc\",\"version\":1,\"content\":[{{\"type\":\"paragraph\",\"content\":[{{\"type\":\"text\",\"text\":\"Hello\"}}]}}]}},\"created\":{},\"jsdPublic\":{public}}}",
+            self.ids.comment,
+            js(at)
+        ));
+    }
+
+    /// The automation's assignment at creation (skipped by the importer),
+    /// then a comment or history per step of case `num`.
+    fn record(&mut self, num: u64, steps: &[Step], reporter: &str, created: &str) {
+        let app = jsm_user(AUTOMATION_APP, "Automation for Jira", "app");
+        // Automation assigns the request at creation: skipped.
+        let assignee = jsm_agent(num, 1);
+        let assign = jsm_item(
+            "assignee",
+            "assignee",
+            None,
+            None,
+            Some(&assignee),
+            Some("Agent"),
+        );
+        self.history(&app, created, vec![assign]);
+        for (i, s) in steps.iter().enumerate() {
+            let at = jsm_time(&s.event.at);
+            let agent_id = jsm_agent(num, 100 + i as u64);
+            let agent = jsm_user(&agent_id, "Support Agent", "atlassian");
+            match s.event.kind.as_str() {
+                "agent_response" => self.comment(&agent, true, &at),
+                "internal_note" => self.comment(&agent, false, &at),
+                "customer_update" => {
+                    self.comment(&jsm_user(reporter, "Customer", "customer"), true, &at)
+                }
+                "auto_response" => self.comment(&app, true, &at),
+                _ => {
+                    if let Some(items) = jsm_items(s) {
+                        self.history(&agent, &at, items);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The changelog items of a priority or status step (none for others): a
+/// closure or reopening sets or clears the resolution with its status.
+fn jsm_items(s: &Step) -> Option<Vec<String>> {
+    const K: SourceKind = SourceKind::Jsm;
+    let (before, after) = (vendor_status(K, &s.before), vendor_status(K, &s.after));
+    Some(match s.event.kind.as_str() {
+        "priority_change" => vec![jsm_item(
+            "priority",
+            "priority",
+            Some("3"),
+            Some(&s.before),
+            Some("2"),
+            Some(&s.after),
+        )],
+        "status_change" => vec![jsm_item(
+            "status",
+            "status",
+            Some("10001"),
+            Some(&before),
+            Some("10002"),
+            Some(&after),
+        )],
+        "closed" => vec![
+            jsm_item(
+                "resolution",
+                "resolution",
+                None,
+                None,
+                Some("10000"),
+                Some("Done"),
+            ),
+            jsm_item(
+                "status",
+                "status",
+                Some("10001"),
+                Some(&before),
+                Some("10003"),
+                Some(&after),
+            ),
+        ],
+        "reopened" => vec![
+            jsm_item(
+                "resolution",
+                "resolution",
+                Some("10000"),
+                Some("Done"),
+                None,
+                None,
+            ),
+            jsm_item(
+                "status",
+                "status",
+                Some("10003"),
+                Some(&before),
+                Some("10001"),
+                Some(&after),
+            ),
+        ],
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use polars::prelude::{InitHashMaps, PlHashMap, PlHashSet as HashSet};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -40,6 +40,7 @@ use super::{
     Locator, Origin, Rej, SourceKind, SourceSettings, Staged, Table, Unattributed, UnsetPriority,
     VendorError,
 };
+use crate::model::Priority;
 use crate::timestamp::Instant;
 
 /// Stem of the issue pages.
@@ -405,6 +406,8 @@ fn timestamp(s: &Scalar, field: &str) -> Result<Instant, String> {
     }
 }
 
+/// Judges one issue on its own: its case (or the reject that stops it),
+/// then its changelog items and its comments as events.
 fn judge(
     issue: &Obj<Issue>,
     index: u32,
@@ -437,92 +440,235 @@ fn judge(
     };
     let empty = Fields::default();
     let fields = issue.fields.get().unwrap_or(&empty);
-    let comments = fields
-        .comment
-        .get()
-        .map(|c| c.comments.items())
-        .unwrap_or(&[]);
-    let changelog = issue.changelog.get();
-    let histories = changelog.map(|c| c.histories.items()).unwrap_or(&[]);
-    j.records += comments.len() as u64;
-    for h in histories {
-        j.records += h
-            .get()
-            .filter(|h| h.items.is_array())
-            .map_or(1, |h| h.items.items().len() as u64);
-    }
+    let parts = IssueParts::of(issue, fields, index, file, settings);
+    j.records += parts.records();
     j.updated = timestamp(&fields.updated, "updated").ok();
-    let key_text = issue.key.text();
-    j.key = key_text.filter(|k| is_issue_key(k)).map(str::to_string);
-    let case_id: Arc<str> = Arc::from(key_text.unwrap_or(""));
-    let locator = Locator::Issue(index);
-    let closed_by_status = settings
-        .closed_statuses
-        .as_ref()
-        .map(|v| v.iter().map(String::as_str).collect::<HashSet<&str>>());
-
-    // Histories in (created, id) order, with their timestamps.
-    struct H<'h, 'a> {
-        pos: u32,
-        at: Result<Instant, String>,
-        at_text: String,
-        id: i128,
-        history: Option<&'h History<'a>>,
-    }
-    let mut sorted: Vec<H> = histories
-        .iter()
-        .enumerate()
-        .map(|(pos, h)| {
-            let history = h.get();
-            let created = history.map(|h| &h.created);
-            H {
-                pos: pos as u32,
-                at: created.map_or(Err("the history is not an object".into()), |c| {
-                    timestamp(c, "created")
-                }),
-                at_text: created
-                    .and_then(Scalar::as_str)
-                    .unwrap_or("")
-                    .trim()
-                    .to_string(),
-                id: history
-                    .and_then(|h| h.id.as_str().and_then(|s| s.parse().ok()).or(h.id.as_int()))
-                    .unwrap_or(0),
-                history,
-            }
-        })
-        .collect();
-    sorted.sort_by_key(|h| (h.at.as_ref().copied().unwrap_or(i64::MIN), h.id, h.pos));
-    let field_is = |item: &Item, name: &str| {
-        item.field
-            .as_str()
-            .is_some_and(|f| f.trim().eq_ignore_ascii_case(name))
+    j.key = issue
+        .key
+        .text()
+        .filter(|k| is_issue_key(k))
+        .map(str::to_string);
+    let accepted = match parts.case(j.key.clone(), org_field) {
+        Ok(case) => {
+            j.case = Some(case);
+            j.rows += 1;
+            true
+        }
+        Err(r) => {
+            j.rejects.push(*r);
+            false
+        }
     };
+    parts.changelog_events(accepted, &mut j);
+    parts.comment_events(accepted, people, &mut j);
+    j
+}
 
-    // ---- the case ----
-    let case_reject = |field: &str, value: Option<String>, reason: String, detail: String| {
+/// Whether a changelog item is of field `name` (compared without case).
+fn field_is(item: &Item, name: &str) -> bool {
+    item.field
+        .as_str()
+        .is_some_and(|f| f.trim().eq_ignore_ascii_case(name))
+}
+
+/// A changelog history with its timestamp, for the (`created`, `id`) order.
+struct Dated<'i, 'a> {
+    /// Its position in the changelog.
+    pos: u32,
+    at: Result<Instant, String>,
+    at_text: String,
+    id: i128,
+    /// `None`: not an object.
+    history: Option<&'i History<'a>>,
+}
+
+impl Dated<'_, '_> {
+    /// The history's items that are objects (none when it is not one).
+    fn items(&self) -> impl Iterator<Item = &Item<'_>> {
+        self.history
+            .map(|h| h.items.items())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Obj::get)
+    }
+}
+
+/// What an issue's case and events are read from: its fields, comments
+/// and changelog, the histories in (`created`, `id`) order.
+struct IssueParts<'i, 'a> {
+    issue: &'i Issue<'a>,
+    fields: &'i Fields<'a>,
+    comments: &'i [Obj<Comment<'a>>],
+    changelog: Option<&'i Changelog<'a>>,
+    histories: &'i [Obj<History<'a>>],
+    sorted: Vec<Dated<'i, 'a>>,
+    /// The key as given (empty when there is none).
+    case_id: Arc<str>,
+    index: u32,
+    file: u32,
+    settings: &'i SourceSettings,
+    /// The settings' closed statuses, when they decide closure instead of
+    /// the resolution.
+    closed_by_status: Option<HashSet<&'i str>>,
+}
+
+impl<'i, 'a> IssueParts<'i, 'a> {
+    fn of(
+        issue: &'i Issue<'a>,
+        fields: &'i Fields<'a>,
+        index: u32,
+        file: u32,
+        settings: &'i SourceSettings,
+    ) -> Self {
+        let comments = fields
+            .comment
+            .get()
+            .map(|c| c.comments.items())
+            .unwrap_or(&[]);
+        let changelog = issue.changelog.get();
+        let histories = changelog.map(|c| c.histories.items()).unwrap_or(&[]);
+        IssueParts {
+            issue,
+            fields,
+            comments,
+            changelog,
+            histories,
+            sorted: Self::sort_histories(histories),
+            case_id: Arc::from(issue.key.text().unwrap_or("")),
+            index,
+            file,
+            settings,
+            closed_by_status: settings
+                .closed_statuses
+                .as_ref()
+                .map(|v| v.iter().map(String::as_str).collect::<HashSet<&str>>()),
+        }
+    }
+
+    /// The histories in (`created`, `id`) order, with their timestamps (the
+    /// changelog comes newest first).
+    fn sort_histories(histories: &'i [Obj<History<'a>>]) -> Vec<Dated<'i, 'a>> {
+        let mut sorted: Vec<Dated> = histories
+            .iter()
+            .enumerate()
+            .map(|(pos, h)| {
+                let history = h.get();
+                let created = history.map(|h| &h.created);
+                Dated {
+                    pos: pos as u32,
+                    at: created.map_or(Err("the history is not an object".into()), |c| {
+                        timestamp(c, "created")
+                    }),
+                    at_text: created
+                        .and_then(Scalar::as_str)
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                    id: history
+                        .and_then(|h| h.id.as_str().and_then(|s| s.parse().ok()).or(h.id.as_int()))
+                        .unwrap_or(0),
+                    history,
+                }
+            })
+            .collect();
+        sorted.sort_by_key(|h| (h.at.as_ref().copied().unwrap_or(i64::MIN), h.id, h.pos));
+        sorted
+    }
+
+    /// The records the issue holds besides itself: its comments and its
+    /// histories' items (a history without an `items` array counts as one).
+    fn records(&self) -> u64 {
+        let mut records = self.comments.len() as u64;
+        for h in self.histories {
+            records += h
+                .get()
+                .filter(|h| h.items.is_array())
+                .map_or(1, |h| h.items.items().len() as u64);
+        }
+        records
+    }
+
+    /// A reject of the issue's case.
+    fn case_reject(
+        &self,
+        field: &str,
+        value: Option<String>,
+        reason: String,
+        detail: String,
+    ) -> Box<Rej> {
         Box::new(Rej::new(
-            locator,
+            Locator::Issue(self.index),
             Table::Cases,
-            Some(case_id.to_string()).filter(|k| !k.is_empty()),
+            Some(self.case_id.to_string()).filter(|k| !k.is_empty()),
             field,
             value,
             reason,
             detail,
         ))
-    };
-    let verdict: Result<Case, Box<Rej>> = (|| {
-        let Some(key) = j.key.clone() else {
-            return Err(case_reject(
+    }
+
+    /// The issue's case, or the reject that stops it: `key` is its valid
+    /// issue key, `org_field` the name of the organizations field.
+    fn case(&self, key: Option<String>, org_field: &str) -> Result<Case, Box<Rej>> {
+        let fields = self.fields;
+        let Some(key) = key else {
+            return Err(self.case_reject(
                 "key",
-                issue.key.shown(),
+                self.issue.key.shown(),
                 reason::malformed_id("key"),
                 "not a Jira issue key (`PROJECT-123`)".into(),
             ));
         };
-        if let Some(c) = fields.comment.get() {
+        self.check_complete(&key)?;
+        let account_id = self.account(org_field)?;
+        let created_at = timestamp(&fields.created, "created").map_err(|e| {
+            self.case_reject(
+                "created",
+                fields.created.shown(),
+                reason::malformed_timestamp("created"),
+                e,
+            )
+        })?;
+        let resolved_at = match &fields.resolutiondate {
+            s if s.is_null() => None,
+            s => Some(timestamp(s, "resolutiondate").map_err(|e| {
+                self.case_reject(
+                    "resolutiondate",
+                    s.shown(),
+                    reason::malformed_timestamp("resolutiondate"),
+                    e,
+                )
+            })?),
+        };
+        let priority = self.initial_priority()?;
+        Ok(Case {
+            case_id: Arc::from(key),
+            account_id,
+            product: fields.product.label(),
+            priority,
+            created_at,
+            closed_at: self.closed_at(resolved_at),
+            channel: Some(super::channel_of_label(fields.channel.label().as_deref()).to_string()),
+            language: Some(language_of_label(fields.language.label().as_deref()).to_string()),
+            contact_id: fields
+                .reporter
+                .get()
+                .and_then(|r| r.account_id.text())
+                .map(str::to_string),
+            origin: Origin {
+                file: self.file,
+                locator: Locator::Issue(self.index),
+            },
+        })
+    }
+
+    /// Refuses an issue whose comments or changelog histories the export
+    /// truncated (their `total` exceeds what it holds).
+    fn check_complete(&self, key: &str) -> Result<(), Box<Rej>> {
+        let (comments, histories) = (self.comments, self.histories);
+        if let Some(c) = self.fields.comment.get() {
             if c.total.as_int().is_some_and(|t| t > comments.len() as i128) {
-                return Err(case_reject(
+                return Err(self.case_reject(
                     "comment",
                     c.total.shown(),
                     reason::truncated("comment"),
@@ -534,12 +680,12 @@ fn judge(
                 ));
             }
         }
-        if let Some(c) = changelog {
+        if let Some(c) = self.changelog {
             if c.total
                 .as_int()
                 .is_some_and(|t| t > histories.len() as i128)
             {
-                return Err(case_reject(
+                return Err(self.case_reject(
                     "changelog",
                     c.total.shown(),
                     reason::truncated("changelog"),
@@ -551,7 +697,21 @@ fn judge(
                 ));
             }
         }
-        let account_id = match &fields.organization {
+        Ok(())
+    }
+
+    /// The account: the id of the issue's single organization (none when
+    /// it has none; several are refused).
+    fn account(&self, org_field: &str) -> Result<Option<String>, Box<Rej>> {
+        let no_id = || {
+            self.case_reject(
+                org_field,
+                None,
+                reason::malformed_id(org_field),
+                "the organization has no id".into(),
+            )
+        };
+        Ok(match &self.fields.organization {
             Custom::Missing | Custom::Null => None,
             Custom::List(orgs) => {
                 let ids: Vec<Option<String>> = orgs
@@ -561,20 +721,13 @@ fn judge(
                 match ids.as_slice() {
                     [] => None,
                     [Some(id)] => Some(id.clone()),
-                    [None] => {
-                        return Err(case_reject(
-                            org_field,
-                            None,
-                            reason::malformed_id(org_field),
-                            "the organization has no id".into(),
-                        ))
-                    }
+                    [None] => return Err(no_id()),
                     several => {
                         let shown: Vec<String> = several
                             .iter()
                             .map(|i| i.clone().unwrap_or_default())
                             .collect();
-                        return Err(case_reject(
+                        return Err(self.case_reject(
                             org_field,
                             Some(shown.join(",")),
                             reason::unmapped_value(org_field),
@@ -586,46 +739,27 @@ fn judge(
             }
             Custom::Object(o) => match o.id.id_text() {
                 Some(id) => Some(id.into_owned()),
-                None => {
-                    return Err(case_reject(
-                        org_field,
-                        None,
-                        reason::malformed_id(org_field),
-                        "the organization has no id".into(),
-                    ))
-                }
+                None => return Err(no_id()),
             },
             Custom::Text(t) => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
             Custom::Other => {
-                return Err(case_reject(
+                return Err(self.case_reject(
                     org_field,
                     None,
                     reason::malformed_id(org_field),
                     "the organizations field is neither a list nor an object".into(),
                 ))
             }
-        };
-        let created_at = timestamp(&fields.created, "created").map_err(|e| {
-            case_reject(
-                "created",
-                fields.created.shown(),
-                reason::malformed_timestamp("created"),
-                e,
-            )
-        })?;
-        let resolved_at = match &fields.resolutiondate {
-            s if s.is_null() => None,
-            s => Some(timestamp(s, "resolutiondate").map_err(|e| {
-                case_reject(
-                    "resolutiondate",
-                    s.shown(),
-                    reason::malformed_timestamp("resolutiondate"),
-                    e,
-                )
-            })?),
-        };
-        // Priority at creation.
-        let priority_items: Vec<&Item> = sorted
+        })
+    }
+
+    /// The priority at creation: the earliest dated `priority` item's
+    /// `fromString`, else `fields.priority`; when that is unset, the first
+    /// one set (`unset_priority = "first_set"`) or none. A label outside the
+    /// priority map is refused.
+    fn initial_priority(&self) -> Result<Option<Priority>, Box<Rej>> {
+        let priority_items: Vec<&Item> = self
+            .sorted
             .iter()
             .filter(|h| h.at.is_ok())
             .filter_map(|h| h.history)
@@ -634,315 +768,356 @@ fn judge(
             .collect();
         let label = match priority_items.first() {
             Some(first) => first.from_string.text(),
-            None => fields.priority.get().and_then(|p| p.name.text()),
+            None => self.fields.priority.get().and_then(|p| p.name.text()),
         };
-        let label = match (label, settings.unset_priority) {
+        let label = match (label, self.settings.unset_priority) {
             (Some(l), _) => Some(l),
             (None, UnsetPriority::FirstSet) => {
                 priority_items.iter().find_map(|i| i.to_string.text())
             }
             (None, UnsetPriority::Empty) => None,
         };
-        let priority = match label {
-            None => None,
-            Some(l) => Some(settings.priority_of(l).ok_or_else(|| {
-                case_reject(
+        match label {
+            None => Ok(None),
+            Some(l) => Ok(Some(self.settings.priority_of(l).ok_or_else(|| {
+                self.case_reject(
                     "priority",
                     Some(l.to_string()),
                     reason::unmapped_value("priority"),
                     format!("priority `{l}` is not in the priority map; map it in the mapping's `[source] priority`"),
                 )
-            })?),
+            })?)),
+        }
+    }
+
+    /// When the case closed: `resolutiondate`, or with the settings' closed
+    /// statuses, the last dated transition into them when the status at
+    /// export is one (else `resolutiondate`).
+    fn closed_at(&self, resolved_at: Option<Instant>) -> Option<Instant> {
+        let set = match &self.closed_by_status {
+            None => return resolved_at,
+            Some(set) => set,
         };
-        let closed_at = match &closed_by_status {
-            None => resolved_at,
-            Some(set) => {
-                let now_closed = fields
-                    .status
-                    .get()
-                    .and_then(|s| s.name.text())
-                    .is_some_and(|s| set.contains(s));
-                let mut last = None;
-                for h in sorted.iter().filter(|h| h.at.is_ok()) {
-                    for item in h
-                        .history
-                        .map(|h| h.items.items())
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(Obj::get)
-                    {
-                        if field_is(item, "status") {
-                            let was = item.from_string.text().is_some_and(|s| set.contains(s));
-                            let is = item.to_string.text().is_some_and(|s| set.contains(s));
-                            if is && !was {
-                                last = h.at.as_ref().ok().copied();
-                            }
-                        }
+        let now_closed = self
+            .fields
+            .status
+            .get()
+            .and_then(|s| s.name.text())
+            .is_some_and(|s| set.contains(s));
+        let mut last = None;
+        for h in self.sorted.iter().filter(|h| h.at.is_ok()) {
+            for item in h.items() {
+                if field_is(item, "status") {
+                    let was = item.from_string.text().is_some_and(|s| set.contains(s));
+                    let is = item.to_string.text().is_some_and(|s| set.contains(s));
+                    if is && !was {
+                        last = h.at.as_ref().ok().copied();
                     }
                 }
-                if now_closed {
-                    last.or(resolved_at)
-                } else {
-                    None
-                }
             }
-        };
-        Ok(Case {
-            case_id: Arc::from(key),
-            account_id,
-            product: fields.product.label(),
-            priority,
-            created_at,
-            closed_at,
-            channel: Some(super::channel_of_label(fields.channel.label().as_deref()).to_string()),
-            language: Some(language_of_label(fields.language.label().as_deref()).to_string()),
-            contact_id: fields
-                .reporter
-                .get()
-                .and_then(|r| r.account_id.text())
-                .map(str::to_string),
-            origin: Origin { file, locator },
-        })
-    })();
-    let accepted = match verdict {
-        Ok(case) => {
-            j.case = Some(case);
-            j.rows += 1;
-            true
         }
-        Err(r) => {
-            j.rejects.push(*r);
-            false
+        if now_closed {
+            last.or(resolved_at)
+        } else {
+            None
         }
-    };
+    }
 
-    // ---- changelog items ----
-    let unattributed = Unattributed::of(settings);
-    for (rank, h) in sorted.iter().enumerate() {
-        let Some(history) = h.history.filter(|h| h.items.is_array()) else {
-            j.rejects.push(Rej::new(
-                Locator::History(index, h.pos),
-                Table::Events,
-                None,
-                "",
-                None,
-                reason::MALFORMED_RECORD.into(),
-                "the history is not an object with an `items` array",
-            ));
-            continue;
-        };
-        let items = history.items.items();
-        let has_resolution = items
-            .iter()
-            .filter_map(Obj::get)
-            .any(|i| field_is(i, "resolution"));
-        let key = || Some(event_key(&case_id, &h.at_text));
-        for (k, item) in items.iter().enumerate() {
-            let locator = Locator::HistoryItem(index, h.pos, k as u32);
-            let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
-                Rej::new(locator, Table::Events, key(), field, value, reason, detail)
-            };
-            let Some(item) = item.get() else {
-                j.rejects.push(rej(
+    /// A reject of event `locator` of the issue, keyed by its time.
+    fn event_reject(
+        &self,
+        locator: Locator,
+        at_text: &str,
+        field: &str,
+        value: Option<String>,
+        reason: String,
+        detail: String,
+    ) -> Rej {
+        Rej::new(
+            locator,
+            Table::Events,
+            Some(event_key(&self.case_id, at_text)),
+            field,
+            value,
+            reason,
+            detail,
+        )
+    }
+
+    /// The reject of an event whose issue was rejected.
+    fn case_rejected(&self, locator: Locator, at_text: &str) -> Rej {
+        let case_id = &self.case_id;
+        self.event_reject(
+            locator,
+            at_text,
+            "key",
+            Some(case_id.to_string()),
+            reason::CASE_REJECTED.into(),
+            format!("issue `{case_id}` was rejected"),
+        )
+    }
+
+    /// An event of the issue, staged at `seq` within it.
+    fn stage(
+        &self,
+        seq: (u64, u64),
+        at: Instant,
+        kind: EventKind,
+        value: Option<String>,
+        locator: Locator,
+    ) -> Staged {
+        Staged {
+            group: 0,
+            seq,
+            event: Event {
+                case_id: self.case_id.clone(),
+                at,
+                kind,
+                value,
+                origin: Origin {
+                    file: self.file,
+                    locator,
+                },
+            },
+        }
+    }
+
+    /// The changelog items as events, history by history in order: each
+    /// item classed on its own, then rejected with its issue or for its
+    /// history's time.
+    fn changelog_events(&self, accepted: bool, j: &mut Judged) {
+        for (rank, h) in self.sorted.iter().enumerate() {
+            let Some(history) = h.history.filter(|h| h.items.is_array()) else {
+                j.rejects.push(Rej::new(
+                    Locator::History(self.index, h.pos),
+                    Table::Events,
+                    None,
                     "",
                     None,
                     reason::MALFORMED_RECORD.into(),
-                    "the item is not a JSON object".into(),
+                    "the history is not an object with an `items` array",
                 ));
                 continue;
             };
-            let class: Option<Result<(EventKind, Option<String>), Rej>> =
-                if field_is(item, "priority") {
-                    Some(match item.to_string.text() {
-                        Some(l) => match settings.priority_of(l) {
-                            Some(p) => {
-                                Ok((EventKind::PriorityChange, Some(p.as_str().to_string())))
-                            }
-                            None => Err(rej(
-                                "priority",
-                                Some(l.to_string()),
-                                reason::unmapped_value("priority"),
-                                format!("priority `{l}` is not in the priority map"),
-                            )),
-                        },
-                        None => Err(rej(
-                            "priority",
-                            None,
-                            reason::unmapped_value("priority"),
-                            "a priority change to no priority".into(),
-                        )),
-                    })
-                } else {
-                    match &closed_by_status {
-                        None if field_is(item, "resolution") => Some(Ok(if item.to.is_null() {
-                            (EventKind::Reopened, None)
-                        } else {
-                            (EventKind::Closed, None)
-                        })),
-                        None if field_is(item, "status") && !has_resolution => Some(Ok((
-                            EventKind::StatusChange,
-                            item.to_string.text().map(str::to_string),
-                        ))),
-                        Some(set) if field_is(item, "status") => {
-                            let was = item.from_string.text().is_some_and(|s| set.contains(s));
-                            let is = item.to_string.text().is_some_and(|s| set.contains(s));
-                            Some(Ok(match (was, is) {
-                                (false, true) => (EventKind::Closed, None),
-                                (true, false) => (EventKind::Reopened, None),
-                                _ => (
-                                    EventKind::StatusChange,
-                                    item.to_string.text().map(str::to_string),
-                                ),
-                            }))
-                        }
-                        _ => None,
-                    }
-                };
-            let Some(class) = class else {
-                j.skipped += 1;
-                continue;
-            };
-            if !accepted {
-                j.rejects.push(rej(
-                    "key",
-                    Some(case_id.to_string()),
-                    reason::CASE_REJECTED.into(),
-                    format!("issue `{case_id}` was rejected"),
-                ));
-                continue;
-            }
-            let at = match &h.at {
-                Ok(t) => *t,
-                Err(e) => {
-                    j.rejects.push(rej(
-                        "created",
-                        Some(h.at_text.clone()).filter(|s| !s.is_empty()),
-                        reason::malformed_timestamp("created"),
-                        e.clone(),
+            let items = history.items.items();
+            let has_resolution = items
+                .iter()
+                .filter_map(Obj::get)
+                .any(|i| field_is(i, "resolution"));
+            for (k, item) in items.iter().enumerate() {
+                let locator = Locator::HistoryItem(self.index, h.pos, k as u32);
+                let Some(item) = item.get() else {
+                    j.rejects.push(self.event_reject(
+                        locator,
+                        &h.at_text,
+                        "",
+                        None,
+                        reason::MALFORMED_RECORD.into(),
+                        "the item is not a JSON object".into(),
                     ));
                     continue;
+                };
+                let class = match self.classify(item, has_resolution) {
+                    Class::Skip => {
+                        j.skipped += 1;
+                        continue;
+                    }
+                    class => class,
+                };
+                if !accepted {
+                    j.rejects.push(self.case_rejected(locator, &h.at_text));
+                    continue;
                 }
-            };
-            match class {
-                Err(r) => j.rejects.push(r),
-                Ok((kind, value)) => {
-                    j.rows += 1;
-                    j.events.push(Staged {
-                        group: 0,
-                        seq: (rank as u64, k as u64),
-                        event: Event {
-                            case_id: case_id.clone(),
+                let at = match &h.at {
+                    Ok(t) => *t,
+                    Err(e) => {
+                        j.rejects.push(self.event_reject(
+                            locator,
+                            &h.at_text,
+                            "created",
+                            Some(h.at_text.clone()).filter(|s| !s.is_empty()),
+                            reason::malformed_timestamp("created"),
+                            e.clone(),
+                        ));
+                        continue;
+                    }
+                };
+                match class {
+                    Class::Skip => unreachable!("handled above"),
+                    Class::Reject(field, value, reason, detail) => j
+                        .rejects
+                        .push(self.event_reject(locator, &h.at_text, field, value, reason, detail)),
+                    Class::Event(kind, value) => {
+                        j.rows += 1;
+                        j.events.push(self.stage(
+                            (rank as u64, k as u64),
                             at,
                             kind,
                             value,
-                            origin: Origin { file, locator },
-                        },
-                    });
+                            locator,
+                        ));
+                    }
                 }
             }
         }
     }
 
-    // ---- comments ----
-    for (c, comment) in comments.iter().enumerate() {
-        let locator = Locator::Comment(index, c as u32);
-        let Some(comment) = comment.get() else {
-            j.rejects.push(Rej::new(
-                locator,
-                Table::Events,
-                None,
-                "",
-                None,
-                reason::MALFORMED_RECORD.into(),
-                "the comment is not a JSON object",
-            ));
-            continue;
-        };
-        let at_text = comment.created.as_str().unwrap_or("").trim();
-        let key = || Some(event_key(&case_id, at_text));
-        let rej = |field: &str, value: Option<String>, reason: String, detail: String| {
-            Rej::new(locator, Table::Events, key(), field, value, reason, detail)
-        };
-        if !accepted {
-            j.rejects.push(rej(
-                "key",
-                Some(case_id.to_string()),
-                reason::CASE_REJECTED.into(),
-                format!("issue `{case_id}` was rejected"),
-            ));
-            continue;
+    /// What a changelog item is: a priority change; with the resolution
+    /// deciding closure, a closure or reopening (`resolution`) or a status
+    /// change (`status`, outside a history that sets the resolution); with
+    /// closed statuses, a closure, reopening or status change (`status`).
+    /// Anything else is skipped.
+    fn classify(&self, item: &Item, has_resolution: bool) -> Class {
+        if field_is(item, "priority") {
+            return match item.to_string.text() {
+                Some(l) => match self.settings.priority_of(l) {
+                    Some(p) => {
+                        Class::Event(EventKind::PriorityChange, Some(p.as_str().to_string()))
+                    }
+                    None => Class::Reject(
+                        "priority",
+                        Some(l.to_string()),
+                        reason::unmapped_value("priority"),
+                        format!("priority `{l}` is not in the priority map"),
+                    ),
+                },
+                None => Class::Reject(
+                    "priority",
+                    None,
+                    reason::unmapped_value("priority"),
+                    "a priority change to no priority".into(),
+                ),
+            };
         }
-        let at = match timestamp(&comment.created, "created") {
-            Ok(t) => t,
-            Err(e) => {
-                j.rejects.push(rej(
-                    "created",
-                    comment.created.shown(),
-                    reason::malformed_timestamp("created"),
-                    e,
+        match &self.closed_by_status {
+            None if field_is(item, "resolution") => {
+                if item.to.is_null() {
+                    Class::Event(EventKind::Reopened, None)
+                } else {
+                    Class::Event(EventKind::Closed, None)
+                }
+            }
+            None if field_is(item, "status") && !has_resolution => Class::Event(
+                EventKind::StatusChange,
+                item.to_string.text().map(str::to_string),
+            ),
+            Some(set) if field_is(item, "status") => {
+                let was = item.from_string.text().is_some_and(|s| set.contains(s));
+                let is = item.to_string.text().is_some_and(|s| set.contains(s));
+                match (was, is) {
+                    (false, true) => Class::Event(EventKind::Closed, None),
+                    (true, false) => Class::Event(EventKind::Reopened, None),
+                    _ => Class::Event(
+                        EventKind::StatusChange,
+                        item.to_string.text().map(str::to_string),
+                    ),
+                }
+            }
+            _ => Class::Skip,
+        }
+    }
+
+    /// The comments as events, in order: rejected with their issue or for
+    /// their time, then classed by their author.
+    fn comment_events(&self, accepted: bool, people: &People, j: &mut Judged) {
+        let unattributed = Unattributed::of(self.settings);
+        for (c, comment) in self.comments.iter().enumerate() {
+            let locator = Locator::Comment(self.index, c as u32);
+            let Some(comment) = comment.get() else {
+                j.rejects.push(Rej::new(
+                    locator,
+                    Table::Events,
+                    None,
+                    "",
+                    None,
+                    reason::MALFORMED_RECORD.into(),
+                    "the comment is not a JSON object",
                 ));
                 continue;
+            };
+            let at_text = comment.created.as_str().unwrap_or("").trim();
+            if !accepted {
+                j.rejects.push(self.case_rejected(locator, at_text));
+                continue;
             }
-        };
-        let author = comment
-            .author
-            .get()
-            .and_then(|a| a.account_id.text().map(|id| (id, a)));
-        let kind = match author {
-            None => match unattributed {
-                Unattributed::Skip => {
-                    j.skipped += 1;
-                    continue;
-                }
-                Unattributed::Event(k) => k,
-                Unattributed::Reject => {
-                    j.rejects.push(rej(
-                        "author",
-                        None,
-                        reason::MISSING_AUTHOR.into(),
-                        "the comment has no author accountId".into(),
+            let at = match timestamp(&comment.created, "created") {
+                Ok(t) => t,
+                Err(e) => {
+                    j.rejects.push(self.event_reject(
+                        locator,
+                        at_text,
+                        "created",
+                        comment.created.shown(),
+                        reason::malformed_timestamp("created"),
+                        e,
                     ));
                     continue;
                 }
-            },
-            Some((id, a)) => {
-                if a.account_type.as_str() == Some("app") || people.automation.contains(id) {
-                    EventKind::AutoResponse
-                } else if people.agents.contains(id) {
-                    match &comment.jsd_public {
-                        Scalar::Missing | Scalar::Null | Scalar::Bool(true) => {
-                            EventKind::AgentResponse
-                        }
-                        Scalar::Bool(false) => EventKind::InternalNote,
-                        other => {
-                            j.rejects.push(rej(
-                                "jsdPublic",
-                                other.shown(),
-                                reason::unmapped_value("jsdPublic"),
-                                "jsdPublic is not true or false".into(),
-                            ));
-                            continue;
-                        }
-                    }
-                } else {
-                    EventKind::CustomerUpdate
+            };
+            match comment_class(comment, people, &unattributed) {
+                Class::Skip => j.skipped += 1,
+                Class::Reject(field, value, reason, detail) => j
+                    .rejects
+                    .push(self.event_reject(locator, at_text, field, value, reason, detail)),
+                Class::Event(kind, value) => {
+                    j.rows += 1;
+                    j.events
+                        .push(self.stage((u64::MAX, c as u64), at, kind, value, locator));
                 }
             }
-        };
-        j.rows += 1;
-        j.events.push(Staged {
-            group: 0,
-            seq: (u64::MAX, c as u64),
-            event: Event {
-                case_id: case_id.clone(),
-                at,
-                kind,
-                value: None,
-                origin: Origin { file, locator },
-            },
-        });
+        }
     }
-    j
+}
+
+/// What a changelog item or a comment is, before anything about its issue
+/// or time.
+enum Class {
+    Skip,
+    Event(EventKind, Option<String>),
+    /// Field, value, reason and detail of the reject.
+    Reject(&'static str, Option<String>, String, String),
+}
+
+/// What a comment is by its author: automatic (an `app` account or an
+/// automation user), an agent's (public by `jsdPublic`: agent response,
+/// else internal note), a customer message (anyone else); without an
+/// author, as the settings say.
+fn comment_class(comment: &Comment, people: &People, unattributed: &Unattributed) -> Class {
+    let author = comment
+        .author
+        .get()
+        .and_then(|a| a.account_id.text().map(|id| (id, a)));
+    let Some((id, a)) = author else {
+        return match unattributed {
+            Unattributed::Skip => Class::Skip,
+            Unattributed::Event(k) => Class::Event(*k, None),
+            Unattributed::Reject => Class::Reject(
+                "author",
+                None,
+                reason::MISSING_AUTHOR.into(),
+                "the comment has no author accountId".into(),
+            ),
+        };
+    };
+    let kind = if a.account_type.as_str() == Some("app") || people.automation.contains(id) {
+        EventKind::AutoResponse
+    } else if people.agents.contains(id) {
+        match &comment.jsd_public {
+            Scalar::Missing | Scalar::Null | Scalar::Bool(true) => EventKind::AgentResponse,
+            Scalar::Bool(false) => EventKind::InternalNote,
+            other => {
+                return Class::Reject(
+                    "jsdPublic",
+                    other.shown(),
+                    reason::unmapped_value("jsdPublic"),
+                    "jsdPublic is not true or false".into(),
+                )
+            }
+        }
+    } else {
+        EventKind::CustomerUpdate
+    };
+    Class::Event(kind, None)
 }
 
 /// Custom field ids from a page's `names` (field id → name), for the
@@ -967,14 +1142,46 @@ fn custom_ids(names: &HashMap<Cow<str>, Scalar>, settings: &SourceSettings) -> C
     }
 }
 
+/// Imports a JSM export: the organizations and the agent team, then the
+/// issue pages (each issue judged on its own, in parallel), keeping the
+/// latest copy of an issue repeated across pages.
 pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, VendorError> {
     let pages = json::page_files(dir, ISSUES)?;
     let orgs_bytes = super::read_file(dir, ORGANIZATIONS)?;
     let team_bytes = super::read_file(dir, TEAM)?;
     let mut out = Collector::new(SourceKind::Jsm);
 
+    count_organizations(&orgs_bytes, dir, &mut out)?;
+    let people = read_team(&team_bytes, dir, settings, &mut out)?;
+    let first_ids = first_page_ids(&pages[0], settings)?;
+    let files: Vec<u32> = pages.iter().map(|p| out.file(file_name(p))).collect();
+    let all = judge_pages(&pages, &files, &first_ids, settings, &people)?;
+    let superseded = supersede_repeats(&all);
+    let mut cases = Vec::with_capacity(all.len());
+    let mut staged = Vec::new();
+    for (group, ((file, j), gone)) in all.into_iter().zip(superseded).enumerate() {
+        out.read(file, j.records);
+        if gone {
+            out.skipped(file, j.records);
+            continue;
+        }
+        out.rows(file, j.rows);
+        out.skipped(file, j.skipped);
+        out.rejects(file, j.rejects);
+        cases.extend(j.case);
+        staged.extend(j.events.into_iter().map(|mut s| {
+            s.group = group as u64;
+            s
+        }));
+    }
+    Ok(out.finish(cases, staged))
+}
+
+/// Checks `organizations.json` and counts its organizations (read for the
+/// counts only: an issue's Organizations field has the ids).
+fn count_organizations(bytes: &[u8], dir: &Path, out: &mut Collector) -> Result<(), VendorError> {
     let orgs_path = dir.join(ORGANIZATIONS);
-    let orgs: OrganizationsFile = json::parse(&orgs_bytes, &orgs_path)?;
+    let orgs: OrganizationsFile = json::parse(bytes, &orgs_path)?;
     if !orgs.values.is_array() {
         return Err(VendorError::Unreadable {
             path: orgs_path,
@@ -982,9 +1189,21 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
         });
     }
     out.lookup(ORGANIZATIONS.to_string(), orgs.values.items().len() as u64);
+    Ok(())
+}
 
+/// Reads `service-desk-team.json` into who counts as what: its user actors
+/// and the settings' agents are the agents, the settings' automation users
+/// automatic; warns of group actors (not expanded) and of a team without
+/// an agent.
+fn read_team<'s>(
+    bytes: &[u8],
+    dir: &Path,
+    settings: &'s SourceSettings,
+    out: &mut Collector,
+) -> Result<People<'s>, VendorError> {
     let team_path = dir.join(TEAM);
-    let team: Team = json::parse(&team_bytes, &team_path)?;
+    let team: Team = json::parse(bytes, &team_path)?;
     if !team.actors.is_array() {
         return Err(VendorError::Unreadable {
             path: team_path,
@@ -1015,31 +1234,42 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             "{TEAM}: no agent: no comment can be an agent response"
         ));
     }
-    let people = People {
+    Ok(People {
         agents,
         automation: settings
             .automation_users
             .iter()
             .map(String::as_str)
             .collect(),
-    };
-    let org_field = settings.fields.organization.name.as_str();
+    })
+}
 
-    // Field ids from the first page's names.
-    let first_bytes = std::fs::read(&pages[0]).map_err(|source| VendorError::Read {
-        path: pages[0].clone(),
+/// The custom field ids from the first page's `names` (the ids every page
+/// is parsed with, unless its own `names` say otherwise).
+fn first_page_ids(first: &Path, settings: &SourceSettings) -> Result<CustomIds, VendorError> {
+    let first_bytes = std::fs::read(first).map_err(|source| VendorError::Read {
+        path: first.to_path_buf(),
         source,
     })?;
-    let first: NamesOnly = json::parse(&first_bytes, &pages[0])?;
+    let names: NamesOnly = json::parse(&first_bytes, first)?;
     let empty = HashMap::new();
-    let first_ids = custom_ids(first.names.get().unwrap_or(&empty), settings);
-    drop(first);
-    drop(first_bytes);
+    Ok(custom_ids(names.names.get().unwrap_or(&empty), settings))
+}
 
-    let files: Vec<u32> = pages.iter().map(|p| out.file(file_name(p))).collect();
+/// Parses the issue pages in parallel (each with the custom field ids of
+/// its own `names`) and judges every issue; returns the judged issues in
+/// page order with their file. The last page must say it is the last.
+fn judge_pages(
+    pages: &[PathBuf],
+    files: &[u32],
+    first_ids: &CustomIds,
+    settings: &SourceSettings,
+    people: &People,
+) -> Result<Vec<(u32, Judged)>, VendorError> {
+    let org_field = settings.fields.organization.name.as_str();
     let judged: Vec<Result<(Vec<Judged>, bool), VendorError>> = pages
         .par_iter()
-        .zip(&files)
+        .zip(files)
         .map_init(Vec::new, |buffer, (path, &file)| {
             let bytes = json::read_into(path, buffer)?;
             let mut ids = first_ids.clone();
@@ -1061,14 +1291,14 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
                 .items()
                 .iter()
                 .enumerate()
-                .map(|(i, issue)| judge(issue, i as u32, file, settings, &people, org_field))
+                .map(|(i, issue)| judge(issue, i as u32, file, settings, people, org_field))
                 .collect();
             Ok((judged, last))
         })
         .collect();
     let mut all: Vec<(u32, Judged)> = Vec::new();
     let mut complete = false;
-    for (page, &file) in judged.into_iter().zip(&files) {
+    for (page, &file) in judged.into_iter().zip(files) {
         let (issues, last) = page?;
         complete = last;
         all.extend(issues.into_iter().map(|j| (file, j)));
@@ -1079,9 +1309,13 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             reason: "the last issues page has a `nextPageToken` (or `\"isLast\": false`): the export is incomplete".into(),
         });
     }
+    Ok(all)
+}
 
-    // An issue repeated across pages keeps its latest `updated` (the later
-    // page on a tie); the others are skipped whole.
+/// Marks the copies of an issue repeated across pages that another copy
+/// supersedes: the latest `updated` is kept (the later page on a tie), the
+/// others are skipped whole.
+fn supersede_repeats(all: &[(u32, Judged)]) -> Vec<bool> {
     let mut kept: PlHashMap<&str, usize> = PlHashMap::with_capacity(all.len());
     let mut superseded = vec![false; all.len()];
     for (i, (_, j)) in all.iter().enumerate() {
@@ -1098,25 +1332,7 @@ pub(super) fn import(dir: &Path, settings: &SourceSettings) -> Result<Imported, 
             }
         }
     }
-    drop(kept);
-    let mut cases = Vec::with_capacity(all.len());
-    let mut staged = Vec::new();
-    for (group, ((file, j), gone)) in all.into_iter().zip(superseded).enumerate() {
-        out.read(file, j.records);
-        if gone {
-            out.skipped(file, j.records);
-            continue;
-        }
-        out.rows(file, j.rows);
-        out.skipped(file, j.skipped);
-        out.rejects(file, j.rejects);
-        cases.extend(j.case);
-        staged.extend(j.events.into_iter().map(|mut s| {
-            s.group = group as u64;
-            s
-        }));
-    }
-    Ok(out.finish(cases, staged))
+    superseded
 }
 
 #[cfg(test)]
