@@ -381,6 +381,24 @@ impl Rejects {
         &self.rows
     }
 
+    /// An empty list that locates rows as this one does, for tables judged
+    /// in parallel; [`Rejects::append`] brings its rejects back.
+    pub(crate) fn sibling(&self) -> Rejects {
+        Rejects {
+            sources: self.sources.clone(),
+            ..Rejects::default()
+        }
+    }
+
+    /// Adds `other`'s rejects after this list's.
+    pub(crate) fn append(&mut self, other: Rejects) {
+        self.rows.extend(other.rows);
+        for (mine, theirs) in self.per_table.iter_mut().zip(other.per_table) {
+            *mine += theirs;
+        }
+        self.imported += other.imported;
+    }
+
     /// Forgets every reject (another shard reports them), keeping where
     /// each table's rows come from.
     pub fn clear(&mut self) {

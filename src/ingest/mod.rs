@@ -231,26 +231,36 @@ pub fn judge(
         &mut interner,
         &mut rejects,
     );
-    let events = events::judge(&sources[e], &columns[e], mapping, &cases, &mut rejects);
-    let engagements = source(Table::Engagements).map_or_else(Vec::new, |i| {
-        engagements::judge(
-            &sources[i],
-            &columns[i],
-            mapping,
-            &contracts,
-            &mut interner,
-            &mut rejects,
-        )
-    });
-    let contacts = source(Table::Contacts).map_or_else(Vec::new, |i| {
-        contacts::judge(
-            &sources[i],
-            &columns[i],
-            &contracts,
-            &mut interner,
-            &mut rejects,
-        )
-    });
+    // The events (which need the cases) and the optional tables (which
+    // need only the contracts) are judged side by side; their rejects are
+    // put back in table order.
+    let mut optional_rejects = rejects.sibling();
+    let (events, (engagements, contacts)) = rayon::join(
+        || events::judge(&sources[e], &columns[e], mapping, &cases, &mut rejects),
+        || {
+            let engagements = source(Table::Engagements).map_or_else(Vec::new, |i| {
+                engagements::judge(
+                    &sources[i],
+                    &columns[i],
+                    mapping,
+                    &contracts,
+                    &mut interner,
+                    &mut optional_rejects,
+                )
+            });
+            let contacts = source(Table::Contacts).map_or_else(Vec::new, |i| {
+                contacts::judge(
+                    &sources[i],
+                    &columns[i],
+                    &contracts,
+                    &mut interner,
+                    &mut optional_rejects,
+                )
+            });
+            (engagements, contacts)
+        },
+    );
+    rejects.append(optional_rejects);
     let column_names = sources
         .iter()
         .flat_map(|s| {
