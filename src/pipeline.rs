@@ -125,18 +125,22 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
 
     let stage = progress.stage("aggregate", None);
     let cases = case_rows(settings, &ingested, &measured);
-    let case_slt = match settings.shard {
-        None => frames::case_slt(&cases)?,
-        Some(_) => {
-            let rows = measured.iter().map(|(i, _)| ingested.cases[*i].row);
-            frames::shard_case_slt(&cases, rows)?
-        }
-    };
-    let (attainment, account_attainment) = rayon::join(
-        || aggregate::attainment(&cases),
-        || aggregate::account_attainment(&cases),
+    let (case_slt, (attainment, account_attainment)) = rayon::join(
+        || match settings.shard {
+            None => frames::case_slt(&cases),
+            Some(_) => {
+                let rows = measured.iter().map(|(i, _)| ingested.cases[*i].row);
+                frames::shard_case_slt(&cases, rows)
+            }
+        },
+        || {
+            rayon::join(
+                || aggregate::attainment(&cases),
+                || aggregate::account_attainment(&cases),
+            )
+        },
     );
-    let (attainment, account_attainment) = (attainment?, account_attainment?);
+    let (case_slt, attainment, account_attainment) = (case_slt?, attainment?, account_attainment?);
     timing.aggregate = millis(stage.finish(
         &format!(
             "{} attainment groups, {} account groups",

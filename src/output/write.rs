@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::frames::{self, col, strings_to_enums};
 use super::parquet::write_parquet;
 use super::partition::write_case_slt_by_period;
@@ -83,10 +85,17 @@ pub fn write_report(
         ),
         ("rejects.parquet", frames::rejects(&run.rejects)?),
     ];
-    for (name, frame) in tables.iter_mut() {
-        write_parquet(frame, &staging.file(name), &metadata)?;
-    }
-    crate::charts::write_report_charts(&run.cases, policy, |name| staging.file(name))?;
+    // The files are independent: written side by side, charts beside them.
+    let (written, charts) = rayon::join(
+        || {
+            tables
+                .par_iter_mut()
+                .try_for_each(|(name, frame)| write_parquet(frame, &staging.file(name), &metadata))
+        },
+        || crate::charts::write_report_charts(&run.cases, policy, |name| staging.file(name)),
+    );
+    written?;
+    charts?;
     let path = staging.file("manifest.json");
     std::fs::write(&path, manifest.to_json()).map_err(|e| Error::Write {
         path,
