@@ -136,6 +136,14 @@ fn check(dirs: &[PathBuf], settings: &Settings) -> Result<Vec<ShardDir>> {
         });
     }
     shards.sort_by_key(|s| s.manifest.shard.as_ref().map(|e| e.index));
+    check_split(&shards)?;
+    check_agree(&shards)?;
+    check_flags(&shards[0].manifest, settings)?;
+    Ok(shards)
+}
+
+/// The shards are the N of one split: the same count, each index once, none missing.
+fn check_split(shards: &[ShardDir]) -> Result<()> {
     let first = &shards[0];
     let entry = |s: &ShardDir| s.manifest.shard.clone().expect("checked");
     let count = entry(first).count;
@@ -175,6 +183,12 @@ fn check(dirs: &[PathBuf], settings: &Settings) -> Result<Vec<ShardDir>> {
             missing.join(", ")
         )));
     }
+    Ok(())
+}
+
+/// Every shard ran as the first did: same instant, tool, rules, files.
+fn check_agree(shards: &[ShardDir]) -> Result<()> {
+    let first = &shards[0];
     for s in &shards[1..] {
         let (a, b) = (&first.manifest, &s.manifest);
         let differs = |what: &str, x: &str, y: &str| {
@@ -220,7 +234,11 @@ fn check(dirs: &[PathBuf], settings: &Settings) -> Result<Vec<ShardDir>> {
             }
         }
     }
-    let theirs = &first.manifest;
+    Ok(())
+}
+
+/// `--policy`, `--holidays` and `--mapping` are the files the shards ran with.
+fn check_flags(theirs: &Manifest, settings: &Settings) -> Result<()> {
     let mapping = settings.mapping_file.as_ref().map(|f| &f.sha256);
     for (flag, given, used) in [
         (
@@ -250,7 +268,7 @@ fn check(dirs: &[PathBuf], settings: &Settings) -> Result<Vec<ShardDir>> {
             )));
         }
     }
-    Ok(shards)
+    Ok(())
 }
 
 /// The merged manifest: shard 1's, with the counts of all shards.
