@@ -139,6 +139,10 @@ fn groups<'a>(
         })
         .collect();
     entries.par_sort_unstable();
+    if entries.is_empty() {
+        // No case (a shard of a small export may have none): no group.
+        return (periods, Vec::new());
+    }
     let mut starts: Vec<usize> = vec![0];
     starts.extend((1..entries.len()).filter(|&i| entries[i].0 != entries[i - 1].0));
     starts.push(entries.len());

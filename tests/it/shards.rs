@@ -301,3 +301,32 @@ fn merge_refuses_shards_that_do_not_make_one_run_and_writes_nothing() {
         assert!(!out.exists(), "{expected}: nothing written");
     }
 }
+
+#[test]
+fn shards_with_no_case_are_written_and_merge_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    ok(&[
+        "generate",
+        "--cases",
+        "3",
+        "--accounts",
+        "2",
+        "--no-bad-rows",
+        "--out",
+        input.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let single = dir.path().join("single");
+    report(&input, &single, &[]);
+    let parts = shards(&input, dir.path(), 7);
+    let empty = parts
+        .iter()
+        .filter(|p| manifest(p)["cases_measured"] == 0)
+        .count();
+    assert!(empty >= 4, "{empty} empty shards of 7 for 3 cases");
+    let merged = dir.path().join("merged");
+    let o = merge(&merged, &parts, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_report(&single, &merged, "7 shards of 3 cases");
+}
