@@ -158,14 +158,6 @@ fn find_table(dir: &Path, table: Table) -> Result<Option<(PathBuf, Format)>> {
     }
 }
 
-pub(crate) fn read_frame(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
-    // One chunk per column, so that every column is read in place later
-    // ([`Texts`]) instead of being copied into one.
-    let mut frame = read_frame_chunked(bytes, format)?;
-    frame.rechunk_mut_par();
-    Ok(frame)
-}
-
 fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
     match format {
         Format::Csv => {
@@ -344,8 +336,16 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
             reason: "the file is empty (expected a header row)".into(),
         });
     }
-    // Hash on one core while polars parses on the others.
-    let (sha256, frame) = rayon::join(|| hex_sha256(&bytes), || read_frame(&bytes, format));
+    // Hash on one core while polars parses on the others; the file's bytes
+    // are let go before the columns are made contiguous (one chunk per
+    // column, so that every column is read in place later, [`Texts`]), so
+    // that the file and the two copies of the table are never held at once.
+    let (sha256, frame) = rayon::join(|| hex_sha256(&bytes), || read_frame_chunked(&bytes, format));
+    drop(bytes);
+    let frame = frame.map(|mut frame| {
+        frame.rechunk_mut_par();
+        frame
+    });
     let frame = frame.map_err(|e| Error::Input {
         path: path.clone().into(),
         reason: format!(
