@@ -92,6 +92,10 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         &|n| stage.inc(n),
     );
     let measured = keep_measurable(&mut ingested, results);
+    // Every event has done its work, and the calendars theirs: let them go
+    // before the outputs are built.
+    ingested.events = Vec::new();
+    drop(calendars);
     if measured.is_empty() && settings.shard.is_none() {
         return Err(no_usable_case(&ingested));
     }

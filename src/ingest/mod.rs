@@ -185,13 +185,13 @@ impl Ingested {
 /// what a vendor importer made of the export (`--source`), whose rejects
 /// join the tables'.
 pub fn judge(
-    sources: Vec<Source>,
+    mut sources: Vec<Source>,
     mapping: &Mapping,
     policy: &Policy,
     as_of: Option<Instant>,
     import: Option<VendorImport>,
 ) -> Result<Ingested> {
-    let columns: Vec<text::Columns> = sources
+    let mut columns: Vec<text::Columns> = sources
         .iter()
         .map(|s| text::Columns::of(s, mapping))
         .collect::<Result<_>>()?;
@@ -214,6 +214,7 @@ pub fn judge(
         required(Table::Cases),
         required(Table::Events),
     );
+    let (g, k) = (source(Table::Engagements), source(Table::Contacts));
     let contracts = accounts::judge(
         &sources[a],
         &columns[a],
@@ -231,6 +232,12 @@ pub fn judge(
         &mut interner,
         &mut rejects,
     );
+    // The accounts' and cases' text is no longer needed: let it go before
+    // the events, the largest table, are judged.
+    for i in [a, c] {
+        sources[i].frame = polars::prelude::DataFrame::empty();
+        columns[i] = text::Columns::released(sources[i].table());
+    }
     // The events (which need the cases) and the optional tables (which
     // need only the contracts) are judged side by side; their rejects are
     // put back in table order.
@@ -238,7 +245,7 @@ pub fn judge(
     let (events, (engagements, contacts)) = rayon::join(
         || events::judge(&sources[e], &columns[e], mapping, &cases, &mut rejects),
         || {
-            let engagements = source(Table::Engagements).map_or_else(Vec::new, |i| {
+            let engagements = g.map_or_else(Vec::new, |i| {
                 engagements::judge(
                     &sources[i],
                     &columns[i],
@@ -248,7 +255,7 @@ pub fn judge(
                     &mut optional_rejects,
                 )
             });
-            let contacts = source(Table::Contacts).map_or_else(Vec::new, |i| {
+            let contacts = k.map_or_else(Vec::new, |i| {
                 contacts::judge(
                     &sources[i],
                     &columns[i],

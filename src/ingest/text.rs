@@ -165,6 +165,15 @@ pub(crate) struct Columns {
 
 impl Columns {
     /// Resolves every canonical column of `source`'s table.
+    /// No column at all: what is left of a table once it is judged and its
+    /// text let go (never looked up again).
+    pub(crate) fn released(table: Table) -> Columns {
+        Columns {
+            table,
+            columns: Vec::new(),
+        }
+    }
+
     pub(crate) fn of(source: &Source, mapping: &Mapping) -> Result<Columns> {
         let table = source.table();
         let columns = table
