@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::aggregate;
 use crate::config::Settings;
@@ -51,18 +52,26 @@ pub fn merge(dirs: &[PathBuf], settings: &Settings) -> Result<Run> {
     })?;
     let policy = &settings.policy;
 
+    // The shards are read side by side, then put together in shard order.
+    let parts = shards
+        .par_iter()
+        .map(|s| {
+            Ok((
+                read_cases(&s.dir.join("case_slt.parquet"))?,
+                read_rejects(&s.dir.join("rejects.parquet"))?,
+                read_findings(&s.dir.join("entitlement_findings.parquet"), policy)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut rows: Vec<(i64, CaseRow)> = Vec::new();
     let mut rejects = Vec::new();
     let mut findings = Vec::new();
-    for s in &shards {
-        rows.extend(read_cases(&s.dir.join("case_slt.parquet"))?);
-        rejects.extend(read_rejects(&s.dir.join("rejects.parquet"))?);
-        findings.extend(read_findings(
-            &s.dir.join("entitlement_findings.parquet"),
-            policy,
-        )?);
+    for (r, j, f) in parts {
+        rows.extend(r);
+        rejects.extend(j);
+        findings.extend(f);
     }
-    rows.sort_by_key(|(row, _)| *row);
+    rows.par_sort_unstable_by_key(|(row, _)| *row);
     let cases: Vec<CaseRow> = rows.into_iter().map(|(_, c)| c).collect();
     sort_findings(&mut findings);
     let years = read_years(&shards[0].dir.join("entitlements.parquet"), policy)?;
