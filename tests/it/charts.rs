@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::stderr;
 use polars::prelude::*;
 use slt::charts::data::{Band, Highlight};
 use slt::charts::{self, CaseRow, CHART_FILES};
@@ -22,10 +23,6 @@ fn slt(args: &[&str]) -> Output {
         .env("FONTCONFIG_PATH", "/dev/null")
         .output()
         .expect("slt runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 const ACCOUNTS: &str = "account_id,tier,region,valid_from,valid_to

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::{slt, stderr, stdout};
 use polars::prelude::*;
 
 /// Every Parquet file a report writes.
@@ -17,21 +18,6 @@ const PARQUET_OUTPUTS: [&str; 6] = [
     "entitlement_findings.parquet",
     "rejects.parquet",
 ];
-
-fn slt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slt"))
-        .args(args)
-        .output()
-        .expect("slt runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn export(dir: &Path, accounts: &str, cases: &str, events: &str) -> PathBuf {
     let input = dir.join("in");

@@ -4,21 +4,10 @@
 //! rejects; the demo's mix of statuses and findings.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::common::{slt, stderr};
 use polars::prelude::*;
 use slt::timestamp::format_rfc3339;
-
-fn slt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slt"))
-        .args(args)
-        .output()
-        .expect("slt runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn read(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())

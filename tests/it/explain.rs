@@ -4,8 +4,8 @@
 //! worked examples as golden text, and the one-line refusals.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::common::{slt, stderr, stdout};
 use polars::prelude::*;
 use slt::cli::MeasureArgs;
 use slt::config::Settings;
@@ -14,21 +14,6 @@ use slt::generate::{generate, GenerateOptions};
 use slt::model::Reason;
 use slt::pipeline;
 use slt::progress::Progress;
-
-fn slt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slt"))
-        .args(args)
-        .output()
-        .expect("slt runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// The bundled policy with `from` replaced by `to`, written into `dir`.
 fn policy_with(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {

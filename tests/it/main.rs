@@ -4,6 +4,7 @@
 
 mod charts;
 mod cli;
+mod common;
 mod entitlements;
 mod explain;
 mod fuzz;

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::common::{slt, stderr};
 use slt::cli::MeasureArgs;
 use slt::config::Settings;
 use slt::model::Table;
@@ -17,17 +17,6 @@ use slt::pipeline;
 use slt::progress::Progress;
 use slt::review::{build, html, Pack, Previous};
 use slt::timestamp::{format_rfc3339, parse_rfc3339};
-
-fn slt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slt"))
-        .args(args)
-        .output()
-        .expect("slt runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn demo() -> Settings {
     Settings::from_args(&MeasureArgs::default()).unwrap()

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::stderr;
 use sha2::{Digest, Sha256};
 
 const ACCOUNTS: &str = "account_id,tier,region,valid_from,valid_to
@@ -39,10 +40,6 @@ fn slt_in(cwd: Option<&Path>, args: &[&str]) -> Output {
 
 fn slt(args: &[&str]) -> Output {
     slt_in(None, args)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn write_export(dir: &Path, accounts: &str, cases: &str, events: &str) {

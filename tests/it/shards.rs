@@ -3,22 +3,12 @@
 //! accounts; the checks merge makes before writing anything.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::{slt, stderr};
 use polars::prelude::*;
 
 const AS_OF: &str = "2026-12-31T23:59:59Z";
-
-fn slt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slt"))
-        .args(args)
-        .output()
-        .expect("slt runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn ok(args: &[&str]) {
     let o = slt(args);
