@@ -166,30 +166,16 @@ pub fn strings_to_enums(df: &DataFrame) -> Result<DataFrame> {
 pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
     let mut typed = strings_to_enums(&case_slt.drop_many([col::CASE_ID]))?;
     typed.insert_column(0, case_slt.column(col::CASE_ID)?.clone())?;
-    let labels = |name: &str| -> Result<Vec<Option<String>>> {
-        Ok(case_slt
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
+    let labels = |name: &str| -> Result<Vec<Option<&str>>> {
+        Ok(case_slt.column(name)?.str()?.iter().collect())
     };
     let (periods, months) = (labels(col::PERIOD)?, labels(col::MONTH)?);
-    let mut all: Vec<&str> = periods
-        .iter()
-        .chain(&months)
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    let dtype = DataType::from_frozen_categories(FrozenCategories::new(all.iter().copied())?);
-    for (name, values) in [(col::PERIOD, &periods), (col::MONTH, &months)] {
-        let column = Series::new(name.into(), values).cast(&dtype)?.into_column();
-        typed.replace_column(
-            typed.get_column_index(name).expect("case_slt column"),
-            column,
-        )?;
+    let shared = shared_enum_columns(&[(col::PERIOD, &periods), (col::MONTH, &months)])?;
+    for column in shared {
+        let at = typed
+            .get_column_index(column.name())
+            .expect("case_slt column");
+        typed.replace_column(at, column)?;
     }
     Ok(typed)
 }
