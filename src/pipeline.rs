@@ -129,13 +129,20 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
 
     let stage = progress.stage("aggregate", None);
     let cases = case_rows(settings, &ingested, &measured);
+    let shard_rows: Option<Vec<u32>> = settings.shard.map(|_| {
+        measured
+            .iter()
+            .map(|(i, _)| ingested.cases[*i].row)
+            .collect()
+    });
+    // The judged cases and their measurements are all in the rows now: let
+    // them go before the output frames are built.
+    drop(measured);
+    ingested.cases = Vec::new();
     let (case_slt, (attainment, account_attainment)) = rayon::join(
-        || match settings.shard {
+        || match shard_rows {
             None => frames::case_slt(&cases),
-            Some(_) => {
-                let rows = measured.iter().map(|(i, _)| ingested.cases[*i].row);
-                frames::shard_case_slt(&cases, rows)
-            }
+            Some(rows) => frames::shard_case_slt(&cases, rows.into_iter()),
         },
         || {
             rayon::join(
@@ -174,9 +181,21 @@ pub fn read_stage(settings: &Settings, progress: &Progress, timing: &mut Timing)
     let stage = progress.stage("read", None);
     let read = read(settings)?;
     let rows: usize = read.sources.iter().map(|s| s.frame.height()).sum();
+    // A table read in pieces is read as it is judged (validate).
+    let later: Vec<&str> = read
+        .sources
+        .iter()
+        .filter(|s| s.pieces.is_some())
+        .map(|s| s.table().name())
+        .collect();
+    let note = if later.is_empty() {
+        String::new()
+    } else {
+        format!("; {} read while judged", later.join(", "))
+    };
     timing.read = millis(stage.finish(
-        &format!("{} tables, {rows} rows", read.sources.len()),
-        json!({ "tables": read.sources.len(), "rows": rows }),
+        &format!("{} tables, {rows} rows{note}", read.sources.len()),
+        json!({ "tables": read.sources.len(), "rows": rows, "read_while_judged": later }),
     ));
     Ok(read)
 }

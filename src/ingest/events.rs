@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::cases::JudgedCases;
 use super::judge::{RejectReason, Rejects};
 use super::read::Source;
+use super::stream::CsvPieces;
 use super::text::{self, unreadable, Columns};
 use crate::mapping::Mapping;
 use crate::model::{Event, EventKind, Priority, Table};
@@ -25,15 +26,86 @@ struct Fault {
     reason: RejectReason,
 }
 
-/// Judges every row of the events table, in parallel; rejects are recorded
-/// in row order.
-pub(crate) fn judge(
+/// The events judged, and for a table read in pieces the file (read to its
+/// end, for its hash) and how many data rows it held.
+type Judged = (Vec<Event>, Option<(CsvPieces, u64)>);
+
+/// Judges every row of the events table: the rows of its frame, or, for a
+/// table read in pieces, each piece as it is read (its text let go before
+/// the next is read).
+pub(crate) fn judge_all(
     source: &Source,
+    pieces: Option<CsvPieces>,
     cols: &Columns,
     mapping: &Mapping,
     cases: &JudgedCases,
     rejects: &mut Rejects,
-) -> Vec<Event> {
+) -> crate::Result<Judged> {
+    let Some(mut pieces) = pieces else {
+        let mut events = Vec::new();
+        judge(source, cols, mapping, cases, 0, rejects, &mut events);
+        return Ok((events, None));
+    };
+    let mut events = Vec::new();
+    let mut rows = 0usize;
+    // The next piece is read (and hashed) while this one is parsed and judged.
+    let mut next = pieces.next_bytes().map_err(|e| read_error(source, e))?;
+    while let Some((bytes, sentinel)) = next.take() {
+        let bytes_len = bytes.len();
+        let (judged, following) = rayon::join(
+            || -> crate::Result<usize> {
+                let part = Source {
+                    file: source.file.clone(),
+                    frame: super::read::parse_piece(source.path(), &bytes, sentinel)?,
+                    origins: None,
+                    pieces: None,
+                };
+                let part_cols = Columns::of(&part, mapping)?;
+                judge(
+                    &part,
+                    &part_cols,
+                    mapping,
+                    cases,
+                    rows,
+                    rejects,
+                    &mut events,
+                );
+                Ok(part.frame.height())
+            },
+            || pieces.next_bytes(),
+        );
+        let first = rows == 0;
+        rows += judged?;
+        if first {
+            // Room for every event at once: growing by doubling would copy
+            // them and hold up to twice their size.
+            let hint = pieces.rows_hint(bytes_len, rows).unwrap_or(0);
+            events.reserve(hint.saturating_sub(events.len()));
+        }
+        next = following.map_err(|e| read_error(source, e))?;
+    }
+    Ok((events, Some((pieces, rows as u64))))
+}
+
+fn read_error(source: &Source, e: std::io::Error) -> crate::Error {
+    crate::Error::Read {
+        path: source.path().into(),
+        source: e,
+    }
+}
+
+/// Judges every row of `source` (whose first row is data row `first_row`
+/// of its file), in parallel, onto `events`; rejects are recorded in row
+/// order.
+fn judge(
+    source: &Source,
+    cols: &Columns,
+    mapping: &Mapping,
+    cases: &JudgedCases,
+    first_row: usize,
+    rejects: &mut Rejects,
+    events: &mut Vec<Event>,
+) {
     let n = source.frame.height();
     let texts = Texts {
         broken: unreadable(source),
@@ -44,21 +116,27 @@ pub(crate) fn judge(
     };
     let judged: Vec<Result<Event, Box<Fault>>> = (0..n)
         .into_par_iter()
-        .map(|i| event(i, &texts, cols, mapping, cases))
+        .map(|i| event(i, first_row + i, &texts, cols, mapping, cases))
         .collect();
     let case_ids = cols.get("case_id");
     let mut r = rejects.of(Table::Events);
-    let mut events = Vec::with_capacity(n);
+    events.reserve(n);
     for (i, j) in judged.into_iter().enumerate() {
+        let row = first_row + i;
         match j {
             Ok(e) => events.push(e),
             Err(f) if f.column.is_empty() => {
-                r.reject_unreadable(i, f.value.as_deref().unwrap_or(""))
+                r.reject_unreadable(row, f.value.as_deref().unwrap_or(""))
             }
-            Err(f) => r.reject(i, case_ids.get(i), &f.column, f.value.as_deref(), f.reason),
+            Err(f) => r.reject(
+                row,
+                case_ids.get(i),
+                &f.column,
+                f.value.as_deref(),
+                f.reason,
+            ),
         }
     }
-    events
 }
 
 /// The columns an event is read from, looked up once.
@@ -70,9 +148,11 @@ struct Texts<'a> {
     values: text::Texts<'a>,
 }
 
-/// Row `i` as an event, or why it is not one.
+/// Row `i` of the piece (data row `row` of the file) as an event, or why
+/// it is not one.
 fn event(
     i: usize,
+    row: usize,
     texts: &Texts,
     cols: &Columns,
     mapping: &Mapping,
@@ -141,6 +221,6 @@ fn event(
         at,
         kind,
         priority,
-        row: i as u32,
+        row: row as u32,
     })
 }

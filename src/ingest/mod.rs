@@ -16,6 +16,7 @@ mod engagements;
 mod events;
 pub mod judge;
 pub mod read;
+mod stream;
 mod text;
 
 pub use judge::{Contracts, NoContract, Reject, RejectReason, Rejects};
@@ -242,8 +243,18 @@ pub fn judge(
     // need only the contracts) are judged side by side; their rejects are
     // put back in table order.
     let mut optional_rejects = rejects.sibling();
+    let pieces = sources[e].pieces.take();
     let (events, (engagements, contacts)) = rayon::join(
-        || events::judge(&sources[e], &columns[e], mapping, &cases, &mut rejects),
+        || {
+            events::judge_all(
+                &sources[e],
+                pieces,
+                &columns[e],
+                mapping,
+                &cases,
+                &mut rejects,
+            )
+        },
         || {
             let engagements = g.map_or_else(Vec::new, |i| {
                 engagements::judge(
@@ -267,7 +278,12 @@ pub fn judge(
             (engagements, contacts)
         },
     );
+    let (events, pieces) = events?;
     rejects.append(optional_rejects);
+    if let Some((pieces, rows)) = pieces {
+        read[Table::Events as usize] = rows;
+        sources[e].file.sha256 = Some(pieces.sha256());
+    }
     let column_names = sources
         .iter()
         .flat_map(|s| {
@@ -313,5 +329,79 @@ fn import_reject(r: &crate::vendor::Reject) -> Reject {
         reason: RejectReason::of_vendor(&r.reason),
         file: r.file.clone(),
         locator: r.locator.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read::{read_all_in_pieces, Input};
+    use super::*;
+
+    /// The demo's events with what makes CSV hard: quoted line breaks and
+    /// quotes, CRLF line ends, blank lines, a ragged row, bytes that are
+    /// not UTF-8, and rows that are rejected for what they say.
+    fn hostile_events() -> Vec<u8> {
+        let demo = include_str!("../../fixtures/demo/events.csv");
+        let mut lines = demo.lines();
+        let header = lines.next().unwrap();
+        let mut out = format!("{header}\r\n").into_bytes();
+        for (i, line) in lines.enumerate() {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+            match i {
+                5 => out.extend_from_slice(
+                    b"C-NOPE,2026-01-01T00:00:00Z,agent_response,\"a\nb \"\"q\"\"\"\n",
+                ),
+                9 => out.extend_from_slice(b"\n"),
+                14 => out.extend_from_slice(b"C-1,2026-01-01T00:00:00Z\n"),
+                20 => out.extend_from_slice(b"C-1,\xff\xfe,agent_response,\n"),
+                27 => out.extend_from_slice(b"\"C-2\",\"2026-13-01T00:00:00Z\",\"x\ny\",\n"),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn judged(dir: &std::path::Path, piece_bytes: Option<usize>) -> Ingested {
+        let sources = read_all_in_pieces(&Input::Dir(dir.to_path_buf()), piece_bytes).unwrap();
+        let streamed = sources.iter().any(|s| s.pieces.is_some());
+        assert_eq!(streamed, piece_bytes.is_some());
+        judge(sources, &Mapping::default(), &Policy::bundled(), None, None).unwrap()
+    }
+
+    #[test]
+    fn events_read_in_pieces_judge_as_the_whole_file_does() {
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["accounts", "cases", "engagements", "contacts"] {
+            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
+            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
+        }
+        std::fs::write(dir.path().join("events.csv"), hostile_events()).unwrap();
+        let whole = judged(dir.path(), None);
+        assert!(
+            whole.rejects.count(Table::Events) >= 4,
+            "{:?}",
+            whole.rejects.rows()
+        );
+        for piece_bytes in [1, 7, 100, 1000, 1 << 20] {
+            let pieces = judged(dir.path(), Some(piece_bytes));
+            let first_difference = |a: &[Event], b: &[Event]| {
+                let at = a.iter().zip(b).position(|(x, y)| x != y);
+                (a.len(), at, at.map(|i| (a[i], b[i])))
+            };
+            assert_eq!(
+                first_difference(&pieces.events, &whole.events),
+                (whole.events.len(), None, None),
+                "pieces of {piece_bytes}"
+            );
+            for (p, w) in pieces.rejects.rows().iter().zip(whole.rejects.rows()) {
+                assert_eq!(p, w, "pieces of {piece_bytes}");
+            }
+            assert_eq!(pieces.rejects.rows().len(), whole.rejects.rows().len());
+            assert_eq!(pieces.files, whole.files, "pieces of {piece_bytes}");
+            for t in Table::ALL {
+                assert_eq!(pieces.counts(t), whole.counts(t));
+            }
+        }
     }
 }

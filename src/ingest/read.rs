@@ -16,6 +16,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::stream::{CsvPieces, PIECE_BYTES};
 use crate::model::Table;
 use crate::vendor::SourceKind;
 use crate::{Error, Result};
@@ -89,6 +90,9 @@ pub struct Source {
     pub frame: DataFrame,
     /// For a table derived from a vendor export, each row's vendor record.
     pub origins: Option<Arc<Origins>>,
+    /// For a table read in pieces ([`super::stream`]): the file, still to
+    /// be read; `frame` then holds only its columns, no row.
+    pub pieces: Option<CsvPieces>,
 }
 
 /// Where each row of a table derived from a vendor export came from.
@@ -158,19 +162,25 @@ fn find_table(dir: &Path, table: Table) -> Result<Option<(PathBuf, Format)>> {
     }
 }
 
-fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
+pub(super) fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
     match format {
         Format::Csv => {
             // polars' fast reader first; on ragged rows or bytes that are not
             // UTF-8 it refuses the whole file, so fall back to reading row by
             // row and rejecting only the rows at fault.
-            CsvReadOptions::default()
+            // It also reads a row with fewer fields than the header as if
+            // the missing ones were empty: such a row is ragged, and the
+            // record reader says so.
+            let fast = CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
                 .with_raise_if_empty(false)
                 .into_reader_with_file_handle(Cursor::new(bytes))
-                .finish()
-                .or_else(|_| read_csv_rows(bytes))
+                .finish();
+            match fast {
+                Ok(frame) if every_row_complete(bytes, frame.width(), frame.height()) => Ok(frame),
+                _ => read_csv_rows(bytes),
+            }
         }
         Format::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
         Format::Ndjson => Ok(read_ndjson(bytes)),
@@ -178,6 +188,27 @@ fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<DataFrame> {
             polars_bail!(ComputeError: "a {kind} export is imported, not read as a table")
         }
     }
+}
+
+/// Whether every record of `bytes` (a header and `rows` rows, as polars
+/// read them) has `width` fields. Without a quote, counting the commas
+/// says it; with quotes, the records are read to count their fields.
+fn every_row_complete(bytes: &[u8], width: usize, rows: usize) -> bool {
+    if memchr::memchr(b'"', bytes).is_none() {
+        let commas = memchr::memchr_iter(b',', bytes).count();
+        return commas == (rows + 1) * width.saturating_sub(1);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        if record.len() != width {
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads CSV record by record with the `csv` crate: a record with the wrong
@@ -302,9 +333,22 @@ pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 /// an error) and the optional ones that are present, in [`Table::ALL`]
 /// order.
 pub fn read_all(input: &Input) -> Result<Vec<Source>> {
+    read_all_in_pieces(input, Some(PIECE_BYTES))
+}
+
+/// [`read_all`], the events table (when CSV) read in pieces of about
+/// `piece_bytes` bytes as it is judged, or whole with `None`.
+pub(crate) fn read_all_in_pieces(input: &Input, piece_bytes: Option<usize>) -> Result<Vec<Source>> {
     let mut sources = Vec::with_capacity(Table::ALL.len());
     for table in Table::ALL {
-        if let Some(source) = read_table(input, table)? {
+        let source = match piece_bytes {
+            Some(n) if table == Table::Events => match open_pieces(input, table, n)? {
+                Some(source) => Some(source),
+                None => read_table(input, table)?,
+            },
+            _ => read_table(input, table)?,
+        };
+        if let Some(source) = source {
             sources.push(source);
         }
     }
@@ -363,7 +407,79 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
         },
         frame,
         origins: None,
+        pieces: None,
     }))
+}
+
+/// Opens a CSV table to be read in pieces as it is judged: its header row
+/// is read (the columns are checked before any table is judged), its rows
+/// are not. `None` when the table is not a CSV file (read whole instead).
+fn open_pieces(input: &Input, table: Table, piece_bytes: usize) -> Result<Option<Source>> {
+    let (path, reader, len): (String, Box<dyn std::io::Read + Send + Sync>, _) = match input {
+        Input::Demo => (
+            format!("(bundled demo) {}.csv", table.name()),
+            Box::new(DEMO[table as usize]),
+            Some(DEMO[table as usize].len() as u64),
+        ),
+        Input::Dir(dir) => {
+            let Some((path, Format::Csv)) = find_table(dir, table)? else {
+                return Ok(None);
+            };
+            let file = std::fs::File::open(&path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let len = file.metadata().ok().map(|m| m.len());
+            (path.display().to_string(), Box::new(file), len)
+        }
+    };
+    let io = |source: std::io::Error| Error::Read {
+        path: path.clone().into(),
+        source,
+    };
+    let pieces = CsvPieces::open(reader, len, path.clone(), piece_bytes).map_err(io)?;
+    if pieces.is_blank() {
+        return Err(Error::Input {
+            path: path.into(),
+            reason: "the file is empty (expected a header row)".into(),
+        });
+    }
+    let frame = read_frame_chunked(pieces.header(), Format::Csv).map_err(|e| Error::Input {
+        path: path.clone().into(),
+        reason: format!(
+            "cannot read as csv: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    })?;
+    Ok(Some(Source {
+        file: SourceFile {
+            table,
+            path,
+            format: Format::Csv,
+            sha256: None,
+        },
+        frame,
+        origins: None,
+        pieces: Some(pieces),
+    }))
+}
+
+/// One piece of a table read in pieces ([`CsvPieces::next_bytes`]) as
+/// read, one chunk per column; `sentinel`: its last row is the header's
+/// copy, dropped.
+pub(super) fn parse_piece(path: &str, bytes: &[u8], sentinel: bool) -> Result<DataFrame> {
+    let mut frame = read_frame_chunked(bytes, Format::Csv).map_err(|e| Error::Input {
+        path: path.into(),
+        reason: format!(
+            "cannot read as csv: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    })?;
+    if sentinel {
+        frame = frame.slice(0, frame.height().saturating_sub(1));
+    }
+    frame.rechunk_mut_par();
+    Ok(frame)
 }
 
 /// What an importer made of a vendor export beyond its rows: its rejects,
@@ -408,6 +524,7 @@ pub fn read_vendor(
             sha256: None,
         },
         frame,
+        pieces: None,
         origins: Some(Arc::new(Origins {
             files: files.clone(),
             rows,

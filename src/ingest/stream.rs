@@ -1,0 +1,302 @@
+//! A CSV table read in pieces: the file is never held whole, nor is its
+//! text as a table. Each piece ends where a record ends, carries the
+//! header, and is read by the same readers as a whole file
+//! ([`super::read`]), so a row reads the same whichever piece holds it and
+//! one bad row is still one reject. The file's SHA-256 is computed from
+//! the pieces as they are read.
+//!
+//! The events table, the largest by far, is read this way: each piece is
+//! judged into typed events and its text let go before the next is read.
+
+use std::io::Read;
+
+use sha2::{Digest, Sha256};
+
+/// Bytes read from the file per piece (a piece is cut at the last record
+/// end in it).
+pub const PIECE_BYTES: usize = 32 << 20;
+
+/// A CSV file being read in pieces.
+pub struct CsvPieces {
+    reader: Box<dyn Read + Send + Sync>,
+    /// Path as shown to the user.
+    path: String,
+    /// The header line, with its line end.
+    header: Vec<u8>,
+    /// The header, then bytes read but not yet handed out (they start at a
+    /// record's start).
+    pending: Vec<u8>,
+    hasher: Sha256,
+    eof: bool,
+    piece_bytes: usize,
+    /// The file's size, when known.
+    len: Option<u64>,
+}
+
+impl std::fmt::Debug for CsvPieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvPieces")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CsvPieces {
+    /// Starts reading `reader` (the file at `path`) in pieces of about
+    /// `piece_bytes` bytes; reads up to the end of the header row.
+    pub fn open(
+        reader: Box<dyn Read + Send + Sync>,
+        len: Option<u64>,
+        path: String,
+        piece_bytes: usize,
+    ) -> std::io::Result<CsvPieces> {
+        let mut pieces = CsvPieces {
+            reader,
+            path,
+            header: Vec::new(),
+            pending: Vec::new(),
+            hasher: Sha256::new(),
+            eof: false,
+            piece_bytes: piece_bytes.max(1),
+            len,
+        };
+        // The header ends at the first record end.
+        loop {
+            if let Some(end) = first_record_end(&pieces.pending) {
+                pieces.header = pieces.pending[..end].to_vec();
+                break;
+            }
+            if pieces.eof {
+                pieces.header = pieces.pending.clone();
+                if !pieces.header.ends_with(b"\n") {
+                    pieces.header.push(b'\n');
+                    pieces.pending.push(b'\n');
+                }
+                break;
+            }
+            pieces.fill(pieces.piece_bytes)?;
+        }
+        Ok(pieces)
+    }
+
+    /// About how many data rows the file holds, from the size of the file
+    /// and of the first `bytes` bytes (header included), which held
+    /// `rows` rows; rounded up a little, so that a vector of that capacity
+    /// rarely has to grow.
+    pub fn rows_hint(&self, bytes: usize, rows: usize) -> Option<usize> {
+        let body = bytes.checked_sub(self.header.len()).filter(|b| *b > 0)?;
+        let total = self.len?.saturating_sub(self.header.len() as u64);
+        Some((total as f64 / body as f64 * rows as f64 * 1.02) as usize + 16)
+    }
+
+    /// The header row alone, for what the file's columns are.
+    pub fn header(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// Whether the file holds only whitespace (no header row).
+    pub fn is_blank(&self) -> bool {
+        self.pending.iter().all(u8::is_ascii_whitespace) && self.eof
+    }
+
+    /// Path as shown to the user.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The file's SHA-256, hex, once every piece has been read.
+    pub fn sha256(self) -> String {
+        self.hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Reads up to `n` more bytes into `pending`, hashing them.
+    fn fill(&mut self, n: usize) -> std::io::Result<()> {
+        let start = self.pending.len();
+        self.pending.resize(start + n, 0);
+        let mut got = 0;
+        while got < n {
+            match self.reader.read(&mut self.pending[start + got..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.pending.truncate(start + got);
+        self.hasher.update(&self.pending[start..]);
+        Ok(())
+    }
+
+    /// The next piece's bytes (the header, then whole records), or `None`
+    /// at the end of the file.
+    ///
+    /// A piece other than the file's last ends with a copy of the header
+    /// row, which [`super::read::parse_piece`] drops: the reader is lenient
+    /// with a short row at the very end of its input, so without it a
+    /// ragged row at a piece's end would read unlike the same row in the
+    /// middle of the file. The second value says whether it is there.
+    pub fn next_bytes(&mut self) -> std::io::Result<Option<(Vec<u8>, bool)>> {
+        let h = self.header.len();
+        loop {
+            // Empty lines are no rows: a piece must not start with one
+            // (the reader would take it as a row of nothing there).
+            let blank = leading_empty_lines(&self.pending[h..]);
+            self.pending.drain(h..h + blank);
+            let body = &self.pending[h..];
+            if self.eof {
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(None);
+                }
+                let piece = std::mem::replace(&mut self.pending, self.header.clone());
+                return Ok(Some((piece, false)));
+            }
+            if body.len() >= self.piece_bytes {
+                if let Some(end) = last_record_end(body) {
+                    let mut rest = self.header.clone();
+                    rest.extend_from_slice(&body[end..]);
+                    let mut piece = std::mem::replace(&mut self.pending, rest);
+                    piece.truncate(h + end);
+                    piece.extend_from_slice(&self.header);
+                    return Ok(Some((piece, true)));
+                }
+            }
+            self.fill(self.piece_bytes)?;
+        }
+    }
+}
+
+/// How many bytes of `buf` are empty lines (`\n` or `\r\n`) at its start.
+fn leading_empty_lines(buf: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        match buf[i..] {
+            [b'\n', ..] => i += 1,
+            [b'\r', b'\n', ..] => i += 2,
+            _ => return i,
+        }
+    }
+}
+
+/// The end (one past the line end) of the first complete record of `buf`,
+/// read as the CSV readers read it (a line end inside quotes is data).
+fn first_record_end(buf: &[u8]) -> Option<usize> {
+    record_ends(buf, true)
+}
+
+/// The end of the last complete record of `buf` (which starts at a
+/// record's start).
+fn last_record_end(buf: &[u8]) -> Option<usize> {
+    if memchr::memchr(b'"', buf).is_none() {
+        // No quote: every line end ends a record.
+        return memchr::memrchr(b'\n', buf).map(|p| p + 1);
+    }
+    record_ends(buf, false)
+}
+
+/// Walks `buf` record by record with the CSV state machine; the end of the
+/// first (or last) record that ends in a line feed.
+fn record_ends(buf: &[u8], first: bool) -> Option<usize> {
+    let mut reader = csv_core::Reader::new();
+    let mut out = vec![0u8; 1 << 16];
+    let mut ends = vec![0usize; 256];
+    let (mut pos, mut last) = (0, None);
+    while pos < buf.len() {
+        let (result, nin, _, _) = reader.read_record(&buf[pos..], &mut out, &mut ends);
+        pos += nin;
+        match result {
+            csv_core::ReadRecordResult::Record => {
+                // A record ended by `\r\n` is reported at its `\r`.
+                let end = if buf.get(pos) == Some(&b'\n') && buf[pos - 1] == b'\r' {
+                    pos + 1
+                } else {
+                    pos
+                };
+                if end > 0 && buf[end - 1] == b'\n' {
+                    last = Some(end);
+                    if first {
+                        return last;
+                    }
+                }
+            }
+            csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => break,
+            csv_core::ReadRecordResult::OutputFull | csv_core::ReadRecordResult::OutputEndsFull => {
+            }
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces_of(text: &str, size: usize) -> Vec<String> {
+        let mut p = CsvPieces::open(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            None,
+            "t".into(),
+            size,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        while let Some((mut bytes, sentinel)) = p.next_bytes().unwrap() {
+            if sentinel {
+                let header = p.header().to_vec();
+                assert!(bytes.ends_with(&header));
+                bytes.truncate(bytes.len() - header.len());
+            }
+            out.push(String::from_utf8(bytes).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn pieces_end_at_record_ends_even_inside_quoted_line_breaks() {
+        let text = "a,b\n1,\"x\ny\"\n2,\"q\"\"\n\"\n3,z\r\n4,w";
+        for size in 1..text.len() + 2 {
+            let pieces = pieces_of(text, size);
+            let mut joined = String::new();
+            for p in &pieces {
+                assert!(p.starts_with("a,b\n"), "{p:?}");
+                joined.push_str(&p["a,b\n".len()..]);
+            }
+            assert_eq!(format!("a,b\n{joined}"), text, "size {size}");
+            for p in &pieces {
+                // Every piece reads as whole records.
+                let rows = csv::Reader::from_reader(p.as_bytes()).records().count();
+                assert!(rows >= 1, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_quoted_header_line_break_is_part_of_the_header() {
+        let pieces = pieces_of("\"a\nb\",c\n1,2\n", 1);
+        assert_eq!(pieces, vec!["\"a\nb\",c\n1,2\n".to_string()]);
+    }
+
+    #[test]
+    fn the_hash_is_of_the_whole_file() {
+        let text = "a,b\n1,2\n3,4\n";
+        let mut p = CsvPieces::open(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            None,
+            "t".into(),
+            3,
+        )
+        .unwrap();
+        while p.next_bytes().unwrap().is_some() {}
+        let expected: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(p.sha256(), expected);
+    }
+}
