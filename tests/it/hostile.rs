@@ -251,6 +251,26 @@ fn ragged_row_is_rejected_alone() {
 }
 
 #[test]
+fn a_row_short_of_fields_is_ragged_even_when_every_other_row_reads() {
+    // polars' fast reader would take the missing fields as empty: the row
+    // is rejected as the record reader sees it.
+    let cases = format!("{CASES}C4,A1,x,P2,2026-06-01T08:00:00Z\n");
+    let (counts, rejects) = accepted(&with_cases(cases.as_bytes()));
+    assert_eq!(counts[1], (4, 3, 1));
+    assert_eq!(
+        rejects,
+        ["cases 4  | row has a different number of fields than the header"]
+    );
+    let events = format!("{EVENTS}C1,2026-06-01T09:00:00Z,agent_response\n");
+    let (counts, rejects) = accepted(&with_events(events.as_bytes()));
+    assert_eq!(counts[2].2, 1, "{rejects:?}");
+    assert!(
+        rejects[0].ends_with("| row has a different number of fields than the header"),
+        "{rejects:?}"
+    );
+}
+
+#[test]
 fn bytes_that_are_not_utf8_reject_their_row() {
     let mut cases = CASES.as_bytes().to_vec();
     cases.extend_from_slice(b"C4,A1,Adobe \xff\xfe,P2,2026-06-01T08:00:00Z,,web,en,c1\n");
