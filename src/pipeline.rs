@@ -17,7 +17,7 @@ use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
 use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, Source};
-use crate::measure::{calendars_for, measure_all_reporting, Measured};
+use crate::measure::{calendars_for, measure_all_in_place, Measured};
 use crate::model::{Case, CaseRow, Month, Outcome, Table};
 use crate::output::frames;
 use crate::output::manifest::{
@@ -83,9 +83,9 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         &ingested.events,
         as_of,
     );
-    let results = measure_all_reporting(
+    let results = measure_all_in_place(
         &ingested.cases,
-        &ingested.events,
+        &mut ingested.events,
         &settings.policy,
         &calendars,
         as_of,
@@ -109,7 +109,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         &settings.policy,
         &settings.mapping,
         &ingested,
-        measured.iter().map(|(i, _)| &ingested.cases[*i]),
+        measured.iter().map(|(i, _)| &ingested.cases[i]),
         as_of,
     );
     if settings.shard.is_some_and(|s| !s.is_first()) {
@@ -132,7 +132,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     let shard_rows: Option<Vec<u32>> = settings.shard.map(|_| {
         measured
             .iter()
-            .map(|(i, _)| ingested.cases[*i].row)
+            .map(|(i, _)| ingested.cases[i].row)
             .collect()
     });
     // The judged cases and their measurements are all in the rows now: let
@@ -370,27 +370,54 @@ fn no_usable_case(ingested: &Ingested) -> Error {
     }
 }
 
+/// Every case's measurement, by index in `ingested.cases`: the cases the
+/// calendar could not measure are left out (and rejected) as they are
+/// read, so the measurements are never copied.
+struct Measurements {
+    results: Vec<std::result::Result<Measured, CalendarError>>,
+    measured: usize,
+}
+
+impl Measurements {
+    /// Cases measured.
+    fn len(&self) -> usize {
+        self.measured
+    }
+
+    fn is_empty(&self) -> bool {
+        self.measured == 0
+    }
+
+    /// Each case measured, with its index in `ingested.cases`, in order.
+    fn iter(&self) -> impl Iterator<Item = (usize, &Measured)> + '_ {
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|m| (i, m)))
+    }
+}
+
 /// Moves cases the calendar could not measure (outside its years) to the
-/// rejects, with their events, and returns the measured ones with their
-/// index in `ingested.cases`.
+/// rejects, with their events, and returns every measurement.
 fn keep_measurable(
     ingested: &mut Ingested,
     results: Vec<std::result::Result<Measured, CalendarError>>,
-) -> Vec<(usize, Measured)> {
-    let mut measured = Vec::with_capacity(results.len());
-    let mut failed = Vec::new();
-    for (i, r) in results.into_iter().enumerate() {
-        match r {
-            Ok(m) => measured.push((i, m)),
-            Err(e) => failed.push((i, e)),
-        }
-    }
+) -> Measurements {
+    let failed: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.is_err().then_some(i))
+        .collect();
+    let measured = Measurements {
+        measured: results.len() - failed.len(),
+        results,
+    };
     if failed.is_empty() {
         return measured;
     }
     let created = ingested.column_name(Table::Cases, "created_at").to_string();
     let case_id = ingested.column_name(Table::Events, "case_id").to_string();
-    for (i, _) in &failed {
+    for i in &failed {
         let case = &ingested.cases[*i];
         ingested.rejects.push(Reject {
             table: Table::Cases,
@@ -403,7 +430,7 @@ fn keep_measurable(
             locator: String::new(),
         });
     }
-    let failed: HashSet<usize> = failed.iter().map(|(i, _)| *i).collect();
+    let failed: HashSet<usize> = failed.into_iter().collect();
     let orphans: Vec<Reject> = ingested
         .events
         .iter()
@@ -419,6 +446,9 @@ fn keep_measurable(
             locator: String::new(),
         })
         .collect();
+    // The events are in measuring order (by case): report them in file order.
+    let mut orphans = orphans;
+    orphans.sort_by_key(|r| r.row_number);
     for r in orphans {
         ingested.rejects.push(r);
     }
@@ -427,16 +457,15 @@ fn keep_measurable(
 
 /// The measured cases as `case_slt` rows: tier and region by name, period
 /// and month of creation in the report time zone.
-fn case_rows(
-    settings: &Settings,
-    ingested: &Ingested,
-    measured: &[(usize, Measured)],
-) -> Vec<CaseRow> {
+fn case_rows(settings: &Settings, ingested: &Ingested, measured: &Measurements) -> Vec<CaseRow> {
     let mut names = RowNames::new(&settings.policy);
-    measured
-        .iter()
-        .map(|(i, m)| names.case_row(&ingested.cases[*i], m))
-        .collect()
+    let mut rows = Vec::with_capacity(measured.len());
+    rows.extend(
+        measured
+            .iter()
+            .map(|(i, m)| names.case_row(&ingested.cases[i], m)),
+    );
+    rows
 }
 
 /// What turns a judged case and its measurement into a `case_slt` row:

@@ -22,7 +22,7 @@ use slt::calendar::holidays::Holidays;
 use slt::calendar::{CalendarError, Coverage};
 use slt::ingest::{judge, read_all, Input};
 use slt::mapping::Mapping;
-use slt::measure::{calendars_for, measure_all};
+use slt::measure::{calendars_for, measure_all, measure_all_in_place};
 use slt::model::Table;
 use slt::policy::Policy;
 use slt::timestamp::{MAX_INSTANT, MIN_INSTANT};
@@ -104,6 +104,10 @@ proptest! {
             let calendars = calendars_for(&policy, &Holidays::bundled(), &ingested.cases, &ingested.events, as_of);
             let results = measure_all(&ingested.cases, &ingested.events, &policy, &calendars, as_of);
             prop_assert_eq!(results.len(), ingested.cases.len());
+            // Measuring with the events sorted in place gives the same.
+            let mut events = ingested.events.clone();
+            let in_place = measure_all_in_place(&ingested.cases, &mut events, &policy, &calendars, as_of, &|_| {});
+            prop_assert_eq!(format!("{in_place:?}"), format!("{results:?}"));
         }
     }
 }
