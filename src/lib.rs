@@ -27,6 +27,7 @@
 //! *reason* is why a case has its outcome (`answered_late`, …).
 
 pub mod aggregate;
+pub mod allocator;
 pub mod calendar;
 pub mod charts;
 pub mod cli;

@@ -7,6 +7,7 @@ use clap::Parser;
 use slt::progress::{error_line, LogFormat};
 
 fn main() -> ExitCode {
+    slt::allocator::give_memory_back();
     let cli = match slt::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),

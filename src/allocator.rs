@@ -1,0 +1,35 @@
+//! How the process's memory allocator hands memory back.
+//!
+//! slt allocates in large waves (a piece of the events file, the judged
+//! rows, the output frames) and frees each before the next. With its
+//! defaults, glibc's allocator keeps much of what is freed (one arena per
+//! thread, a trim threshold that grows with the largest block freed), so
+//! the process's resident memory grows with what it *once* held, not what
+//! it holds: on the 1 M-case benchmark export, 1.15 GiB at peak where
+//! 0.87 GiB is in use. Two arenas and a fixed 16 MiB trim threshold give
+//! the memory back as it is freed, for no measurable time.
+//!
+//! Only on Linux with glibc; a `MALLOC_ARENA_MAX` or `MALLOC_TRIM_THRESHOLD_`
+//! in the environment is the user's choice and left as it is.
+
+/// Sets the allocator's arenas and trim threshold (see the module docs).
+/// Call once, first thing in `main`.
+// The one `unsafe` in slt (the crate denies it elsewhere): a call into the C
+// library, which has no safe binding.
+#[allow(unsafe_code)]
+pub fn give_memory_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let set = |var: &str| std::env::var_os(var).is_some();
+        // SAFETY: `mallopt` only sets allocator parameters; it is called
+        // before any other thread exists.
+        unsafe {
+            if !set("MALLOC_ARENA_MAX") {
+                libc::mallopt(libc::M_ARENA_MAX, 2);
+            }
+            if !set("MALLOC_TRIM_THRESHOLD_") {
+                libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+            }
+        }
+    }
+}
