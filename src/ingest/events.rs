@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::cases::JudgedCases;
 use super::judge::{RejectReason, Rejects};
 use super::read::Source;
-use super::stream::CsvPieces;
+use super::stream::{Pieces, RawPiece};
 use super::text::{self, unreadable, Columns};
 use crate::mapping::Mapping;
 use crate::model::{Event, EventKind, Priority, Table};
@@ -28,14 +28,14 @@ struct Fault {
 
 /// The events judged, and for a table read in pieces the file (read to its
 /// end, for its hash) and how many data rows it held.
-type Judged = (Vec<Event>, Option<(CsvPieces, u64)>);
+type Judged = (Vec<Event>, Option<(Pieces, u64)>);
 
 /// Judges every row of the events table: the rows of its frame, or, for a
 /// table read in pieces, each piece as it is read (its text let go before
 /// the next is read).
 pub(crate) fn judge_all(
     source: &Source,
-    pieces: Option<CsvPieces>,
+    pieces: Option<Pieces>,
     cols: &Columns,
     mapping: &Mapping,
     cases: &JudgedCases,
@@ -49,14 +49,20 @@ pub(crate) fn judge_all(
     let mut events = Vec::new();
     let mut rows = 0usize;
     // The next piece is read (and hashed) while this one is parsed and judged.
-    let mut next = pieces.next_bytes().map_err(|e| read_error(source, e))?;
-    while let Some((bytes, sentinel)) = next.take() {
-        let bytes_len = bytes.len();
+    let mut next = pieces.next_piece()?;
+    while let Some(raw) = next.take() {
+        let size = raw.size();
         let (judged, following) = rayon::join(
             || -> crate::Result<usize> {
+                let frame = match raw {
+                    RawPiece::Csv(bytes, sentinel) => {
+                        super::read::parse_piece(source.path(), &bytes, sentinel)?
+                    }
+                    RawPiece::Frame(frame) => frame,
+                };
                 let part = Source {
                     file: source.file.clone(),
-                    frame: super::read::parse_piece(source.path(), &bytes, sentinel)?,
+                    frame,
                     origins: None,
                     pieces: None,
                 };
@@ -72,26 +78,19 @@ pub(crate) fn judge_all(
                 );
                 Ok(part.frame.height())
             },
-            || pieces.next_bytes(),
+            || pieces.next_piece(),
         );
         let first = rows == 0;
         rows += judged?;
         if first {
             // Room for every event at once: growing by doubling would copy
             // them and hold up to twice their size.
-            let hint = pieces.rows_hint(bytes_len, rows).unwrap_or(0);
+            let hint = pieces.rows_hint(size, rows).unwrap_or(0);
             events.reserve(hint.saturating_sub(events.len()));
         }
-        next = following.map_err(|e| read_error(source, e))?;
+        next = following?;
     }
     Ok((events, Some((pieces, rows as u64))))
-}
-
-fn read_error(source: &Source, e: std::io::Error) -> crate::Error {
-    crate::Error::Read {
-        path: source.path().into(),
-        source: e,
-    }
 }
 
 /// Judges every row of `source` (whose first row is data row `first_row`

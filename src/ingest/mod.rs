@@ -282,7 +282,7 @@ pub fn judge(
     rejects.append(optional_rejects);
     if let Some((pieces, rows)) = pieces {
         read[Table::Events as usize] = rows;
-        sources[e].file.sha256 = Some(pieces.sha256());
+        sources[e].file.sha256 = Some(pieces.sha256()?);
     }
     let column_names = sources
         .iter()
@@ -362,10 +362,10 @@ mod tests {
         out
     }
 
-    fn judged(dir: &std::path::Path, piece_bytes: Option<usize>) -> Ingested {
-        let sources = read_all_in_pieces(&Input::Dir(dir.to_path_buf()), piece_bytes).unwrap();
+    fn judged(dir: &std::path::Path, piece_size: Option<(usize, usize)>) -> Ingested {
+        let sources = read_all_in_pieces(&Input::Dir(dir.to_path_buf()), piece_size).unwrap();
         let streamed = sources.iter().any(|s| s.pieces.is_some());
-        assert_eq!(streamed, piece_bytes.is_some());
+        assert_eq!(streamed, piece_size.is_some());
         judge(sources, &Mapping::default(), &Policy::bundled(), None, None).unwrap()
     }
 
@@ -384,7 +384,7 @@ mod tests {
             whole.rejects.rows()
         );
         for piece_bytes in [1, 7, 100, 1000, 1 << 20] {
-            let pieces = judged(dir.path(), Some(piece_bytes));
+            let pieces = judged(dir.path(), Some((piece_bytes, 1)));
             let first_difference = |a: &[Event], b: &[Event]| {
                 let at = a.iter().zip(b).position(|(x, y)| x != y);
                 (a.len(), at, at.map(|i| (a[i], b[i])))
@@ -399,6 +399,40 @@ mod tests {
             }
             assert_eq!(pieces.rejects.rows().len(), whole.rejects.rows().len());
             assert_eq!(pieces.files, whole.files, "pieces of {piece_bytes}");
+            for t in Table::ALL {
+                assert_eq!(pieces.counts(t), whole.counts(t));
+            }
+        }
+    }
+
+    #[test]
+    fn parquet_events_read_in_slices_judge_as_the_whole_file_does() {
+        use polars::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["accounts", "cases"] {
+            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
+            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
+        }
+        let mut events = CsvReadOptions::default()
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(
+                format!("{}/fixtures/demo/events.csv", env!("CARGO_MANIFEST_DIR")).into(),
+            ))
+            .unwrap()
+            .finish()
+            .unwrap();
+        let file = std::fs::File::create(dir.path().join("events.parquet")).unwrap();
+        ParquetWriter::new(file)
+            .with_row_group_size(Some(1000))
+            .finish(&mut events)
+            .unwrap();
+        let whole = judged(dir.path(), None);
+        assert!(whole.events.len() > 10_000);
+        for piece_rows in [7, 999, 1000, 4097, 1 << 20] {
+            let pieces = judged(dir.path(), Some((1 << 20, piece_rows)));
+            assert!(pieces.events == whole.events, "slices of {piece_rows}");
+            assert_eq!(pieces.rejects.rows(), whole.rejects.rows());
+            assert_eq!(pieces.files, whole.files);
             for t in Table::ALL {
                 assert_eq!(pieces.counts(t), whole.counts(t));
             }

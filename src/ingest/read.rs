@@ -16,7 +16,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::stream::{CsvPieces, PIECE_BYTES};
+use super::stream::{CsvPieces, ParquetPieces, Pieces, PIECE_BYTES, PIECE_ROWS};
 use crate::model::Table;
 use crate::vendor::SourceKind;
 use crate::{Error, Result};
@@ -92,7 +92,7 @@ pub struct Source {
     pub origins: Option<Arc<Origins>>,
     /// For a table read in pieces ([`super::stream`]): the file, still to
     /// be read; `frame` then holds only its columns, no row.
-    pub pieces: Option<CsvPieces>,
+    pub pieces: Option<Pieces>,
 }
 
 /// Where each row of a table derived from a vendor export came from.
@@ -333,16 +333,20 @@ pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 /// an error) and the optional ones that are present, in [`Table::ALL`]
 /// order.
 pub fn read_all(input: &Input) -> Result<Vec<Source>> {
-    read_all_in_pieces(input, Some(PIECE_BYTES))
+    read_all_in_pieces(input, Some((PIECE_BYTES, PIECE_ROWS)))
 }
 
-/// [`read_all`], the events table (when CSV) read in pieces of about
-/// `piece_bytes` bytes as it is judged, or whole with `None`.
-pub(crate) fn read_all_in_pieces(input: &Input, piece_bytes: Option<usize>) -> Result<Vec<Source>> {
+/// [`read_all`], the events table (CSV or Parquet) read in pieces of about
+/// `piece_size.0` bytes (CSV) or `piece_size.1` rows (Parquet) as it is
+/// judged, or whole with `None`.
+pub(crate) fn read_all_in_pieces(
+    input: &Input,
+    piece_size: Option<(usize, usize)>,
+) -> Result<Vec<Source>> {
     let mut sources = Vec::with_capacity(Table::ALL.len());
     for table in Table::ALL {
-        let source = match piece_bytes {
-            Some(n) if table == Table::Events => match open_pieces(input, table, n)? {
+        let source = match piece_size {
+            Some(size) if table == Table::Events => match open_pieces(input, table, size)? {
                 Some(source) => Some(source),
                 None => read_table(input, table)?,
             },
@@ -411,10 +415,14 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
     }))
 }
 
-/// Opens a CSV table to be read in pieces as it is judged: its header row
-/// is read (the columns are checked before any table is judged), its rows
-/// are not. `None` when the table is not a CSV file (read whole instead).
-fn open_pieces(input: &Input, table: Table, piece_bytes: usize) -> Result<Option<Source>> {
+/// Opens a CSV or Parquet table to be read in pieces as it is judged: its
+/// columns are read (they are checked before any table is judged), its
+/// rows are not. `None` when the table is NDJSON (read whole instead).
+fn open_pieces(
+    input: &Input,
+    table: Table,
+    (piece_bytes, piece_rows): (usize, usize),
+) -> Result<Option<Source>> {
     let (path, reader, len): (String, Box<dyn std::io::Read + Send + Sync>, _) = match input {
         Input::Demo => (
             format!("(bundled demo) {}.csv", table.name()),
@@ -422,9 +430,27 @@ fn open_pieces(input: &Input, table: Table, piece_bytes: usize) -> Result<Option
             Some(DEMO[table as usize].len() as u64),
         ),
         Input::Dir(dir) => {
-            let Some((path, Format::Csv)) = find_table(dir, table)? else {
-                return Ok(None);
+            let (path, format) = match find_table(dir, table)? {
+                Some((path, Format::Parquet)) => {
+                    let (pieces, frame) = ParquetPieces::open(path.clone(), piece_rows)?;
+                    return Ok(Some(Source {
+                        file: SourceFile {
+                            table,
+                            path: path.display().to_string(),
+                            format: Format::Parquet,
+                            sha256: None,
+                        },
+                        frame,
+                        origins: None,
+                        pieces: Some(Pieces::Parquet(pieces)),
+                    }));
+                }
+                Some(found) => found,
+                None => return Ok(None),
             };
+            if format != Format::Csv {
+                return Ok(None);
+            }
             let file = std::fs::File::open(&path).map_err(|source| Error::Read {
                 path: path.clone(),
                 source,
@@ -460,7 +486,7 @@ fn open_pieces(input: &Input, table: Table, piece_bytes: usize) -> Result<Option
         },
         frame,
         origins: None,
-        pieces: Some(pieces),
+        pieces: Some(Pieces::Csv(pieces)),
     }))
 }
 

@@ -7,10 +7,156 @@
 //!
 //! The events table, the largest by far, is read this way: each piece is
 //! judged into typed events and its text let go before the next is read.
+//! A Parquet events table is read the same way, a slice of rows at a time.
 
 use std::io::Read;
+use std::path::PathBuf;
 
+use polars::prelude::{DataFrame, ParquetReader, SerReader};
 use sha2::{Digest, Sha256};
+
+/// Rows per piece of a Parquet table.
+pub const PIECE_ROWS: usize = 1 << 20;
+
+/// A table being read in pieces.
+#[derive(Debug)]
+pub enum Pieces {
+    /// A CSV file.
+    Csv(CsvPieces),
+    /// A Parquet file.
+    Parquet(ParquetPieces),
+}
+
+/// One piece as read: CSV bytes still to be parsed (the second value: its
+/// last row is the header's copy, see [`CsvPieces::next_bytes`]), or rows.
+pub enum RawPiece {
+    /// The header, whole records, maybe the header's copy.
+    Csv(Vec<u8>, bool),
+    /// Rows of a Parquet file.
+    Frame(DataFrame),
+}
+
+impl RawPiece {
+    /// Bytes (CSV) or rows (Parquet) in the piece, for [`Pieces::rows_hint`].
+    pub fn size(&self) -> usize {
+        match self {
+            RawPiece::Csv(bytes, _) => bytes.len(),
+            RawPiece::Frame(frame) => frame.height(),
+        }
+    }
+}
+
+impl Pieces {
+    /// The next piece, or `None` at the end of the file.
+    pub fn next_piece(&mut self) -> crate::Result<Option<RawPiece>> {
+        match self {
+            Pieces::Csv(p) => p
+                .next_bytes()
+                .map(|b| b.map(|(bytes, sentinel)| RawPiece::Csv(bytes, sentinel)))
+                .map_err(|source| crate::Error::Read {
+                    path: p.path().into(),
+                    source,
+                }),
+            Pieces::Parquet(p) => p.next_frame().map(|f| f.map(RawPiece::Frame)),
+        }
+    }
+
+    /// About how many rows the table holds, given the first piece's `size`
+    /// ([`RawPiece::size`]) and its `rows`.
+    pub fn rows_hint(&self, size: usize, rows: usize) -> Option<usize> {
+        match self {
+            Pieces::Csv(p) => p.rows_hint(size, rows),
+            Pieces::Parquet(p) => Some(p.total),
+        }
+    }
+
+    /// The file's SHA-256, hex, once every piece has been read.
+    pub fn sha256(self) -> crate::Result<String> {
+        match self {
+            Pieces::Csv(p) => Ok(p.sha256()),
+            Pieces::Parquet(p) => p.sha256(),
+        }
+    }
+}
+
+/// A Parquet file read a slice of rows at a time ([`PIECE_ROWS`]).
+#[derive(Debug)]
+pub struct ParquetPieces {
+    path: PathBuf,
+    /// Rows in the file.
+    total: usize,
+    /// The next row to read.
+    next: usize,
+    /// Rows per piece.
+    piece_rows: usize,
+}
+
+impl ParquetPieces {
+    /// Opens the Parquet file at `path`: its columns (as a frame with no
+    /// row) and the reader of its rows.
+    pub fn open(path: PathBuf, piece_rows: usize) -> crate::Result<(ParquetPieces, DataFrame)> {
+        let mut reader = ParquetReader::new(open(&path)?);
+        let total = reader.num_rows().map_err(|e| unreadable(&path, &e))?;
+        let columns = ParquetReader::new(open(&path)?)
+            .with_slice(Some((0, 0)))
+            .finish()
+            .map_err(|e| unreadable(&path, &e))?;
+        Ok((
+            ParquetPieces {
+                path,
+                total,
+                next: 0,
+                piece_rows: piece_rows.max(1),
+            },
+            columns,
+        ))
+    }
+
+    fn next_frame(&mut self) -> crate::Result<Option<DataFrame>> {
+        if self.next >= self.total {
+            return Ok(None);
+        }
+        let n = self.piece_rows.min(self.total - self.next);
+        let mut frame = ParquetReader::new(open(&self.path)?)
+            .with_slice(Some((self.next, n)))
+            .finish()
+            .map_err(|e| unreadable(&self.path, &e))?;
+        frame.rechunk_mut_par();
+        self.next += n;
+        Ok(Some(frame))
+    }
+
+    fn sha256(self) -> crate::Result<String> {
+        let mut file = open(&self.path)?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher).map_err(|source| crate::Error::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+}
+
+fn open(path: &std::path::Path) -> crate::Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| crate::Error::Read {
+        path: path.into(),
+        source,
+    })
+}
+
+fn unreadable(path: &std::path::Path, e: &polars::prelude::PolarsError) -> crate::Error {
+    crate::Error::Input {
+        path: path.into(),
+        reason: format!(
+            "cannot read as parquet: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    }
+}
 
 /// Bytes read from the file per piece (a piece is cut at the last record
 /// end in it).
