@@ -7,7 +7,8 @@
 //!
 //! The events table, the largest by far, is read this way: each piece is
 //! judged into typed events and its text let go before the next is read.
-//! A Parquet events table is read the same way, a slice of rows at a time.
+//! A Parquet events table is read the same way, a slice of [`PIECE_ROWS`]
+//! rows at a time ([`ParquetPieces`]).
 
 use std::io::Read;
 use std::path::PathBuf;
