@@ -2,8 +2,10 @@
 //! row of every table is either used or rejected with a reason.
 //!
 //! Two stages: [`read`] takes every table present (`accounts`, `cases`,
-//! `events`, and the optional `engagements` and `contacts`) into DataFrames
-//! as read; [`judge`] resolves each table's canonical columns through the
+//! and the optional `engagements` and `contacts`) into DataFrames as read,
+//! and opens `events` to be read in pieces as it is judged (`stream`: a
+//! CSV or Parquet events table is never held whole); [`judge`] resolves
+//! each table's canonical columns through the
 //! [`Mapping`] and runs its judge — [`accounts`] (contracts), [`cases`],
 //! [`events`], [`engagements`], [`contacts`] — in that order, each using
 //! what the earlier ones accepted. What comes out ([`Ingested`]) is plain
