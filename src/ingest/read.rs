@@ -193,12 +193,25 @@ pub(super) fn read_frame_chunked(bytes: &[u8], format: Format) -> PolarsResult<D
 }
 
 /// Whether every record of `bytes` (a header and `rows` rows, as polars
-/// read them) has `width` fields. Without a quote, counting the commas
-/// says it; with quotes, the records are read to count their fields.
+/// read them) has `width` fields: the commas outside quotes number
+/// `width - 1` per record (a quote opens or closes a quoted field, `""`
+/// does both). When they don't, or a quote stands in an unquoted field,
+/// the records are read to count their fields.
 fn every_row_complete(bytes: &[u8], width: usize, rows: usize) -> bool {
+    let expected = (rows + 1) * width.saturating_sub(1);
+    let (mut commas, mut quoted) = (0usize, false);
+    for i in memchr::memchr2_iter(b',', b'"', bytes) {
+        if bytes[i] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            commas += 1;
+        }
+    }
+    if commas == expected && !quoted {
+        return true;
+    }
     if memchr::memchr(b'"', bytes).is_none() {
-        let commas = memchr::memchr_iter(b',', bytes).count();
-        return commas == (rows + 1) * width.saturating_sub(1);
+        return false;
     }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
