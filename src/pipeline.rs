@@ -370,9 +370,9 @@ fn no_usable_case(ingested: &Ingested) -> Error {
     }
 }
 
-/// Every case's measurement, by index in `ingested.cases`: the cases the
-/// calendar could not measure are left out (and rejected) as they are
-/// read, so the measurements are never copied.
+/// Every case's measurement, by index in `ingested.cases`, kept as
+/// measured (never copied): the cases the calendar could not measure,
+/// rejected by [`keep_measurable`], are skipped when they are read.
 struct Measurements {
     results: Vec<std::result::Result<Measured, CalendarError>>,
     measured: usize,

@@ -7,9 +7,10 @@
 //!
 //! A table is `<dir>/<table>.csv`, `.parquet` or `.ndjson`. CSV is read by
 //! polars' fast reader, or record by record when that refuses the file
-//! (ragged rows, bytes that are not UTF-8), so that one bad row is one
-//! reject and not a lost file; NDJSON is read line by line for the same
-//! reason. Such rows carry their problem in the hidden [`BROKEN_COLUMN`].
+//! (ragged rows, bytes that are not UTF-8) or a row has fewer fields than
+//! the header, so that one bad row is one reject and not a lost file;
+//! NDJSON is read line by line for the same reason. Such rows carry their
+//! problem in the hidden [`BROKEN_COLUMN`].
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -479,11 +480,10 @@ fn open_pieces(
         source,
     };
     let pieces = CsvPieces::open(reader, len, path.clone(), piece_bytes).map_err(io)?;
-    if pieces.is_blank() {
-        return Err(Error::Input {
-            path: path.into(),
-            reason: "the file is empty (expected a header row)".into(),
-        });
+    if pieces.header().iter().all(u8::is_ascii_whitespace) {
+        // No header row (an empty file, or blank lines first): read whole,
+        // which says so as it always did.
+        return read_table(input, table);
     }
     let frame = read_frame_chunked(pieces.header(), Format::Csv).map_err(|e| Error::Input {
         path: path.clone().into(),

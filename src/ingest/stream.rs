@@ -241,11 +241,6 @@ impl CsvPieces {
         &self.header
     }
 
-    /// Whether the file holds only whitespace (no header row).
-    pub fn is_blank(&self) -> bool {
-        self.pending.iter().all(u8::is_ascii_whitespace) && self.eof
-    }
-
     /// Path as shown to the user.
     pub fn path(&self) -> &str {
         &self.path
@@ -285,10 +280,10 @@ impl CsvPieces {
     /// at the end of the file.
     ///
     /// A piece other than the file's last ends with a copy of the header
-    /// row, which [`super::read::parse_piece`] drops: the reader is lenient
-    /// with a short row at the very end of its input, so without it a
-    /// ragged row at a piece's end would read unlike the same row in the
-    /// middle of the file. The second value says whether it is there.
+    /// row, which [`super::read::parse_piece`] drops: so the last row of a
+    /// piece is read as a row in the middle of a file is, and only the
+    /// file's own last row is read as the end of the input. The second
+    /// value says whether it is there.
     pub fn next_bytes(&mut self) -> std::io::Result<Option<(Vec<u8>, bool)>> {
         let h = self.header.len();
         loop {
