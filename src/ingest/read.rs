@@ -410,14 +410,7 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
         frame.rechunk_mut_par();
         frame
     });
-    let frame = frame.map_err(|e| Error::Input {
-        path: path.clone().into(),
-        reason: format!(
-            "cannot read as {}: {}",
-            format.extension(),
-            e.to_string().lines().next().unwrap_or_default()
-        ),
-    })?;
+    let frame = frame.map_err(|e| unreadable_as(&path, format.extension(), &e))?;
     Ok(Some(Source {
         file: SourceFile {
             table,
@@ -485,13 +478,8 @@ fn open_pieces(
         // which says so as it always did.
         return read_table(input, table);
     }
-    let frame = read_frame_chunked(pieces.header(), Format::Csv).map_err(|e| Error::Input {
-        path: path.clone().into(),
-        reason: format!(
-            "cannot read as csv: {}",
-            e.to_string().lines().next().unwrap_or_default()
-        ),
-    })?;
+    let frame = read_frame_chunked(pieces.header(), Format::Csv)
+        .map_err(|e| unreadable_as(&path, "csv", &e))?;
     Ok(Some(Source {
         file: SourceFile {
             table,
@@ -505,17 +493,23 @@ fn open_pieces(
     }))
 }
 
+/// The file at `path` cannot be read as `format`: the reader's first line.
+pub(super) fn unreadable_as(path: impl AsRef<Path>, format: &str, e: &PolarsError) -> Error {
+    Error::Input {
+        path: path.as_ref().into(),
+        reason: format!(
+            "cannot read as {format}: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    }
+}
+
 /// One piece of a table read in pieces ([`CsvPieces::next_bytes`]) as
 /// read, one chunk per column; `sentinel`: its last row is the header's
 /// copy, dropped.
 pub(super) fn parse_piece(path: &str, bytes: &[u8], sentinel: bool) -> Result<DataFrame> {
-    let mut frame = read_frame_chunked(bytes, Format::Csv).map_err(|e| Error::Input {
-        path: path.into(),
-        reason: format!(
-            "cannot read as csv: {}",
-            e.to_string().lines().next().unwrap_or_default()
-        ),
-    })?;
+    let mut frame =
+        read_frame_chunked(bytes, Format::Csv).map_err(|e| unreadable_as(path, "csv", &e))?;
     if sentinel {
         frame = frame.slice(0, frame.height().saturating_sub(1));
     }

@@ -150,13 +150,7 @@ fn open(path: &std::path::Path) -> crate::Result<std::fs::File> {
 }
 
 fn unreadable(path: &std::path::Path, e: &polars::prelude::PolarsError) -> crate::Error {
-    crate::Error::Input {
-        path: path.into(),
-        reason: format!(
-            "cannot read as parquet: {}",
-            e.to_string().lines().next().unwrap_or_default()
-        ),
-    }
+    super::read::unreadable_as(path, "parquet", e)
 }
 
 /// Bytes read from the file per piece (a piece is cut at the last record
