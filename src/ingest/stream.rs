@@ -98,7 +98,7 @@ impl ParquetPieces {
     pub fn open(path: PathBuf, piece_rows: usize) -> crate::Result<(ParquetPieces, DataFrame)> {
         let mut reader = ParquetReader::new(open(&path)?);
         let total = reader.num_rows().map_err(|e| unreadable(&path, &e))?;
-        let columns = ParquetReader::new(open(&path)?)
+        let columns = reader
             .with_slice(Some((0, 0)))
             .finish()
             .map_err(|e| unreadable(&path, &e))?;
