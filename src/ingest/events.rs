@@ -9,9 +9,9 @@
 use rayon::prelude::*;
 
 use super::cases::JudgedCases;
-use super::judge::{RejectReason, Rejects};
+use super::judge::{judge_in_pieces, RejectReason, Rejects};
 use super::read::Source;
-use super::stream::{Pieces, RawPiece};
+use super::stream::Pieces;
 use super::text::{self, unreadable, Columns};
 use crate::mapping::Mapping;
 use crate::model::{Event, EventKind, Priority, Table};
@@ -41,56 +41,25 @@ pub(crate) fn judge_all(
     cases: &JudgedCases,
     rejects: &mut Rejects,
 ) -> crate::Result<Judged> {
-    let Some(mut pieces) = pieces else {
-        let mut events = Vec::new();
+    let mut events = Vec::new();
+    let Some(pieces) = pieces else {
         judge(source, cols, mapping, cases, 0, rejects, &mut events);
         return Ok((events, None));
     };
-    let mut events = Vec::new();
-    let mut rows = 0usize;
-    // The next piece is read (and hashed) while this one is parsed and judged.
-    let mut next = pieces.next_piece()?;
-    while let Some(raw) = next.take() {
-        let size = raw.size();
-        let (judged, following) = rayon::join(
-            || -> crate::Result<usize> {
-                let frame = match raw {
-                    RawPiece::Csv(bytes, sentinel) => {
-                        super::read::parse_piece(source.path(), &bytes, sentinel)?
-                    }
-                    RawPiece::Frame(frame) => frame,
-                };
-                let part = Source {
-                    file: source.file.clone(),
-                    frame,
-                    origins: None,
-                    pieces: None,
-                };
-                let part_cols = Columns::of(&part, mapping)?;
-                judge(
-                    &part,
-                    &part_cols,
-                    mapping,
-                    cases,
-                    rows,
-                    rejects,
-                    &mut events,
-                );
-                Ok(part.frame.height())
-            },
-            || pieces.next_piece(),
-        );
-        let first = rows == 0;
-        rows += judged?;
-        if first {
-            // Room for every event at once: growing by doubling would copy
-            // them and hold up to twice their size.
-            let hint = pieces.rows_hint(size, rows).unwrap_or(0);
-            events.reserve(hint.saturating_sub(events.len()));
-        }
-        next = following?;
-    }
-    Ok((events, Some((pieces, rows as u64))))
+    let mut state = (events, rejects);
+    let read = judge_in_pieces(
+        source,
+        pieces,
+        mapping,
+        &mut state,
+        |(events, rejects), part, part_cols, first_row| {
+            judge(part, part_cols, mapping, cases, first_row, rejects, events);
+        },
+        // Room for every event at once: growing by doubling would copy
+        // them and hold up to twice their size.
+        |(events, _), rows| events.reserve(rows.saturating_sub(events.len())),
+    )?;
+    Ok((state.0, Some(read)))
 }
 
 /// Judges every row of `source` (whose first row is data row `first_row`

@@ -561,6 +561,57 @@ impl Interner {
     }
 }
 
+/// Judges a table read in pieces ([`super::stream`]): each piece is
+/// parsed as a whole file would be and handed to `judge` with its columns
+/// and the file row of its first data row, while the next piece is read
+/// (and hashed) beside it; each piece's text is let go before the next is
+/// parsed. After the first piece, `expect` is told about how many rows the
+/// whole file holds (an estimate, for reserving room). Returns the file,
+/// read to its end (for its hash), and its data rows.
+pub(crate) fn judge_in_pieces<S: Send>(
+    source: &super::read::Source,
+    mut pieces: super::stream::Pieces,
+    mapping: &crate::mapping::Mapping,
+    state: &mut S,
+    mut judge: impl FnMut(&mut S, &super::read::Source, &Columns, usize) + Send,
+    mut expect: impl FnMut(&mut S, usize),
+) -> crate::Result<(super::stream::Pieces, u64)> {
+    use super::read::{parse_piece, Source};
+    use super::stream::RawPiece;
+    let mut rows = 0usize;
+    let mut next = pieces.next_piece()?;
+    while let Some(raw) = next.take() {
+        let size = raw.size();
+        let (judged, following) = rayon::join(
+            || -> crate::Result<usize> {
+                let frame = match raw {
+                    RawPiece::Csv(bytes, sentinel) => parse_piece(source.path(), &bytes, sentinel)?,
+                    RawPiece::Frame(frame) => frame,
+                };
+                let part = Source {
+                    file: source.file.clone(),
+                    frame,
+                    origins: None,
+                    pieces: None,
+                };
+                let part_cols = Columns::of(&part, mapping)?;
+                judge(state, &part, &part_cols, rows);
+                Ok(part.frame.height())
+            },
+            || pieces.next_piece(),
+        );
+        let first = rows == 0;
+        rows += judged?;
+        if first {
+            if let Some(hint) = pieces.rows_hint(size, rows) {
+                expect(state, hint);
+            }
+        }
+        next = following?;
+    }
+    Ok((pieces, rows as u64))
+}
+
 /// A row that shares its id with others: identical rows collapse into the
 /// first (the others are rejected), rows that differ are all rejected,
 /// since slt cannot know which one is right.

@@ -226,15 +226,21 @@ pub fn judge(
         &mut interner,
         &mut rejects,
     );
-    let cases = cases::judge(
+    let pieces = sources[c].pieces.take();
+    let (cases, pieces) = cases::judge_all(
         &sources[c],
+        pieces,
         &columns[c],
         mapping,
         &contracts,
         as_of,
         &mut interner,
         &mut rejects,
-    );
+    )?;
+    if let Some((pieces, rows)) = pieces {
+        read[Table::Cases as usize] = rows;
+        sources[c].file.sha256 = Some(pieces.sha256()?);
+    }
     // The accounts' and cases' text is no longer needed: let it go before
     // the events, the largest table, are judged.
     for i in [a, c] {
@@ -364,6 +370,39 @@ mod tests {
         out
     }
 
+    /// The demo's cases with the same, and rows sharing a case id pieces
+    /// apart: identical (collapse into the first), differing (all
+    /// rejected, the first included), and differing with no contract
+    /// (rejected as duplicates, not for the account).
+    fn hostile_cases() -> Vec<u8> {
+        let demo = include_str!("../../fixtures/demo/cases.csv");
+        let lines: Vec<&str> = demo.lines().collect();
+        let mut out = format!("{}\r\n", lines[0]).into_bytes();
+        for (i, line) in lines[1..].iter().enumerate() {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(if i % 4 == 0 { b"\r\n" } else { b"\n" });
+            match i {
+                3 => out.extend_from_slice(format!("{}\n", lines[1]).as_bytes()),
+                7 => out.extend_from_slice(b"C-X1,ACC-NOPE,Adobe Commerce,P3,2026-01-01T08:18:39Z,,web,en,\n"),
+                9 => out.extend_from_slice(b"\n"),
+                11 => out.extend_from_slice(b"C-X2,ACC-NOPE,Adobe Commerce,P3,2026-01-01T08:18:39Z,,web,en,\n"),
+                14 => out.extend_from_slice(b"C-X3,ACC-0038\n"),
+                20 => out.extend_from_slice(b"C-X4,ACC-0038,\xff,P3,2026-01-01T08:18:39Z,,web,en,\n"),
+                27 => out.extend_from_slice(
+                    b"C-X5,ACC-0038,\"Adobe\nCommerce \"\"x\"\"\",P3,2026-01-01T08:18:39Z,,web,en,\n",
+                ),
+                2900 => out.extend_from_slice(format!("{}\r\n", lines[10]).as_bytes()),
+                2950 => {
+                    out.extend_from_slice(lines[20].replace(",P3,", ",P1,").replace(",P4,", ",P2,").as_bytes());
+                    out.extend_from_slice(b"\n");
+                    out.extend_from_slice(b"C-X2,ACC-NOPE,Adobe Commerce,P4,2026-01-01T08:18:39Z,,web,en,\n");
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     fn judged(dir: &std::path::Path, piece_size: Option<(usize, usize)>) -> Ingested {
         let sources = read_all_in_pieces(&Input::Dir(dir.to_path_buf()), piece_size).unwrap();
         let streamed = sources.iter().any(|s| s.pieces.is_some());
@@ -372,12 +411,13 @@ mod tests {
     }
 
     #[test]
-    fn events_read_in_pieces_judge_as_the_whole_file_does() {
+    fn cases_and_events_read_in_pieces_judge_as_the_whole_files_do() {
         let dir = tempfile::tempdir().unwrap();
-        for t in ["accounts", "cases", "engagements", "contacts"] {
+        for t in ["accounts", "engagements", "contacts"] {
             let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
             std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
         }
+        std::fs::write(dir.path().join("cases.csv"), hostile_cases()).unwrap();
         std::fs::write(dir.path().join("events.csv"), hostile_events()).unwrap();
         let whole = judged(dir.path(), None);
         assert!(
@@ -385,8 +425,30 @@ mod tests {
             "{:?}",
             whole.rejects.rows()
         );
+        let reasons = |table: Table| -> Vec<(u64, RejectReason)> {
+            let rows = whole.rejects.rows().iter().filter(|r| r.table == table);
+            rows.map(|r| (r.row_number, r.reason)).collect()
+        };
+        // What the hostile rows are judged, read whole (the pieces must
+        // agree): rows 1 and 5 are the same, rows 24 and 2959 differ in
+        // priority, rows 15 and 2960 have no contract and differ.
+        let cases = reasons(Table::Cases);
+        for (row, reason) in [
+            (5, RejectReason::IdenticalDuplicate),
+            (2908, RejectReason::IdenticalDuplicate),
+            (24, RejectReason::ConflictingDuplicate),
+            (2959, RejectReason::ConflictingDuplicate),
+            (10, RejectReason::UnknownAccount),
+            (15, RejectReason::ConflictingDuplicate),
+            (2960, RejectReason::ConflictingDuplicate),
+            (19, RejectReason::RaggedRow),
+            (26, RejectReason::NotUtf8),
+        ] {
+            assert!(cases.contains(&(row, reason)), "row {row}: {cases:?}");
+        }
         for piece_bytes in [1, 7, 100, 1000, 1 << 20] {
             let pieces = judged(dir.path(), Some((piece_bytes, 1)));
+            assert!(pieces.cases == whole.cases, "pieces of {piece_bytes}");
             let first_difference = |a: &[Event], b: &[Event]| {
                 let at = a.iter().zip(b).position(|(x, y)| x != y);
                 (a.len(), at, at.map(|i| (a[i], b[i])))
@@ -408,30 +470,46 @@ mod tests {
     }
 
     #[test]
-    fn parquet_events_read_in_slices_judge_as_the_whole_file_does() {
+    fn parquet_cases_and_events_read_in_slices_judge_as_the_whole_files_do() {
         use polars::prelude::*;
         let dir = tempfile::tempdir().unwrap();
-        for t in ["accounts", "cases"] {
-            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
-            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
+        let from = format!("{}/fixtures/demo/accounts.csv", env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(from, dir.path().join("accounts.csv")).unwrap();
+        std::fs::write(dir.path().join("cases.csv"), hostile_cases()).unwrap();
+        for t in ["cases", "events"] {
+            let from = match t {
+                "cases" => dir.path().join("cases.csv"),
+                _ => format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR")).into(),
+            };
+            let mut frame = CsvReadOptions::default()
+                .with_infer_schema_length(Some(0))
+                .with_parse_options(
+                    CsvParseOptions::default().with_encoding(CsvEncoding::LossyUtf8),
+                )
+                .with_ignore_errors(true)
+                .try_into_reader_with_file_path(Some(from))
+                .unwrap()
+                .finish()
+                .unwrap();
+            let file = std::fs::File::create(dir.path().join(format!("{t}.parquet"))).unwrap();
+            ParquetWriter::new(file)
+                .with_row_group_size(Some(1000))
+                .finish(&mut frame)
+                .unwrap();
         }
-        let mut events = CsvReadOptions::default()
-            .with_infer_schema_length(Some(0))
-            .try_into_reader_with_file_path(Some(
-                format!("{}/fixtures/demo/events.csv", env!("CARGO_MANIFEST_DIR")).into(),
-            ))
-            .unwrap()
-            .finish()
-            .unwrap();
-        let file = std::fs::File::create(dir.path().join("events.parquet")).unwrap();
-        ParquetWriter::new(file)
-            .with_row_group_size(Some(1000))
-            .finish(&mut events)
-            .unwrap();
+        std::fs::remove_file(dir.path().join("cases.csv")).unwrap();
         let whole = judged(dir.path(), None);
         assert!(whole.events.len() > 10_000);
+        let duplicates = whole.rejects.rows().iter().filter(|r| {
+            matches!(
+                r.reason,
+                RejectReason::IdenticalDuplicate | RejectReason::ConflictingDuplicate
+            )
+        });
+        assert!(duplicates.count() >= 6, "{:?}", whole.rejects.rows());
         for piece_rows in [7, 999, 1000, 4097, 1 << 20] {
             let pieces = judged(dir.path(), Some((1 << 20, piece_rows)));
+            assert!(pieces.cases == whole.cases, "slices of {piece_rows}");
             assert!(pieces.events == whole.events, "slices of {piece_rows}");
             assert_eq!(pieces.rejects.rows(), whole.rejects.rows());
             assert_eq!(pieces.files, whole.files);

@@ -352,7 +352,7 @@ pub fn read_all(input: &Input) -> Result<Vec<Source>> {
     read_all_in_pieces(input, Some((PIECE_BYTES, PIECE_ROWS)))
 }
 
-/// [`read_all`], the events table (CSV or Parquet) read in pieces of about
+/// [`read_all`], the cases and events tables (CSV or Parquet) read in pieces of about
 /// `piece_size.0` bytes (CSV) or `piece_size.1` rows (Parquet) as it is
 /// judged, or whole with `None`.
 pub(crate) fn read_all_in_pieces(
@@ -362,10 +362,12 @@ pub(crate) fn read_all_in_pieces(
     let mut sources = Vec::with_capacity(Table::ALL.len());
     for table in Table::ALL {
         let source = match piece_size {
-            Some(size) if table == Table::Events => match open_pieces(input, table, size)? {
-                Some(source) => Some(source),
-                None => read_table(input, table)?,
-            },
+            Some(size) if matches!(table, Table::Cases | Table::Events) => {
+                match open_pieces(input, table, size)? {
+                    Some(source) => Some(source),
+                    None => read_table(input, table)?,
+                }
+            }
             _ => read_table(input, table)?,
         };
         if let Some(source) = source {
