@@ -121,32 +121,47 @@ fn groups<'a>(
     // Period labels ranked in text order (`month` rows sort before
     // `quarter` rows, and labels of one type never meet the other's).
     let periods = Ranks::of(cases.iter().flat_map(|c| [&*c.period, &*c.month]));
-    // One entry per case and period type: (key, minutes bits, outcome).
-    // Non-negative floats sort by their bits; a missing response sorts last.
+    // Month groups sort before quarter groups (the key's top bit): each
+    // period type is its own pass, so that one entry per case is held at a
+    // time (24 B a case, not 48).
+    let groups = [false, true]
+        .into_iter()
+        .flat_map(|quarter| period_groups(cases, &periods, &dims, quarter))
+        .collect();
+    (periods, groups)
+}
+
+/// The groups of one period type (`quarter` or month), sorted by key.
+fn period_groups(
+    cases: &[CaseRow],
+    periods: &Ranks<'_>,
+    dims: &(impl Fn(&CaseRow) -> u64 + Sync),
+    quarter: bool,
+) -> Vec<Group> {
+    // One entry per case: (key, minutes bits, outcome). Non-negative
+    // floats sort by their bits; a missing response sorts last.
     let mut entries: Vec<(u64, u64, u8)> = cases
         .par_iter()
-        .flat_map_iter(|c| {
-            let d = dims(c);
+        .map(|c| {
+            let label = if quarter { &c.period } else { &c.month };
+            let key = (u64::from(quarter) << 63) | (periods.rank(label) << 44) | dims(c);
             let minutes = c.response_minutes.map_or(u64::MAX, f64::to_bits);
             let outcome = Outcome::ALL
                 .iter()
                 .position(|o| *o == c.outcome)
                 .expect("an outcome") as u8;
-            [(true, &c.period), (false, &c.month)].map(|(quarter, label)| {
-                let key = (u64::from(quarter) << 63) | (periods.rank(label) << 44) | d;
-                (key, minutes, outcome)
-            })
+            (key, minutes, outcome)
         })
         .collect();
     entries.par_sort_unstable();
     if entries.is_empty() {
         // No case (a shard of a small export may have none): no group.
-        return (periods, Vec::new());
+        return Vec::new();
     }
     let mut starts: Vec<usize> = vec![0];
     starts.extend((1..entries.len()).filter(|&i| entries[i].0 != entries[i - 1].0));
     starts.push(entries.len());
-    let groups = starts
+    starts
         .par_windows(2)
         .map_init(Vec::new, |minutes: &mut Vec<f64>, w| {
             let run = &entries[w[0]..w[1]];
@@ -171,8 +186,7 @@ fn groups<'a>(
                 p90: quantile(minutes, nulls, 0.9),
             }
         })
-        .collect();
-    (periods, groups)
+        .collect()
 }
 
 /// The `q` quantile of a group whose responses are `sorted` (ascending)
