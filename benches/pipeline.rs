@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use slt::cli::MeasureArgs;
 use slt::config::Settings;
 use slt::generate::{generate, GenerateOptions};
-use slt::ingest::{judge, read_all, Ingested, Input};
+use slt::ingest::{judge, read_all, Ingested, Input, READ_IN_PIECES};
 use slt::measure::{calendars_for, measure_all};
 use slt::pipeline;
 use slt::progress::Progress;
@@ -35,7 +35,7 @@ fn export() -> tempfile::TempDir {
 }
 
 fn ingested(settings: &Settings) -> Ingested {
-    let sources = read_all(&settings.input).expect("read");
+    let sources = read_all(&settings.input, &READ_IN_PIECES).expect("read");
     judge(sources, &settings.mapping, &settings.policy, None, None).expect("judge")
 }
 

@@ -172,8 +172,20 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
 /// The read stage: every table of the export, as read. The one way slt
 /// reads an export, for [`run`], [`judged`] and the review pack.
 pub fn read_stage(settings: &Settings, progress: &Progress, timing: &mut Timing) -> Result<Read> {
+    read_stage_with(settings, progress, timing, &ingest::READ_IN_PIECES)
+}
+
+/// [`read_stage`], with only the tables of `in_pieces` read in pieces as
+/// they are judged (the others are read whole, their text kept until
+/// judged).
+pub fn read_stage_with(
+    settings: &Settings,
+    progress: &Progress,
+    timing: &mut Timing,
+    in_pieces: &[Table],
+) -> Result<Read> {
     let stage = progress.stage("read", None);
-    let read = read(settings)?;
+    let read = read(settings, in_pieces)?;
     let rows: usize = read.sources.iter().map(|s| s.frame.height()).sum();
     // A table read in pieces is read as it is judged (validate).
     let later: Vec<&str> = read
@@ -206,7 +218,7 @@ pub struct Read {
 
 /// The export's tables as files, or, with `--source`, imported from the
 /// vendor's native export.
-fn read(settings: &Settings) -> Result<Read> {
+fn read(settings: &Settings, in_pieces: &[Table]) -> Result<Read> {
     match (&settings.source, &settings.input) {
         (Some((kind, source_settings)), ingest::Input::Dir(dir)) => {
             let (sources, import) = ingest::read_vendor(dir, *kind, source_settings)?;
@@ -216,7 +228,7 @@ fn read(settings: &Settings) -> Result<Read> {
             })
         }
         _ => Ok(Read {
-            sources: ingest::read_all(&settings.input)?,
+            sources: ingest::read_all(&settings.input, in_pieces)?,
             import: None,
         }),
     }

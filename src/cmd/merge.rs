@@ -32,7 +32,7 @@ pub fn run(args: MergeArgs, log_format: LogFormat) -> Result<Exit> {
     let progress = Progress::new("merge", args.quiet, log_format);
     let stage = progress.stage("merge", None);
     // Never freed: the process ends once the report is written.
-    let run = std::mem::ManuallyDrop::new(merge::merge(&args.shards, &settings)?);
+    let mut run = std::mem::ManuallyDrop::new(merge::merge(&args.shards, &settings)?);
     stage.finish(
         &format!("{} shards, {} cases", args.shards.len(), run.cases.len()),
         json!({ "shards": args.shards.len(), "cases": run.cases.len() }),
@@ -42,7 +42,7 @@ pub fn run(args: MergeArgs, log_format: LogFormat) -> Result<Exit> {
         partition_by: args.partition_by,
         update: false,
     };
-    let files = write_report(&run, &settings.policy, &args.out, layout, |_| Ok(()))?;
+    let files = write_report(&mut run, &settings.policy, &args.out, layout, |_| Ok(()))?;
     stage.finish(
         &format!("{files} files into {}", args.out.display()),
         json!({ "out": args.out.display().to_string(), "files": files }),

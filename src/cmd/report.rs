@@ -44,7 +44,7 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
     // Never freed: the process ends once the report is written, and
     // freeing a million rows one allocation at a time costs a tenth of a
     // second or more for nothing.
-    let run = std::mem::ManuallyDrop::new(pipeline::run(&settings, &progress)?);
+    let mut run = std::mem::ManuallyDrop::new(pipeline::run(&settings, &progress)?);
     if let Some(max) = args.max_rejected {
         refuse_too_many_rejected(&run.manifest, max, &out)?;
     }
@@ -54,7 +54,7 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         update: args.update,
     };
     let demo = matches!(settings.input, Input::Demo) && settings.shard.is_none();
-    let files = write_report(&run, &settings.policy, &out, layout, |dir| {
+    let files = write_report(&mut run, &settings.policy, &out, layout, |dir| {
         if demo {
             review::write_demo_pack(&settings, dir)?;
         }

@@ -22,7 +22,9 @@ mod stream;
 mod text;
 
 pub use judge::{Contracts, NoContract, Reject, RejectReason, Rejects};
-pub use read::{read_all, read_vendor, Format, Input, Origins, Source, SourceFile, VendorImport};
+pub use read::{
+    read_all, read_vendor, Format, Input, Origins, Source, SourceFile, VendorImport, READ_IN_PIECES,
+};
 
 use crate::mapping::Mapping;
 use crate::model::{Case, Contact, Engagement, Event, Table};
@@ -404,7 +406,12 @@ mod tests {
     }
 
     fn judged(dir: &std::path::Path, piece_size: Option<(usize, usize)>) -> Ingested {
-        let sources = read_all_in_pieces(&Input::Dir(dir.to_path_buf()), piece_size).unwrap();
+        let sources = read_all_in_pieces(
+            &Input::Dir(dir.to_path_buf()),
+            piece_size,
+            &read::READ_IN_PIECES,
+        )
+        .unwrap();
         let streamed = sources.iter().any(|s| s.pieces.is_some());
         assert_eq!(streamed, piece_size.is_some());
         judge(sources, &Mapping::default(), &Policy::bundled(), None, None).unwrap()

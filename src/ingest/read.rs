@@ -345,29 +345,35 @@ fn read_ndjson(bytes: &[u8]) -> DataFrame {
 /// `CODE<TAB>DETAIL`, as [`super::judge::unreadable_reject`] reads it.
 pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 
+/// The tables a report reads in pieces as they are judged (the largest).
+pub const READ_IN_PIECES: [Table; 2] = [Table::Cases, Table::Events];
+
 /// Reads every table of `input`: the three required ones (a missing one is
 /// an error) and the optional ones that are present, in [`Table::ALL`]
 /// order.
-pub fn read_all(input: &Input) -> Result<Vec<Source>> {
-    read_all_in_pieces(input, Some((PIECE_BYTES, PIECE_ROWS)))
+///
+/// The tables of `in_pieces` (CSV or Parquet) are read in pieces as they
+/// are judged: [`READ_IN_PIECES`] for a report, only the events for
+/// `slt review`, which finds an account's rejected case rows in their text.
+pub fn read_all(input: &Input, in_pieces: &[Table]) -> Result<Vec<Source>> {
+    read_all_in_pieces(input, Some((PIECE_BYTES, PIECE_ROWS)), in_pieces)
 }
 
-/// [`read_all`], the cases and events tables (CSV or Parquet) read in pieces of about
-/// `piece_size.0` bytes (CSV) or `piece_size.1` rows (Parquet) as it is
-/// judged, or whole with `None`.
+/// [`read_all`], the tables of `in_pieces` (CSV or Parquet) read in pieces
+/// of about `piece_size.0` bytes (CSV) or `piece_size.1` rows (Parquet) as
+/// they are judged, or whole with `None`.
 pub(crate) fn read_all_in_pieces(
     input: &Input,
     piece_size: Option<(usize, usize)>,
+    in_pieces: &[Table],
 ) -> Result<Vec<Source>> {
     let mut sources = Vec::with_capacity(Table::ALL.len());
     for table in Table::ALL {
         let source = match piece_size {
-            Some(size) if matches!(table, Table::Cases | Table::Events) => {
-                match open_pieces(input, table, size)? {
-                    Some(source) => Some(source),
-                    None => read_table(input, table)?,
-                }
-            }
+            Some(size) if in_pieces.contains(&table) => match open_pieces(input, table, size)? {
+                Some(source) => Some(source),
+                None => read_table(input, table)?,
+            },
             _ => read_table(input, table)?,
         };
         if let Some(source) = source {

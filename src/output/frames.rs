@@ -97,32 +97,7 @@ pub fn shared_enum_columns(columns: &[(&str, &[Option<&str>])]) -> Result<Vec<Co
         .map(|((name, _), codes)| {
             let name: PlSmallStr = (*name).into();
             let codes = codes.into_iter().map(|c| c.map(|c| rank[c as usize]));
-            // The physical type polars chose for this many categories; the
-            // codes are below the count, so each narrowing is exact.
-            let series = match physical {
-                CategoricalPhysical::U8 => {
-                    CategoricalChunked::<Categorical8Type>::from_cats_and_dtype(
-                        UInt8Chunked::from_iter_options(name, codes.map(|c| c.map(|c| c as u8))),
-                        dtype.clone(),
-                    )
-                    .into_series()
-                }
-                CategoricalPhysical::U16 => {
-                    CategoricalChunked::<Categorical16Type>::from_cats_and_dtype(
-                        UInt16Chunked::from_iter_options(name, codes.map(|c| c.map(|c| c as u16))),
-                        dtype.clone(),
-                    )
-                    .into_series()
-                }
-                CategoricalPhysical::U32 => {
-                    CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(
-                        UInt32Chunked::from_iter_options(name, codes),
-                        dtype.clone(),
-                    )
-                    .into_series()
-                }
-            };
-            series.into_column()
+            enum_series(name, codes, &dtype, physical).into_column()
         })
         .collect())
 }
@@ -183,61 +158,139 @@ pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
 /// The `case_slt` frame of measured cases, as written: `case_id` plain
 /// text, the other text dimensions enums built straight from the rows
 /// (`period` and `month` sharing one, as [`case_slt_for_writing`] makes
-/// them).
+/// them). No column of text is copied on the way: at 10 M cases the
+/// frame is built beside the rows, at the run's peak.
 pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
-    let text = |f: fn(&CaseRow) -> &str| rows.iter().map(|r| Some(f(r))).collect::<Vec<_>>();
-    let enums = |name: &str, f: fn(&CaseRow) -> &str| enum_column(name, &text(f));
     let int = |name: &str, f: fn(&CaseRow) -> i64| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<i64>>())
+        Int64Chunked::from_iter_values(name.into(), rows.iter().map(f)).into_column()
     };
     let float = |name: &str, f: fn(&CaseRow) -> Option<f64>| {
-        Column::new(
-            name.into(),
-            rows.iter().map(f).collect::<Vec<Option<f64>>>(),
-        )
+        Float64Chunked::from_iter_options(name.into(), rows.iter().map(f)).into_column()
     };
     let instant = |name: &str, f: fn(&CaseRow) -> Option<i64>| {
-        timestamp_column(name, rows.iter().map(f).collect())
+        Int64Chunked::from_iter_options(name.into(), rows.iter().map(f))
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_column()
     };
-    let (periods, months) = (text(|r| &r.period), text(|r| &r.month));
-    let mut labels =
-        shared_enum_columns(&[(col::PERIOD, &periods), (col::MONTH, &months)])?.into_iter();
+    let enums = |name: &str, f: RowText| -> Result<Column> {
+        Ok(row_enum_columns(rows, &[(name, f)])?.remove(0))
+    };
+    let mut labels = row_enum_columns(
+        rows,
+        &[
+            (col::PERIOD, |r| Some(&r.period)),
+            (col::MONTH, |r| Some(&r.month)),
+        ],
+    )?
+    .into_iter();
     let (period, month) = (
         labels.next().expect("period"),
         labels.next().expect("month"),
     );
     let columns = vec![
-        Column::new(
-            col::CASE_ID.into(),
-            rows.iter().map(|r| &*r.case_id).collect::<Vec<&str>>(),
-        ),
-        enums(col::ACCOUNT_ID, |r| &r.account_id)?,
-        enums(col::TIER, |r| &r.tier)?,
-        enums(col::REGION, |r| &r.region)?,
-        enum_column(
-            col::PRODUCT,
-            &rows
-                .iter()
-                .map(|r| r.product.as_deref())
-                .collect::<Vec<Option<&str>>>(),
-        )?,
-        enums(col::PRIORITY, |r| r.priority.as_str())?,
-        enums(col::INITIAL_PRIORITY, |r| r.initial_priority.as_str())?,
+        StringChunked::from_iter_values(col::CASE_ID.into(), rows.iter().map(|r| &*r.case_id))
+            .into_column(),
+        enums(col::ACCOUNT_ID, |r| Some(&r.account_id))?,
+        enums(col::TIER, |r| Some(&r.tier))?,
+        enums(col::REGION, |r| Some(&r.region))?,
+        enums(col::PRODUCT, |r| r.product.as_deref())?,
+        enums(col::PRIORITY, |r| Some(r.priority.as_str()))?,
+        enums(col::INITIAL_PRIORITY, |r| Some(r.initial_priority.as_str()))?,
         int(col::PRIORITY_CHANGES, |r| i64::from(r.priority_changes)),
         instant(col::CREATED_AT, |r| Some(r.created_at)),
         instant(col::CLOCK_START, |r| Some(r.clock_start)),
-        enums(col::COVERAGE, |r| r.coverage.as_str())?,
+        enums(col::COVERAGE, |r| Some(r.coverage.as_str()))?,
         int(col::TARGET_MINUTES, |r| r.target_minutes),
         instant(col::DEADLINE, |r| Some(r.deadline)),
         instant(col::FIRST_RESPONSE_AT, |r| r.first_response_at),
         float(col::RESPONSE_BUSINESS_MINUTES, |r| r.response_minutes),
-        enums(col::OUTCOME, |r| r.outcome.as_str())?,
+        enums(col::OUTCOME, |r| Some(r.outcome.as_str()))?,
         float(col::BREACH_BUSINESS_MINUTES, |r| r.breach_minutes),
         period,
         month,
-        enums(col::REASON, |r| r.reason.as_str())?,
+        enums(col::REASON, |r| Some(r.reason.as_str()))?,
     ];
     Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// How a text dimension is read off a row.
+type RowText = for<'r> fn(&'r CaseRow) -> Option<&'r str>;
+
+/// Columns of the rows' text dimensions sharing one enum (the sorted
+/// distinct values of them all), as [`shared_enum_columns`] makes them
+/// from text. A row's text is shared (an interned `Arc<str>`, a `&'static
+/// str`), so each value is found by its address, not hashed as text: a
+/// few thousand distinct values over millions of rows. Two addresses
+/// holding the same text are one category.
+fn row_enum_columns(rows: &[CaseRow], columns: &[(&str, RowText)]) -> Result<Vec<Column>> {
+    const NONE: u32 = u32::MAX;
+    let mut slots: PlHashMap<(usize, usize), u32> = PlHashMap::default();
+    let mut texts: Vec<&str> = Vec::new();
+    let codes: Vec<Vec<u32>> = columns
+        .iter()
+        .map(|(_, f)| {
+            rows.iter()
+                .map(|r| match f(r) {
+                    None => NONE,
+                    Some(text) => *slots
+                        .entry((text.as_ptr() as usize, text.len()))
+                        .or_insert_with(|| {
+                            texts.push(text);
+                            texts.len() as u32 - 1
+                        }),
+                })
+                .collect()
+        })
+        .collect();
+    let mut cats: Vec<&str> = texts.clone();
+    cats.sort_unstable();
+    cats.dedup();
+    let rank: Vec<u32> = texts
+        .iter()
+        .map(|t| cats.binary_search(t).expect("a category") as u32)
+        .collect();
+    let frozen = FrozenCategories::new(cats.iter().copied())?;
+    let dtype = DataType::from_frozen_categories(frozen);
+    let physical = dtype.cat_physical()?;
+    Ok(columns
+        .iter()
+        .zip(codes)
+        .map(|((name, _), codes)| {
+            let name: PlSmallStr = (*name).into();
+            let codes = codes
+                .into_iter()
+                .map(|c| (c != NONE).then(|| rank[c as usize]));
+            enum_series(name, codes, &dtype, physical).into_column()
+        })
+        .collect())
+}
+
+/// An enum column of `dtype` from its codes (category positions), in the
+/// physical type polars chose for that many categories; the codes are
+/// below the count, so each narrowing is exact.
+fn enum_series(
+    name: PlSmallStr,
+    codes: impl Iterator<Item = Option<u32>>,
+    dtype: &DataType,
+    physical: CategoricalPhysical,
+) -> Series {
+    match physical {
+        CategoricalPhysical::U8 => CategoricalChunked::<Categorical8Type>::from_cats_and_dtype(
+            UInt8Chunked::from_iter_options(name, codes.map(|c| c.map(|c| c as u8))),
+            dtype.clone(),
+        )
+        .into_series(),
+        CategoricalPhysical::U16 => CategoricalChunked::<Categorical16Type>::from_cats_and_dtype(
+            UInt16Chunked::from_iter_options(name, codes.map(|c| c.map(|c| c as u16))),
+            dtype.clone(),
+        )
+        .into_series(),
+        CategoricalPhysical::U32 => CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(
+            UInt32Chunked::from_iter_options(name, codes),
+            dtype.clone(),
+        )
+        .into_series(),
+    }
 }
 
 /// A shard's `case_slt` (`slt report --shard`): every text dimension as

@@ -30,8 +30,12 @@ pub struct Layout {
 /// Writes every output of `run` into `out`, atomically; `extra` may add
 /// files to the staging directory (given as its argument) before the swap.
 /// Returns how many outputs the manifest lists.
+///
+/// `run.case_slt` is written first and let go (left empty) before the
+/// other files and the charts are made: at 10 M cases it is most of a
+/// gibibyte.
 pub fn write_report(
-    run: &Run,
+    run: &mut Run,
     policy: &Policy,
     out: &Path,
     layout: Layout,
@@ -69,6 +73,7 @@ pub fn write_report(
             manifest.case_slt_partitions = Some(partitions);
         }
     }
+    run.case_slt = polars::prelude::DataFrame::empty();
     let mut tables = [
         ("attainment.parquet", strings_to_enums(&attainment)?),
         (

@@ -292,7 +292,9 @@ pub fn build(
         ))
     })?;
     let mut timing = crate::output::manifest::Timing::default();
-    let read = pipeline::read_stage(settings, progress, &mut timing)?;
+    // The cases are read whole: a rejected case row is the account's only
+    // by its text.
+    let read = pipeline::read_stage_with(settings, progress, &mut timing, &[Table::Events])?;
     let raw = evidence::RawRows::of(&read.sources, &settings.mapping, account);
     let judged = pipeline::judge_sources(settings, read, progress, timing)?;
     let scope = Scope::of(&judged, settings, account, quarter)?;

@@ -20,7 +20,7 @@
 use proptest::prelude::*;
 use slt::calendar::holidays::Holidays;
 use slt::calendar::{CalendarError, Coverage};
-use slt::ingest::{judge, read_all, Input};
+use slt::ingest::{judge, read_all, Input, READ_IN_PIECES};
 use slt::mapping::Mapping;
 use slt::measure::{calendars_for, measure_all, measure_all_in_place};
 use slt::model::Table;
@@ -86,7 +86,7 @@ proptest! {
         let policy = Policy::bundled();
         // Every generated file has a valid header: no file is refused whole,
         // every row is judged, and the rows must add up.
-        let sources = read_all(&Input::Dir(dir.path().to_path_buf()));
+        let sources = read_all(&Input::Dir(dir.path().to_path_buf()), &READ_IN_PIECES);
         prop_assert!(sources.is_ok(), "a generated file was refused: {:?}", sources.err());
         let ingested = judge(sources.unwrap(), &Mapping::default(), &policy, None, None);
         prop_assert!(ingested.is_ok(), "a generated export was refused: {:?}", ingested.err());
