@@ -65,52 +65,49 @@ struct Found {
     faults: Vec<(usize, NoContractFault)>,
 }
 
-/// What every piece is judged with.
-struct With<'a> {
-    mapping: &'a Mapping,
-    contracts: &'a Contracts,
-    as_of: Option<Instant>,
+/// What every row of the cases table is judged with.
+pub(crate) struct Judging<'a> {
+    /// The export's mapping (column names, priority values).
+    pub(crate) mapping: &'a Mapping,
+    /// The accounts' contracts.
+    pub(crate) contracts: &'a Contracts,
+    /// `--as-of`, if given: a case created after it is rejected.
+    pub(crate) as_of: Option<Instant>,
 }
 
 /// Judges every row of the cases table: the rows of its frame, or, for a
 /// table read in pieces, each piece as it is read. Returns, for a table
 /// read in pieces, the file (read to its end, for its hash) and its data
 /// rows.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn judge_all(
     source: &Source,
     pieces: Option<Pieces>,
     cols: &Columns,
-    mapping: &Mapping,
-    contracts: &Contracts,
-    as_of: Option<Instant>,
+    with: &Judging,
     interner: &mut Interner,
     rejects: &mut Rejects,
 ) -> crate::Result<(JudgedCases, Option<(Pieces, u64)>)> {
     let before = rejects.rows().len();
-    let with = With {
-        mapping,
-        contracts,
-        as_of,
-    };
     let mut state = (Found::default(), interner, rejects);
     let read = match pieces {
         None => {
             let (found, interner, rejects) = &mut state;
-            found.add(source, cols, 0, &with, interner, rejects);
+            found.add(source, cols, 0, with, interner, rejects);
             None
         }
         Some(pieces) => Some(judge_in_pieces(
             source,
             pieces,
-            mapping,
+            with.mapping,
             &mut state,
             |(found, interner, rejects), part, part_cols, first_row| {
-                found.add(part, part_cols, first_row, &with, interner, rejects);
+                found.add(part, part_cols, first_row, with, interner, rejects);
             },
             |(found, _, _), rows| {
                 found.cases.reserve(rows.saturating_sub(found.cases.len()));
-                (found.signatures).reserve(rows.saturating_sub(found.signatures.len()));
+                found
+                    .signatures
+                    .reserve(rows.saturating_sub(found.signatures.len()));
             },
         )?),
     };
@@ -127,7 +124,7 @@ impl Found {
         source: &Source,
         cols: &Columns,
         first_row: usize,
-        with: &With,
+        with: &Judging,
         interner: &mut Interner,
         rejects: &mut Rejects,
     ) {

@@ -233,9 +233,11 @@ pub fn judge(
         &sources[c],
         pieces,
         &columns[c],
-        mapping,
-        &contracts,
-        as_of,
+        &cases::Judging {
+            mapping,
+            contracts: &contracts,
+            as_of,
+        },
         &mut interner,
         &mut rejects,
     )?;
