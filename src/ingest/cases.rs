@@ -8,6 +8,7 @@
 //! first when identical, and are all rejected when they differ.
 
 use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
@@ -17,7 +18,7 @@ use super::judge::{
 };
 use super::read::Source;
 use super::stream::Pieces;
-use super::text::{unreadable, Columns};
+use super::text::{unreadable, Columns, Texts};
 use crate::mapping::Mapping;
 use crate::model::{Case, Priority, Table};
 use crate::timestamp::{parse_rfc3339, Instant};
@@ -34,9 +35,8 @@ pub struct JudgedCases {
     pub rejected_ids: HashSet<String>,
 }
 
-/// A row that passed the per-row checks.
+/// A row that passed the checks of a single row.
 struct Candidate {
-    row: usize,
     priority: Priority,
     created_at: Instant,
     closed_at: Option<Instant>,
@@ -117,8 +117,8 @@ pub(crate) fn judge_all(
 
 impl Found {
     /// The rows of one piece (whose first row is data row `first_row` of
-    /// the file): each checked alone, looked up in the contracts, and
-    /// signed.
+    /// the file): each checked alone, looked up in the contracts and
+    /// signed, in parallel; then, in file order, rejected or kept.
     fn add(
         &mut self,
         source: &Source,
@@ -128,58 +128,73 @@ impl Found {
         interner: &mut Interner,
         rejects: &mut Rejects,
     ) {
-        let candidates = candidates(source, cols, with.mapping, with.as_of, first_row, rejects);
-        let (ids, accounts, createds) = (
-            cols.get("case_id"),
-            cols.get("account_id"),
-            cols.get("created_at"),
-        );
+        let texts = RowTexts {
+            broken: unreadable(source),
+            ids: cols.get("case_id"),
+            accounts: cols.get("account_id"),
+            priorities: cols.get("priority"),
+            createds: cols.get("created_at"),
+            closeds: cols.get("closed_at"),
+            derived: source.origins.is_some(),
+            every: source
+                .table()
+                .columns()
+                .iter()
+                .map(|c| cols.get(c.name()))
+                .collect(),
+        };
+        let checked: Vec<Result<Checked, RowFault>> = (0..source.frame.height())
+            .into_par_iter()
+            .map_init(Vec::new, |buffer, i| {
+                let c = check(i, &texts, with)?;
+                let contract = contract_of(i, &texts, with.contracts, c.created_at);
+                Ok(Checked {
+                    c,
+                    contract,
+                    signature: texts.signature(i, buffer),
+                })
+            })
+            .collect();
         let (products, channels, languages) = (
             cols.get("product"),
             cols.get("channel"),
             cols.get("language"),
         );
-        let columns: Vec<_> = source
-            .table()
-            .columns()
-            .iter()
-            .map(|c| cols.get(c.name()))
-            .collect();
-        let mut signature = Vec::new();
-        for c in candidates {
-            let i = c.row - first_row;
-            let account = accounts.get(i).expect("checked");
-            let (account, tier, region) = match with.contracts.in_force(account, c.created_at) {
-                Ok((account, contract)) => (account.clone(), contract.tier, contract.region),
-                Err(why) => {
-                    let (column, value) = match why {
-                        NoContract::NoneInForce => ("created_at", createds.get(i)),
-                        _ => ("account_id", accounts.get(i)),
-                    };
-                    let fault = NoContractFault {
-                        column,
-                        value: value.map(str::to_string),
-                        reason: why.reason(),
-                    };
+        let mut r = rejects.of(Table::Cases);
+        for (i, checked) in checked.into_iter().enumerate() {
+            let row = first_row + i;
+            let Checked {
+                c,
+                contract,
+                signature,
+            } = match checked {
+                Ok(checked) => checked,
+                Err(RowFault::Unreadable(why)) => {
+                    r.reject_unreadable(row, why);
+                    continue;
+                }
+                Err(RowFault::Reject {
+                    key,
+                    column,
+                    value,
+                    reason,
+                }) => {
+                    r.reject(row, key, cols.name(column), value, reason);
+                    continue;
+                }
+            };
+            let (account, tier, region) = match contract {
+                Ok(found) => found,
+                Err(fault) => {
                     self.faults.push((self.cases.len(), fault));
+                    let account = texts.accounts.get(i).expect("checked");
                     (interner.get(account), 0, 0)
                 }
             };
-            signature.clear();
-            for values in &columns {
-                match values.get(i) {
-                    None => signature.push(0),
-                    Some(v) => {
-                        signature.push(1);
-                        signature.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                        signature.extend_from_slice(v.as_bytes());
-                    }
-                }
-            }
-            self.signatures.push(xxh3_128(&signature));
+            self.signatures.push(signature);
             self.cases.push(Case {
-                row: c.row as u32,
-                id: ids.get(i).expect("checked").into(),
+                row: row as u32,
+                id: texts.ids.get(i).expect("checked").into(),
                 account,
                 tier,
                 region,
@@ -263,108 +278,161 @@ impl Found {
     }
 }
 
-/// The rows that pass the checks of a single row, in file order (`row`
-/// counted from the file's first data row: this piece's is `first_row`).
-fn candidates(
-    source: &Source,
-    cols: &Columns,
-    mapping: &Mapping,
-    as_of: Option<Instant>,
-    first_row: usize,
-    rejects: &mut Rejects,
-) -> Vec<Candidate> {
-    let mut r = rejects.of(Table::Cases);
-    let broken = unreadable(source);
-    let n = source.frame.height();
-    let derived = source.origins.is_some();
-    let (ids, accounts, priorities) = (
-        cols.get("case_id"),
-        cols.get("account_id"),
-        cols.get("priority"),
-    );
-    let (createds, closeds) = (cols.get("created_at"), cols.get("closed_at"));
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let row = first_row + i;
-        if let Some(why) = broken.get(i) {
-            r.reject_unreadable(row, why);
-            continue;
+/// The columns of one piece a case row is read from, looked up once.
+struct RowTexts<'t> {
+    broken: Texts<'t>,
+    ids: Texts<'t>,
+    accounts: Texts<'t>,
+    priorities: Texts<'t>,
+    createds: Texts<'t>,
+    closeds: Texts<'t>,
+    /// Rows made from a vendor export (`--source`).
+    derived: bool,
+    /// Every canonical column, in order: what a row's signature covers.
+    every: Vec<Texts<'t>>,
+}
+
+impl RowTexts<'_> {
+    /// Row `i`'s signature: a 128-bit hash of every canonical column's
+    /// value (a missing value told from an empty one), made in `buffer`.
+    fn signature(&self, i: usize, buffer: &mut Vec<u8>) -> u128 {
+        buffer.clear();
+        for values in &self.every {
+            match values.get(i) {
+                None => buffer.push(0),
+                Some(v) => {
+                    buffer.push(1);
+                    buffer.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                    buffer.extend_from_slice(v.as_bytes());
+                }
+            }
         }
-        let key = ids.get(i);
-        let missing = RejectReason::MissingValue;
-        if key.is_none() {
-            r.reject(row, None, cols.name("case_id"), None, missing);
-            continue;
+        xxh3_128(buffer)
+    }
+}
+
+/// A row that passed the checks of a single row, with its contract (or
+/// why it has none) and its signature.
+struct Checked {
+    c: Candidate,
+    contract: Result<(Arc<str>, usize, usize), NoContractFault>,
+    signature: u128,
+}
+
+/// Why a row is rejected by the checks of a single row.
+enum RowFault<'t> {
+    /// The row could not be read (`CODE<TAB>DETAIL`).
+    Unreadable(&'t str),
+    /// A value is missing or wrong.
+    Reject {
+        key: Option<&'t str>,
+        column: &'static str,
+        value: Option<&'t str>,
+        reason: RejectReason,
+    },
+}
+
+/// The contract in force for row `i` of a piece (which passed [`check`]):
+/// the account's shared id, tier and region, or why there is none.
+fn contract_of(
+    i: usize,
+    texts: &RowTexts,
+    contracts: &Contracts,
+    created_at: Instant,
+) -> Result<(Arc<str>, usize, usize), NoContractFault> {
+    let account = texts.accounts.get(i).expect("checked");
+    match contracts.in_force(account, created_at) {
+        Ok((account, contract)) => Ok((account.clone(), contract.tier, contract.region)),
+        Err(why) => {
+            let (column, value) = match why {
+                NoContract::NoneInForce => ("created_at", texts.createds.get(i)),
+                _ => ("account_id", Some(account)),
+            };
+            Err(NoContractFault {
+                column,
+                value: value.map(str::to_string),
+                reason: why.reason(),
+            })
         }
-        if accounts.get(i).is_none() {
-            // A vendor case without an account (a Zendesk ticket with no
-            // organization) points nowhere rather than lacks a value.
-            let reason = if derived {
-                RejectReason::UnknownAccount
+    }
+}
+
+/// The checks of a single row (`i` of its piece): an id, an account, a
+/// known priority, a `created_at` (not after `--as-of`), a `closed_at` not
+/// before it.
+fn check<'t>(i: usize, texts: &RowTexts<'t>, with: &Judging) -> Result<Candidate, RowFault<'t>> {
+    if let Some(why) = texts.broken.get(i) {
+        return Err(RowFault::Unreadable(why));
+    }
+    let key = texts.ids.get(i);
+    let fault = |column, value, reason| RowFault::Reject {
+        key,
+        column,
+        value,
+        reason,
+    };
+    let missing = RejectReason::MissingValue;
+    if key.is_none() {
+        return Err(fault("case_id", None, missing));
+    }
+    if texts.accounts.get(i).is_none() {
+        // A vendor case without an account (a Zendesk ticket with no
+        // organization) points nowhere rather than lacks a value.
+        let reason = if texts.derived {
+            RejectReason::UnknownAccount
+        } else {
+            missing
+        };
+        return Err(fault("account_id", None, reason));
+    }
+    let priorities = texts.priorities;
+    let priority = match priorities
+        .get(i)
+        .map(|p| with.mapping.value("priority", p).parse::<Priority>())
+    {
+        Some(Ok(p)) => p,
+        Some(Err(_)) => {
+            let reason = RejectReason::UnknownPriority;
+            return Err(fault("priority", priorities.get(i), reason));
+        }
+        None => {
+            // A vendor case whose priority was never set: no target is guessed.
+            let reason = if texts.derived {
+                RejectReason::UnknownPriority
             } else {
                 missing
             };
-            r.reject(row, key, cols.name("account_id"), None, reason);
-            continue;
+            return Err(fault("priority", None, reason));
         }
-        let priority = match priorities
-            .get(i)
-            .map(|p| mapping.value("priority", p).parse::<Priority>())
-        {
-            Some(Ok(p)) => p,
-            Some(Err(_)) => {
-                let reason = RejectReason::UnknownPriority;
-                r.reject(row, key, cols.name("priority"), priorities.get(i), reason);
-                continue;
-            }
-            None => {
-                // A vendor case whose priority was never set: no target is guessed.
-                let reason = if derived {
-                    RejectReason::UnknownPriority
-                } else {
-                    missing
-                };
-                r.reject(row, key, cols.name("priority"), None, reason);
-                continue;
-            }
-        };
-        let created_at = match createds.get(i).map(parse_rfc3339) {
-            Some(Ok(t)) => t,
-            Some(Err(e)) => {
-                let reason = RejectReason::of_timestamp(&e);
-                r.reject(row, key, cols.name("created_at"), createds.get(i), reason);
-                continue;
-            }
-            None => {
-                r.reject(row, key, cols.name("created_at"), None, missing);
-                continue;
-            }
-        };
-        let closed_at = match closeds.get(i).map(parse_rfc3339) {
-            Some(Ok(t)) if t < created_at => {
-                let reason = RejectReason::ClosedBeforeCreated;
-                r.reject(row, key, cols.name("closed_at"), closeds.get(i), reason);
-                continue;
-            }
-            Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                let reason = RejectReason::of_timestamp(&e);
-                r.reject(row, key, cols.name("closed_at"), closeds.get(i), reason);
-                continue;
-            }
-            None => None,
-        };
-        if as_of.is_some_and(|as_of| created_at > as_of) {
-            let reason = RejectReason::CreatedAfterAsOf;
-            r.reject(row, key, cols.name("created_at"), createds.get(i), reason);
-            continue;
+    };
+    let (createds, closeds) = (texts.createds, texts.closeds);
+    let created_at = match createds.get(i).map(parse_rfc3339) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            let reason = RejectReason::of_timestamp(&e);
+            return Err(fault("created_at", createds.get(i), reason));
         }
-        out.push(Candidate {
-            row,
-            priority,
-            created_at,
-            closed_at,
-        });
+        None => return Err(fault("created_at", None, missing)),
+    };
+    let closed_at = match closeds.get(i).map(parse_rfc3339) {
+        Some(Ok(t)) if t < created_at => {
+            let reason = RejectReason::ClosedBeforeCreated;
+            return Err(fault("closed_at", closeds.get(i), reason));
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            let reason = RejectReason::of_timestamp(&e);
+            return Err(fault("closed_at", closeds.get(i), reason));
+        }
+        None => None,
+    };
+    if with.as_of.is_some_and(|as_of| created_at > as_of) {
+        let reason = RejectReason::CreatedAfterAsOf;
+        return Err(fault("created_at", createds.get(i), reason));
     }
-    out
+    Ok(Candidate {
+        priority,
+        created_at,
+        closed_at,
+    })
 }

@@ -161,57 +161,84 @@ pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
 /// them). No column of text is copied on the way: at 10 M cases the
 /// frame is built beside the rows, at the run's peak.
 pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
-    let int = |name: &str, f: fn(&CaseRow) -> i64| {
-        Int64Chunked::from_iter_values(name.into(), rows.iter().map(f)).into_column()
+    use rayon::prelude::*;
+    let int = |name: &'static str, f: fn(&CaseRow) -> i64| -> Make<'_> {
+        Box::new(move || {
+            let values = rows.iter().map(f);
+            Ok(vec![
+                Int64Chunked::from_iter_values(name.into(), values).into_column()
+            ])
+        })
     };
-    let float = |name: &str, f: fn(&CaseRow) -> Option<f64>| {
-        Float64Chunked::from_iter_options(name.into(), rows.iter().map(f)).into_column()
+    let float = |name: &'static str, f: fn(&CaseRow) -> Option<f64>| -> Make<'_> {
+        Box::new(move || {
+            let values = rows.iter().map(f);
+            Ok(vec![
+                Float64Chunked::from_iter_options(name.into(), values).into_column()
+            ])
+        })
     };
-    let instant = |name: &str, f: fn(&CaseRow) -> Option<i64>| {
-        Int64Chunked::from_iter_options(name.into(), rows.iter().map(f))
-            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-            .into_column()
+    let instant = |name: &'static str, f: fn(&CaseRow) -> Option<i64>| -> Make<'_> {
+        Box::new(move || {
+            let values = rows.iter().map(f);
+            Ok(vec![Int64Chunked::from_iter_options(name.into(), values)
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column()])
+        })
     };
-    let enums = |name: &str, f: RowText| -> Result<Column> {
-        Ok(row_enum_columns(rows, &[(name, f)])?.remove(0))
+    let enums = |name: &'static str, f: RowText| -> Make<'_> {
+        Box::new(move || row_enum_columns(rows, &[(name, f)]))
     };
-    let mut labels = row_enum_columns(
-        rows,
-        &[
-            (col::PERIOD, |r| Some(&r.period)),
-            (col::MONTH, |r| Some(&r.month)),
-        ],
-    )?
-    .into_iter();
-    let (period, month) = (
-        labels.next().expect("period"),
-        labels.next().expect("month"),
-    );
-    let columns = vec![
-        StringChunked::from_iter_values(col::CASE_ID.into(), rows.iter().map(|r| &*r.case_id))
-            .into_column(),
-        enums(col::ACCOUNT_ID, |r| Some(&r.account_id))?,
-        enums(col::TIER, |r| Some(&r.tier))?,
-        enums(col::REGION, |r| Some(&r.region))?,
-        enums(col::PRODUCT, |r| r.product.as_deref())?,
-        enums(col::PRIORITY, |r| Some(r.priority.as_str()))?,
-        enums(col::INITIAL_PRIORITY, |r| Some(r.initial_priority.as_str()))?,
+    // Each column (`period` and `month` together: they share their enum)
+    // is made on its own, side by side, in the order written.
+    let columns: Vec<Make> = vec![
+        Box::new(|| {
+            let ids = rows.iter().map(|r| &*r.case_id);
+            Ok(vec![StringChunked::from_iter_values(
+                col::CASE_ID.into(),
+                ids,
+            )
+            .into_column()])
+        }),
+        enums(col::ACCOUNT_ID, |r| Some(&r.account_id)),
+        enums(col::TIER, |r| Some(&r.tier)),
+        enums(col::REGION, |r| Some(&r.region)),
+        enums(col::PRODUCT, |r| r.product.as_deref()),
+        enums(col::PRIORITY, |r| Some(r.priority.as_str())),
+        enums(col::INITIAL_PRIORITY, |r| Some(r.initial_priority.as_str())),
         int(col::PRIORITY_CHANGES, |r| i64::from(r.priority_changes)),
         instant(col::CREATED_AT, |r| Some(r.created_at)),
         instant(col::CLOCK_START, |r| Some(r.clock_start)),
-        enums(col::COVERAGE, |r| Some(r.coverage.as_str()))?,
+        enums(col::COVERAGE, |r| Some(r.coverage.as_str())),
         int(col::TARGET_MINUTES, |r| r.target_minutes),
         instant(col::DEADLINE, |r| Some(r.deadline)),
         instant(col::FIRST_RESPONSE_AT, |r| r.first_response_at),
         float(col::RESPONSE_BUSINESS_MINUTES, |r| r.response_minutes),
-        enums(col::OUTCOME, |r| Some(r.outcome.as_str()))?,
+        enums(col::OUTCOME, |r| Some(r.outcome.as_str())),
         float(col::BREACH_BUSINESS_MINUTES, |r| r.breach_minutes),
-        period,
-        month,
-        enums(col::REASON, |r| Some(r.reason.as_str()))?,
+        Box::new(|| {
+            row_enum_columns(
+                rows,
+                &[
+                    (col::PERIOD, |r| Some(&r.period)),
+                    (col::MONTH, |r| Some(&r.month)),
+                ],
+            )
+        }),
+        enums(col::REASON, |r| Some(r.reason.as_str())),
     ];
-    Ok(DataFrame::new(rows.len(), columns)?)
+    let columns: Vec<Vec<Column>> = columns
+        .par_iter()
+        .map(|make| make())
+        .collect::<Result<_>>()?;
+    Ok(DataFrame::new(
+        rows.len(),
+        columns.into_iter().flatten().collect(),
+    )?)
 }
+
+/// Makes one or more columns of a frame.
+type Make<'a> = Box<dyn Fn() -> Result<Vec<Column>> + Send + Sync + 'a>;
 
 /// How a text dimension is read off a row.
 type RowText = for<'r> fn(&'r CaseRow) -> Option<&'r str>;
