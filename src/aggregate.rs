@@ -67,32 +67,48 @@ fn priority_rank(p: Priority) -> u64 {
 }
 
 /// The distinct values of a dimension in text order, so that ranks sort
-/// as the text does (`ORDER BY`).
+/// as the text does (`ORDER BY`). A row's text is shared (an interned
+/// `Arc<str>`), so a value is found by its address, not hashed as text:
+/// [`Ranks::rank`] knows only the values it was made from, and two
+/// addresses holding the same text have the same rank.
 struct Ranks<'a> {
     sorted: Vec<&'a str>,
-    index: PlHashMap<&'a str, u64>,
+    index: PlHashMap<(usize, usize), u64>,
 }
 
 impl<'a> Ranks<'a> {
     fn of(values: impl Iterator<Item = &'a str>) -> Ranks<'a> {
-        let distinct: PlHashSet<&str> = values.collect();
-        let mut sorted: Vec<&str> = distinct.into_iter().collect();
+        let mut index: PlHashMap<(usize, usize), u64> = PlHashMap::default();
+        let mut seen: Vec<&str> = Vec::new();
+        for v in values {
+            index.entry(address(v)).or_insert_with(|| {
+                seen.push(v);
+                0
+            });
+        }
+        let mut sorted = seen.clone();
         sorted.sort_unstable();
-        let index = sorted
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (*v, i as u64))
-            .collect();
+        sorted.dedup();
+        for v in seen {
+            let rank = sorted.binary_search(&v).expect("a value seen") as u64;
+            index.insert(address(v), rank);
+        }
         Ranks { sorted, index }
     }
 
     fn rank(&self, value: &str) -> u64 {
-        self.index[value]
+        self.index[&address(value)]
     }
 
     fn name(&self, rank: u64) -> &'a str {
         self.sorted[rank as usize]
     }
+}
+
+/// Where a text is, and how long: the same address and length are the
+/// same text.
+fn address(text: &str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
 }
 
 /// One group's numbers.
