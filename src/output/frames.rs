@@ -82,22 +82,37 @@ pub fn shared_enum_columns(columns: &[(&str, &[Option<&str>])]) -> Result<Vec<Co
                 .collect()
         })
         .collect();
-    let mut cats: Vec<(&str, u32)> = index.into_iter().collect();
-    cats.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut rank = vec![0u32; cats.len()];
-    for (position, &(_, seen)) in cats.iter().enumerate() {
-        rank[seen as usize] = position as u32;
+    let mut texts = vec![""; index.len()];
+    for (text, slot) in index {
+        texts[slot as usize] = text;
     }
-    let frozen = FrozenCategories::new(cats.iter().map(|&(s, _)| s))?;
+    let names = columns.iter().map(|(name, _)| *name);
+    enum_columns_of_slots(names, &texts, first_seen)
+}
+
+/// Enum columns named `names` from their codes, each a slot of `texts`
+/// (one text may fill several slots): the enum is the sorted distinct
+/// texts, each code replaced by its text's position.
+fn enum_columns_of_slots<'a, C: IntoIterator<Item = Option<u32>>>(
+    names: impl Iterator<Item = &'a str>,
+    texts: &[&str],
+    codes: Vec<C>,
+) -> Result<Vec<Column>> {
+    let mut cats: Vec<&str> = texts.to_vec();
+    cats.sort_unstable();
+    cats.dedup();
+    let rank: Vec<u32> = texts
+        .iter()
+        .map(|t| cats.binary_search(t).expect("a category") as u32)
+        .collect();
+    let frozen = FrozenCategories::new(cats.iter().copied())?;
     let dtype = DataType::from_frozen_categories(frozen);
     let physical = dtype.cat_physical()?;
-    Ok(columns
-        .iter()
-        .zip(first_seen)
-        .map(|((name, _), codes)| {
-            let name: PlSmallStr = (*name).into();
+    Ok(names
+        .zip(codes)
+        .map(|(name, codes)| {
             let codes = codes.into_iter().map(|c| c.map(|c| rank[c as usize]));
-            enum_series(name, codes, &dtype, physical).into_column()
+            enum_series(name.into(), codes, &dtype, physical).into_column()
         })
         .collect())
 }
@@ -269,27 +284,14 @@ fn row_enum_columns(rows: &[CaseRow], columns: &[(&str, RowText)]) -> Result<Vec
                 .collect()
         })
         .collect();
-    let mut cats: Vec<&str> = texts.clone();
-    cats.sort_unstable();
-    cats.dedup();
-    let rank: Vec<u32> = texts
-        .iter()
-        .map(|t| cats.binary_search(t).expect("a category") as u32)
-        .collect();
-    let frozen = FrozenCategories::new(cats.iter().copied())?;
-    let dtype = DataType::from_frozen_categories(frozen);
-    let physical = dtype.cat_physical()?;
-    Ok(columns
-        .iter()
-        .zip(codes)
-        .map(|((name, _), codes)| {
-            let name: PlSmallStr = (*name).into();
-            let codes = codes
-                .into_iter()
-                .map(|c| (c != NONE).then(|| rank[c as usize]));
-            enum_series(name, codes, &dtype, physical).into_column()
-        })
-        .collect())
+    let codes = codes
+        .into_iter()
+        .map(|codes| codes.into_iter().map(|c| (c != NONE).then_some(c)));
+    enum_columns_of_slots(
+        columns.iter().map(|(name, _)| *name),
+        &texts,
+        codes.collect(),
+    )
 }
 
 /// An enum column of `dtype` from its codes (category positions), in the
