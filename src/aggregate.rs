@@ -136,7 +136,7 @@ fn groups<'a>(
 ) -> (Ranks<'a>, Vec<Group>) {
     // Period labels ranked in text order (`month` rows sort before
     // `quarter` rows, and labels of one type never meet the other's).
-    let periods = Ranks::of(cases.iter().flat_map(|c| [&*c.period, &*c.month]));
+    let periods = Ranks::of(cases.iter().flat_map(|c| [c.period(), c.month()]));
     // Month groups sort before quarter groups (the key's top bit): each
     // period type is its own pass, so that one entry per case is held at a
     // time (24 B a case, not 48).
@@ -159,7 +159,7 @@ fn period_groups(
     let mut entries: Vec<(u64, u64, u8)> = cases
         .par_iter()
         .map(|c| {
-            let label = if quarter { &c.period } else { &c.month };
+            let label = if quarter { c.period() } else { c.month() };
             let key = (u64::from(quarter) << 63) | (periods.rank(label) << 44) | dims(c);
             let minutes = c.response_minutes.map_or(u64::MAX, f64::to_bits);
             let outcome = Outcome::ALL

@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::entitlements::check::{sort_findings, Checked, Finding, Rule, YearRow};
 use crate::entitlements::{ContractYear, Status};
 use crate::ingest::{Reject, RejectReason, Rejects};
-use crate::model::{CaseRow, Outcome, Priority, Reason, Service, Table};
+use crate::model::{CaseRow, Outcome, PeriodLabels, Priority, Reason, Service, Table};
 use crate::output::frames::{self, col};
 use crate::output::manifest::{Manifest, Timing};
 use crate::output::SCHEMA_VERSION;
@@ -418,6 +418,7 @@ fn read_cases(path: &Path) -> Result<Vec<(i64, CaseRow)>> {
     );
     let mut interned: PlHashMap<&str, Arc<str>> = PlHashMap::default();
     let mut arc = |v| share(&mut interned, v);
+    let mut labels: PlHashMap<(&str, &str), Arc<PeriodLabels>> = PlHashMap::default();
     let mut out = Vec::with_capacity(c.df.height());
     for i in 0..c.df.height() {
         let req = |v: Option<i64>, name: &str| v.ok_or_else(|| c.bad(i, name, "null"));
@@ -456,8 +457,18 @@ fn read_cases(path: &Path) -> Result<Vec<(i64, CaseRow)>> {
             response_minutes: minutes[i],
             outcome,
             breach_minutes: breach[i],
-            period: arc(periods[i]),
-            month: arc(months[i]),
+            labels: labels
+                .entry((
+                    periods[i].unwrap_or_default(),
+                    months[i].unwrap_or_default(),
+                ))
+                .or_insert_with_key(|(period, month)| {
+                    Arc::new(PeriodLabels {
+                        period: (*period).into(),
+                        month: (*month).into(),
+                    })
+                })
+                .clone(),
             reason,
         };
         out.push((req(source[i], col::SOURCE_ROW)?, row));

@@ -561,12 +561,34 @@ pub struct CaseRow {
     pub outcome: Outcome,
     /// Business minutes past the target (breached cases with a response).
     pub breach_minutes: Option<f64>,
-    /// Quarter of creation in the report zone (`2026-Q3`).
-    pub period: Arc<str>,
-    /// Month of creation in the report zone (`2026-07`).
-    pub month: Arc<str>,
+    /// Quarter and month of creation in the report zone, shared by every
+    /// case of that month ([`CaseRow::period`], [`CaseRow::month`]).
+    pub labels: Arc<PeriodLabels>,
     /// Why the case has its outcome.
     pub reason: Reason,
+}
+
+impl CaseRow {
+    /// Quarter of creation in the report zone (`2026-Q3`).
+    pub fn period(&self) -> &str {
+        &self.labels.period
+    }
+
+    /// Month of creation in the report zone (`2026-07`).
+    pub fn month(&self) -> &str {
+        &self.labels.month
+    }
+}
+
+/// The labels of a month of creation: its quarter (`2026-Q3`) and itself
+/// (`2026-07`). One pair is shared by every case of the month, so that a
+/// row holds one pointer for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodLabels {
+    /// Quarter (`2026-Q3`).
+    pub period: Box<str>,
+    /// Month (`2026-07`).
+    pub month: Box<str>,
 }
 
 /// A calendar month, as periods are cut.

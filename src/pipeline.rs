@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
 use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, Source};
 use crate::measure::{calendars_for, measure_all_in_place, Measured};
-use crate::model::{Case, CaseRow, Month, Outcome, Table};
+use crate::model::{Case, CaseRow, Month, Outcome, PeriodLabels, Table};
 use crate::output::frames;
 use crate::output::manifest::{
     EntitlementSummary, Manifest, ShardEntry, SourceEntry, TableEntry, Tables, Timing,
@@ -501,7 +501,7 @@ pub struct RowNames<'a> {
     policy: &'a Policy,
     tiers: Vec<Arc<str>>,
     regions: Vec<Arc<str>>,
-    labels: BTreeMap<Month, (Arc<str>, Arc<str>)>,
+    labels: BTreeMap<Month, Arc<PeriodLabels>>,
 }
 
 impl<'a> RowNames<'a> {
@@ -524,10 +524,15 @@ impl<'a> RowNames<'a> {
     /// ([`Policy::period_zone`]).
     pub fn case_row(&mut self, case: &Case, m: &Measured) -> CaseRow {
         let month = Month::of(case.created_at, self.policy.period_zone(case.region));
-        let (period, month) = self
+        let labels = self
             .labels
             .entry(month)
-            .or_insert_with(|| (month.quarter().label().into(), month.label().into()))
+            .or_insert_with(|| {
+                Arc::new(PeriodLabels {
+                    period: month.quarter().label().into(),
+                    month: month.label().into(),
+                })
+            })
             .clone();
         CaseRow {
             case_id: case.id.clone(),
@@ -547,8 +552,7 @@ impl<'a> RowNames<'a> {
             response_minutes: m.response_business.map(micros_to_minutes),
             outcome: m.outcome,
             breach_minutes: m.breach_business.map(micros_to_minutes),
-            period,
-            month,
+            labels,
             reason: m.reason,
         }
     }

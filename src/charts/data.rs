@@ -184,7 +184,7 @@ pub fn heatmap(
 ) -> Heatmap {
     // One pass over the cases (millions in a big report), then a lookup per cell.
     let mut groups: HashMap<(&str, &str, Priority), Counts> = HashMap::new();
-    for c in cases.iter().filter(|c| *c.period == *period) {
+    for c in cases.iter().filter(|c| c.period() == period) {
         groups
             .entry((&*c.tier, &*c.region, c.priority))
             .or_default()
@@ -309,7 +309,7 @@ pub fn trend(cases: &[CaseRow], months: &[String], goal: f64, scope: &str) -> Tr
     let mut groups: HashMap<(&str, Priority), Counts> = HashMap::new();
     for c in cases {
         groups
-            .entry((&*c.month, c.priority))
+            .entry((c.month(), c.priority))
             .or_default()
             .add(c.outcome);
     }
@@ -482,7 +482,7 @@ pub struct Volume {
 pub fn volume(cases: &[CaseRow], months: &[String], scope: &str) -> Volume {
     let mut by_month: HashMap<&str, [u64; 4]> = HashMap::new();
     for c in cases {
-        by_month.entry(&*c.month).or_default()[c.priority.index()] += 1;
+        by_month.entry(c.month()).or_default()[c.priority.index()] += 1;
     }
     let counts = months
         .iter()
@@ -556,13 +556,13 @@ pub fn months_before(month: &str, n: u32) -> Option<String> {
 
 /// The latest quarter with cases.
 pub fn latest_period(cases: &[CaseRow]) -> Option<String> {
-    cases.iter().map(|c| &c.period).max().map(|p| p.to_string())
+    cases.iter().map(|c| c.period()).max().map(str::to_string)
 }
 
 /// The first and last months with cases.
 pub fn month_span(cases: &[CaseRow]) -> Option<(String, String)> {
-    let first = cases.iter().map(|c| &c.month).min()?;
-    let last = cases.iter().map(|c| &c.month).max()?;
+    let first = cases.iter().map(|c| c.month()).min()?;
+    let last = cases.iter().map(|c| c.month()).max()?;
     Some((first.to_string(), last.to_string()))
 }
 
@@ -571,7 +571,7 @@ pub fn open_issues<'a>(cases: &'a [CaseRow], period: &str) -> Vec<&'a CaseRow> {
     let mut v: Vec<&CaseRow> = cases
         .iter()
         .filter(|c| {
-            *c.period == *period && matches!(c.outcome, Outcome::Breached | Outcome::Pending)
+            c.period() == period && matches!(c.outcome, Outcome::Breached | Outcome::Pending)
         })
         .collect();
     v.sort_by(|a, b| (a.created_at, &a.case_id).cmp(&(b.created_at, &b.case_id)));
@@ -611,7 +611,7 @@ pub fn comparison(cases: &[CaseRow], period: &str) -> (String, Vec<ComparisonRow
         Counts::of(
             cases
                 .iter()
-                .filter(|c| *c.period == *p && priority.is_none_or(|pr| c.priority == pr)),
+                .filter(|c| c.period() == p && priority.is_none_or(|pr| c.priority == pr)),
         )
     };
     let mut rows: Vec<ComparisonRow> = Priority::ALL
@@ -661,8 +661,10 @@ mod tests {
             target_minutes: 60,
             outcome,
             breach_minutes: None,
-            period: format!("{y}-Q{}", (m - 1) / 3 + 1).into(),
-            month: month.into(),
+            labels: std::sync::Arc::new(crate::model::PeriodLabels {
+                period: format!("{y}-Q{}", (m - 1) / 3 + 1).into(),
+                month: month.into(),
+            }),
             reason: match outcome {
                 Outcome::Met => crate::model::Reason::AnsweredInTime,
                 Outcome::Breached => crate::model::Reason::AnsweredLate,

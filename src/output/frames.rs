@@ -235,8 +235,8 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
             row_enum_columns(
                 rows,
                 &[
-                    (col::PERIOD, |r| Some(&r.period)),
-                    (col::MONTH, |r| Some(&r.month)),
+                    (col::PERIOD, |r| Some(r.period())),
+                    (col::MONTH, |r| Some(r.month())),
                 ],
             )
         }),

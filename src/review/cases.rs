@@ -107,7 +107,7 @@ impl Measured {
     /// The rows created in the quarter.
     pub(crate) fn in_period(&self, scope: &Scope) -> Vec<&CaseRow> {
         let label = scope.quarter.label();
-        self.rows.iter().filter(|r| *r.period == *label).collect()
+        self.rows.iter().filter(|r| r.period() == label).collect()
     }
 
     /// The quarter's breached, excluded and still-pending cases, by
@@ -118,7 +118,7 @@ impl Measured {
             .rows
             .iter()
             .enumerate()
-            .filter(|(_, r)| *r.period == *label && r.outcome != Outcome::Met)
+            .filter(|(_, r)| r.period() == label && r.outcome != Outcome::Met)
             .map(|(k, r)| CaseLine {
                 row: r.clone(),
                 closed_at: self.closed[k],
@@ -159,7 +159,7 @@ pub(crate) fn stats(
     let previous_rows: Vec<&CaseRow> = measured
         .rows
         .iter()
-        .filter(|r| *r.period == *before)
+        .filter(|r| r.period() == before)
         .collect();
     let (now, then) = (
         contracts_of(current.iter()),

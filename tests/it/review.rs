@@ -122,7 +122,7 @@ fn pack_cases_are_measured_as_of_the_quarters_end() {
     let rows: Vec<&slt::model::CaseRow> = run
         .cases
         .iter()
-        .filter(|c| &*c.account_id == "ACC-0012" && &*c.period == "2026-Q3")
+        .filter(|c| &*c.account_id == "ACC-0012" && c.period() == "2026-Q3")
         .collect();
     assert_eq!(p.counts.cases as usize, rows.len());
     assert_eq!(
