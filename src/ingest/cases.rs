@@ -6,6 +6,11 @@
 //! not be before it. With `--as-of`, a case created after it has not
 //! happened yet and is rejected. Rows sharing a `case_id` collapse into the
 //! first when identical, and are all rejected when they differ.
+//!
+//! The table is read in pieces (`judge_all`), the rows of a piece judged
+//! in parallel; since rows sharing an id may lie pieces apart, each row is
+//! kept as its typed case and a 128-bit signature of its text, and the
+//! duplicates are settled once every piece is read.
 
 use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use rayon::prelude::*;

@@ -1,11 +1,11 @@
 //! Export files → judged rows, and rejects. Nothing is lost: every data
 //! row of every table is either used or rejected with a reason.
 //!
-//! Two stages: [`read`] takes every table present (`accounts`, `cases`,
-//! and the optional `engagements` and `contacts`) into DataFrames as read,
-//! and opens `events` to be read in pieces as it is judged (`stream`: a
-//! CSV or Parquet events table is never held whole); [`judge`] resolves
-//! each table's canonical columns through the
+//! Two stages: [`read`] takes every table present (`accounts` and the
+//! optional `engagements` and `contacts`) into DataFrames as read, and
+//! opens `cases` and `events` to be read in pieces as they are judged
+//! (`stream`: a CSV or Parquet cases or events table is never held
+//! whole); [`judge`] resolves each table's canonical columns through the
 //! [`Mapping`] and runs its judge — [`accounts`] (contracts), [`cases`],
 //! [`events`], [`engagements`], [`contacts`] — in that order, each using
 //! what the earlier ones accepted. What comes out ([`Ingested`]) is plain

@@ -1,9 +1,9 @@
 //! Reading an export's files: every table present in `--input` (or the
 //! demo embedded in the binary) into a polars DataFrame as read, with its
-//! path, format and SHA-256 — but the events table, which is opened here
-//! and read in pieces as it is judged ([`super::stream`]). No judgement
-//! here: [`super::judge`] and the per-table judges decide what each row
-//! means.
+//! path, format and SHA-256 — but the cases and events tables, which are
+//! opened here and read in pieces as they are judged ([`super::stream`]).
+//! No judgement here: [`super::judge`] and the per-table judges decide
+//! what each row means.
 //!
 //! A table is `<dir>/<table>.csv`, `.parquet` or `.ndjson`. CSV is read by
 //! polars' fast reader, or record by record when that refuses the file

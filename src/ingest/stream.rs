@@ -5,10 +5,10 @@
 //! one bad row is still one reject. The file's SHA-256 is computed from
 //! the pieces as they are read.
 //!
-//! The events table, the largest by far, is read this way: each piece is
-//! judged into typed events and its text let go before the next is read.
-//! A Parquet events table is read the same way, a slice of [`PIECE_ROWS`]
-//! rows at a time ([`ParquetPieces`]).
+//! The cases and events tables, the largest by far, are read this way:
+//! each piece is judged into typed rows and its text let go before the
+//! next is read. A Parquet table is read the same way, a slice of
+//! [`PIECE_ROWS`] rows at a time ([`ParquetPieces`]).
 
 use std::io::Read;
 use std::path::PathBuf;
