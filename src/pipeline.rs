@@ -170,7 +170,8 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
 }
 
 /// The read stage: every table of the export, as read. The one way slt
-/// reads an export, for [`run`], [`judged`] and the review pack.
+/// reads an export, for [`run`], [`judged`] and (through
+/// [`read_stage_with`]) the review pack.
 pub fn read_stage(settings: &Settings, progress: &Progress, timing: &mut Timing) -> Result<Read> {
     read_stage_with(settings, progress, timing, &ingest::READ_IN_PIECES)
 }

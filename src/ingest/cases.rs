@@ -223,18 +223,10 @@ impl Found {
             signatures,
             faults,
         } = self;
-        let signature_of_row = |row: usize| {
-            let k = cases
-                .binary_search_by_key(&row, |c| c.row as usize)
-                .expect("a candidate's row");
-            signatures[k]
-        };
+        // Candidates are compared by index: their signatures are in that order.
         let dups = duplicates(
-            cases
-                .iter()
-                .enumerate()
-                .map(|(k, c)| (k, c.row as usize, &*c.id)),
-            |a, b| signature_of_row(a) == signature_of_row(b),
+            cases.iter().enumerate().map(|(k, c)| (k, k, &*c.id)),
+            |a, b| signatures[a] == signatures[b],
         );
         drop(signatures);
         let mut dropped = vec![false; cases.len()];

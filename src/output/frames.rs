@@ -127,7 +127,7 @@ pub fn text_values(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
 }
 
 /// Builds a UTC microsecond timestamp column.
-pub fn timestamp_column(name: &str, values: Vec<Option<i64>>) -> Column {
+pub fn timestamp_column(name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), values.into_iter())
         .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
         .into_column()
@@ -194,12 +194,7 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
         })
     };
     let instant = |name: &'static str, f: fn(&CaseRow) -> Option<i64>| -> Make<'_> {
-        Box::new(move || {
-            let values = rows.iter().map(f);
-            Ok(vec![Int64Chunked::from_iter_options(name.into(), values)
-                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-                .into_column()])
-        })
+        Box::new(move || Ok(vec![timestamp_column(name, rows.iter().map(f))]))
     };
     let enums = |name: &'static str, f: RowText| -> Make<'_> {
         Box::new(move || row_enum_columns(rows, &[(name, f)]))
@@ -427,11 +422,8 @@ pub fn entitlements(policy: &Policy, rows: &[YearRow]) -> Result<DataFrame> {
         enum_column("account_id", &accounts)?,
         enum_column("tier", &tiers)?,
         Column::new("contract_year".into(), int(|r| r.year.number)),
-        timestamp_column(
-            "year_start",
-            rows.iter().map(|r| Some(r.year.start)).collect(),
-        ),
-        timestamp_column("year_end", rows.iter().map(|r| Some(r.year.end)).collect()),
+        timestamp_column("year_start", rows.iter().map(|r| Some(r.year.start))),
+        timestamp_column("year_end", rows.iter().map(|r| Some(r.year.end))),
         enum_column("entitlement", &services)?,
         Column::new("entitled".into(), int(|r| r.entitled)),
         Column::new("delivered".into(), int(|r| r.delivered)),
@@ -464,8 +456,8 @@ pub fn findings(policy: &Policy, rows: &[Finding]) -> Result<DataFrame> {
         enum_column("account_id", &dim(|r| Some(&*r.account)))?,
         enum_column("tier", &tiers)?,
         enum_column("product", &dim(|r| r.product.as_deref()))?,
-        timestamp_column("at", rows.iter().map(|r| Some(r.at)).collect()),
-        timestamp_column("until", rows.iter().map(|r| r.until).collect()),
+        timestamp_column("at", rows.iter().map(|r| Some(r.at))),
+        timestamp_column("until", rows.iter().map(|r| r.until)),
         Column::new("allowed".into(), count(|r| r.allowed)),
         Column::new("observed".into(), count(|r| r.observed)),
         enum_column("evidence_kind", &dim(|r| Some(r.evidence_kind)))?,
