@@ -91,6 +91,9 @@ fn is_at(file: &File, path: &Path) -> bool {
     }
 }
 
+/// Numbers the candidate lock files this process makes.
+static NEXT_CANDIDATE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// What one attempt at taking the lock found.
 enum Attempt {
     Taken(File),
@@ -111,9 +114,12 @@ impl Lock {
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         let mut held_by = String::new();
-        for attempt in 0..100 {
+        for _ in 0..100 {
+            // Unique within the process too: a candidate is only ever
+            // linked, renamed or removed by the attempt that made it.
+            let n = NEXT_CANDIDATE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let candidate = parent.join(format!(
-                ".{}.lock-tmp-{}-{attempt}",
+                ".{}.lock-tmp-{}-{n}",
                 file_name(out),
                 std::process::id()
             ));
