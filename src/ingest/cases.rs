@@ -18,9 +18,7 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::judge::{
-    duplicates, judge_in_pieces, Contracts, Interner, NoContract, RejectReason, Rejects,
-};
+use super::judge::{judge_in_pieces, Contracts, Interner, NoContract, RejectReason, Rejects};
 use super::read::Source;
 use super::stream::Pieces;
 use super::text::{unreadable, Columns, Texts};
@@ -154,6 +152,7 @@ impl Found {
                 let c = check(i, &texts, with)?;
                 let contract = contract_of(i, &texts, with.contracts, c.created_at);
                 Ok(Checked {
+                    id: texts.ids.get(i).expect("checked").into(),
                     c,
                     contract,
                     signature: texts.signature(i, buffer),
@@ -169,6 +168,7 @@ impl Found {
         for (i, checked) in checked.into_iter().enumerate() {
             let row = first_row + i;
             let Checked {
+                id,
                 c,
                 contract,
                 signature,
@@ -199,7 +199,7 @@ impl Found {
             self.signatures.push(signature);
             self.cases.push(Case {
                 row: row as u32,
-                id: texts.ids.get(i).expect("checked").into(),
+                id,
                 account,
                 tier,
                 region,
@@ -223,21 +223,49 @@ impl Found {
             signatures,
             faults,
         } = self;
-        // Candidates are compared by index: their signatures are in that order.
-        let dups = duplicates(
-            cases.iter().enumerate().map(|(k, c)| (k, k, &*c.id)),
-            |a, b| signatures[a] == signatures[b],
-        );
-        drop(signatures);
+        // One pass: each id's first row goes into the index, and every
+        // later row sharing it is noted beside that first row.
+        let mut index: HashMap<Arc<str>, u32> =
+            HashMap::with_capacity_and_hasher(cases.len(), Default::default());
+        let mut repeats: Vec<(u32, u32)> = Vec::new();
+        for (k, case) in cases.iter().enumerate() {
+            let first = *index.entry(case.id.clone()).or_insert(k as u32);
+            if first != k as u32 {
+                repeats.push((first, k as u32));
+            }
+        }
+        // The groups of rows sharing an id, in id order, members in file
+        // order: identical rows collapse into the first, rows that differ
+        // are all rejected.
+        repeats.sort_by(|a, b| {
+            let id = |k: u32| &cases[k as usize].id;
+            id(a.0).cmp(id(b.0)).then(a.1.cmp(&b.1))
+        });
         let mut dropped = vec![false; cases.len()];
         let mut r = rejects.of(Table::Cases);
         let id_column = cols.name("case_id");
-        for d in dups {
-            dropped[d.candidate] = true;
-            let case = &cases[d.candidate];
-            let id = Some(&*case.id);
-            r.reject(case.row as usize, id, id_column, id, d.reason);
+        for group in repeats.chunk_by(|a, b| a.0 == b.0) {
+            let first = group[0].0 as usize;
+            let identical = group
+                .iter()
+                .all(|&(_, k)| signatures[k as usize] == signatures[first]);
+            let reason = if identical {
+                RejectReason::IdenticalDuplicate
+            } else {
+                RejectReason::ConflictingDuplicate
+            };
+            let members = (!identical)
+                .then_some(first)
+                .into_iter()
+                .chain(group.iter().map(|&(_, k)| k as usize));
+            for k in members {
+                dropped[k] = true;
+                let case = &cases[k];
+                let id = Some(&*case.id);
+                r.reject(case.row as usize, id, id_column, id, reason);
+            }
         }
+        drop(signatures);
         for (k, fault) in faults {
             if std::mem::replace(&mut dropped[k], true) {
                 continue; // rejected as a duplicate
@@ -252,26 +280,38 @@ impl Found {
                 fault.reason,
             );
         }
+        // Each kept row's place once the dropped ones are gone; the index
+        // keeps the ids of kept rows (a kept row is the first of its id).
+        let mut kept = 0u32;
+        let place: Vec<u32> = dropped
+            .iter()
+            .map(|&d| {
+                kept += u32::from(!d);
+                kept.wrapping_sub(1)
+            })
+            .collect();
+        index.retain(|_, k| !dropped[*k as usize]);
+        for k in index.values_mut() {
+            *k = place[*k as usize];
+        }
+        drop(place);
         let mut k = 0;
         cases.retain(|_| {
             k += 1;
             !dropped[k - 1]
         });
         cases.shrink_to_fit();
-        let mut judged = JudgedCases {
-            index: HashMap::with_capacity_and_hasher(cases.len(), Default::default()),
-            cases,
-            rejected_ids: HashSet::default(),
-        };
-        for (i, case) in judged.cases.iter().enumerate() {
-            judged.index.insert(case.id.clone(), i as u32);
-        }
-        judged.rejected_ids = rejects.rows()[before..]
+        index.shrink_to_fit();
+        let rejected_ids = rejects.rows()[before..]
             .iter()
             .filter_map(|rj| rj.key.clone())
-            .filter(|k| !judged.index.contains_key(k.as_str()))
+            .filter(|k| !index.contains_key(k.as_str()))
             .collect();
-        judged
+        JudgedCases {
+            cases,
+            index,
+            rejected_ids,
+        }
     }
 }
 
@@ -311,6 +351,8 @@ impl RowTexts<'_> {
 /// A row that passed the checks of a single row, with its contract (or
 /// why it has none) and its signature.
 struct Checked {
+    /// The row's `case_id`.
+    id: Arc<str>,
     c: Candidate,
     contract: Result<(Arc<str>, usize, usize), NoContractFault>,
     signature: u128,

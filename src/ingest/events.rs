@@ -84,7 +84,10 @@ fn judge(
     };
     let judged: Vec<Result<Event, Box<Fault>>> = (0..n)
         .into_par_iter()
-        .map(|i| event(i, first_row + i, &texts, cols, mapping, cases))
+        .map_init(
+            || None,
+            |last, i| event(i, first_row + i, &texts, cols, mapping, cases, last),
+        )
         .collect();
     let case_ids = cols.get("case_id");
     let mut r = rejects.of(Table::Events);
@@ -116,15 +119,20 @@ struct Texts<'a> {
     values: text::Texts<'a>,
 }
 
+/// The case id last found, and its case: exports list a case's events
+/// together, so most rows look up the case of the row before.
+type LastCase<'t> = Option<(&'t str, u32)>;
+
 /// Row `i` of the piece (data row `row` of the file) as an event, or why
 /// it is not one.
-fn event(
+fn event<'t>(
     i: usize,
     row: usize,
-    texts: &Texts,
+    texts: &Texts<'t>,
     cols: &Columns,
     mapping: &Mapping,
     cases: &JudgedCases,
+    last: &mut LastCase<'t>,
 ) -> Result<Event, Box<Fault>> {
     let fail = |column: &str, value: Option<&str>, reason: RejectReason| {
         Box::new(Fault {
@@ -145,7 +153,11 @@ fn event(
     let Some(case_id) = case_ids.get(i) else {
         return Err(fail("case_id", None, RejectReason::MissingValue));
     };
-    let Some(&case) = cases.index.get(case_id) else {
+    let found = match *last {
+        Some((id, case)) if id == case_id => Some(case),
+        _ => cases.index.get(case_id).copied(),
+    };
+    let Some(case) = found else {
         let reason = if cases.rejected_ids.contains(case_id) {
             RejectReason::CaseRejected
         } else {
@@ -153,6 +165,7 @@ fn event(
         };
         return Err(fail("case_id", Some(case_id), reason));
     };
+    *last = Some((case_id, case));
     let at = match ats.get(i).map(parse_rfc3339) {
         Some(Ok(t)) => t,
         Some(Err(e)) => return Err(fail("at", ats.get(i), RejectReason::of_timestamp(&e))),
