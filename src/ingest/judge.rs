@@ -584,19 +584,25 @@ pub(crate) fn judge_in_pieces<S: Send>(
         let size = raw.size();
         let (judged, following) = rayon::join(
             || -> crate::Result<usize> {
-                let frame = match raw {
+                let mut frame = match raw {
                     RawPiece::Csv(bytes, sentinel) => parse_piece(source.path(), &bytes, sentinel)?,
                     RawPiece::Frame(frame) => frame,
                 };
-                let part = Source {
-                    file: source.file.clone(),
-                    frame,
-                    origins: None,
-                    pieces: None,
-                };
-                let part_cols = Columns::of(&part, mapping)?;
-                judge(state, &part, &part_cols, rows);
-                Ok(part.frame.height())
+                // The parser's chunks are judged one after another, each
+                // read in place: the piece is never copied into one chunk.
+                let mut judged = 0;
+                for chunk in frame.split_chunks() {
+                    let part = Source {
+                        file: source.file.clone(),
+                        frame: chunk,
+                        origins: None,
+                        pieces: None,
+                    };
+                    let part_cols = Columns::of(&part, mapping)?;
+                    judge(state, &part, &part_cols, rows + judged);
+                    judged += part.frame.height();
+                }
+                Ok(judged)
             },
             || pieces.next_piece(),
         );

@@ -118,11 +118,11 @@ impl ParquetPieces {
             return Ok(None);
         }
         let n = self.piece_rows.min(self.total - self.next);
-        let mut frame = ParquetReader::new(open(&self.path)?)
+        // In the reader's chunks (judged one after another).
+        let frame = ParquetReader::new(open(&self.path)?)
             .with_slice(Some((self.next, n)))
             .finish()
             .map_err(|e| unreadable(&self.path, &e))?;
-        frame.rechunk_mut_par();
         self.next += n;
         Ok(Some(frame))
     }
