@@ -13,7 +13,7 @@ use super::judge::{
     readable_account, required_instant, Contracts, Interner, RejectReason, Rejecter, Rejects,
 };
 use super::read::Source;
-use super::text::{unreadable, Columns};
+use super::text::{unreadable, Columns, Texts};
 use crate::model::{Contact, Table};
 use crate::timestamp::{is_open_end_sentinel, parse_rfc3339, Instant};
 
@@ -27,13 +27,18 @@ pub(crate) fn judge(
 ) -> Vec<Contact> {
     let mut r = rejects.of(Table::Contacts);
     let broken = unreadable(source);
-    let accounts = cols.get("account_id");
+    let texts = RowTexts {
+        accounts: cols.get("account_id"),
+        products: cols.get("product"),
+        contact_ids: cols.get("contact_id"),
+        removed: cols.get("removed_at"),
+    };
     let mut candidates: Vec<Contact> = Vec::with_capacity(source.frame.height());
     for i in 0..source.frame.height() {
-        let Some(account) = readable_account(&mut r, i, &broken, &accounts, cols) else {
+        let Some(account) = readable_account(&mut r, i, &broken, &texts.accounts, cols) else {
             continue;
         };
-        if let Some(c) = contact(&mut r, i, account, cols, contracts, interner) {
+        if let Some(c) = contact(&mut r, i, account, &texts, cols, contracts, interner) {
             candidates.push(c);
         }
     }
@@ -45,7 +50,7 @@ pub(crate) fn judge(
         drop[k] = true;
         r.reject(
             i,
-            accounts.get(i),
+            texts.accounts.get(i),
             cols.name("added_at"),
             added.get(i),
             reason,
@@ -59,27 +64,36 @@ pub(crate) fn judge(
         .collect()
 }
 
+/// The columns a contact is read from, looked up once.
+struct RowTexts<'t> {
+    accounts: Texts<'t>,
+    products: Texts<'t>,
+    contact_ids: Texts<'t>,
+    removed: Texts<'t>,
+}
+
 /// Row `i` (of `account`) as a contact, or `None` once rejected.
 fn contact(
     r: &mut Rejecter,
     i: usize,
     account: &str,
+    texts: &RowTexts,
     cols: &Columns,
     contracts: &Contracts,
     interner: &mut Interner,
 ) -> Option<Contact> {
     let key = Some(account);
     let missing = RejectReason::MissingValue;
-    let Some(product) = cols.get("product").get(i) else {
+    let Some(product) = texts.products.get(i) else {
         r.reject(i, key, cols.name("product"), None, missing);
         return None;
     };
-    let Some(contact_id) = cols.get("contact_id").get(i) else {
+    let Some(contact_id) = texts.contact_ids.get(i) else {
         r.reject(i, key, cols.name("contact_id"), None, missing);
         return None;
     };
     let added_at = required_instant(r, i, key, cols, "added_at")?;
-    let removed = cols.get("removed_at");
+    let removed = texts.removed;
     let removed_at = match removed
         .get(i)
         .filter(|t| !is_open_end_sentinel(t))
@@ -116,16 +130,26 @@ fn contact(
 /// same product: (file row, candidate index, reason).
 fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, RejectReason)> {
     let (added, removed) = (cols.get("added_at"), cols.get("removed_at"));
-    let mut by_key: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
+    // Most contacts are named once: each key notes its first row, and only
+    // keys named again get a group (rows in file order).
+    let mut first: HashMap<(&str, &str, &str), (usize, Option<usize>)> =
+        HashMap::with_capacity_and_hasher(candidates.len(), Default::default());
+    let mut groups: Vec<Vec<usize>> = Vec::new();
     for (k, c) in candidates.iter().enumerate() {
-        by_key
-            .entry((&c.account, &c.product, &c.contact_id))
-            .or_default()
-            .push(k);
+        let key = (&*c.account, c.product.as_str(), c.contact_id.as_str());
+        let (head, group) = first.entry(key).or_insert((k, None));
+        if *head == k {
+            continue;
+        }
+        let g = *group.get_or_insert_with(|| {
+            groups.push(vec![*head]);
+            groups.len() - 1
+        });
+        groups[g].push(k);
     }
+    drop(first);
     let mut late = Vec::new();
-    for group in by_key.values().filter(|g| g.len() > 1) {
-        let mut order = group.clone();
+    for mut order in groups {
         order.sort_by_key(|&k| (candidates[k].added_at, candidates[k].row));
         let mut kept: Vec<usize> = Vec::new();
         for k in order {

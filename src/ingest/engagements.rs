@@ -12,7 +12,7 @@ use super::judge::{
     Rejecter, Rejects,
 };
 use super::read::Source;
-use super::text::{unreadable, Columns};
+use super::text::{unreadable, Columns, Texts};
 use crate::mapping::Mapping;
 use crate::model::{Engagement, Service, Table, Track};
 
@@ -28,12 +28,19 @@ pub(crate) fn judge(
     let mut r = rejects.of(Table::Engagements);
     let broken = unreadable(source);
     let accounts = cols.get("account_id");
+    let texts = RowTexts {
+        kinds: cols.get("kind"),
+        tracks: cols.get("track"),
+        ids: cols.get("engagement_id"),
+        products: cols.get("product"),
+    };
     let mut candidates = Vec::with_capacity(source.frame.height());
     for i in 0..source.frame.height() {
         let Some(account) = readable_account(&mut r, i, &broken, &accounts, cols) else {
             continue;
         };
-        if let Some(e) = engagement(&mut r, i, account, cols, mapping, contracts, interner) {
+        let judging = (cols, &texts, mapping, contracts);
+        if let Some(e) = engagement(&mut r, i, account, judging, interner) {
             candidates.push(e);
         }
     }
@@ -72,18 +79,24 @@ pub(crate) fn judge(
         .collect()
 }
 
+/// The columns an engagement is read from, looked up once.
+struct RowTexts<'t> {
+    kinds: Texts<'t>,
+    tracks: Texts<'t>,
+    ids: Texts<'t>,
+    products: Texts<'t>,
+}
+
 /// Row `i` (of `account`) as an engagement, or `None` once rejected.
 fn engagement(
     r: &mut Rejecter,
     i: usize,
     account: &str,
-    cols: &Columns,
-    mapping: &Mapping,
-    contracts: &Contracts,
+    (cols, texts, mapping, contracts): (&Columns, &RowTexts, &Mapping, &Contracts),
     interner: &mut Interner,
 ) -> Option<Engagement> {
     let key = Some(account);
-    let kinds = cols.get("kind");
+    let kinds = texts.kinds;
     let Some(service) = kinds
         .get(i)
         .and_then(|k| Service::parse(mapping.value("kind", k)))
@@ -97,7 +110,7 @@ fn engagement(
     };
     let delivered_at = required_instant(r, i, key, cols, "delivered_at")?;
     // The track matters for field activities only; elsewhere it is ignored.
-    let tracks = cols.get("track");
+    let tracks = texts.tracks;
     let track = if service == Service::FieldActivity {
         match tracks
             .get(i)
@@ -132,11 +145,11 @@ fn engagement(
     Some(Engagement {
         row: i as u32,
         account: interner.get(account),
-        id: cols.get("engagement_id").get(i).map(str::to_string),
+        id: texts.ids.get(i).map(str::to_string),
         service,
         track,
         delivered_at,
-        product: cols.get("product").get(i).map(str::to_string),
+        product: texts.products.get(i).map(str::to_string),
         tier,
     })
 }

@@ -527,4 +527,44 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_contact_named_again_over_overlapping_time_is_rejected_and_a_later_naming_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["accounts", "cases", "events"] {
+            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
+            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
+        }
+        // Rows 1-2: the same naming twice (identical duplicate); row 3
+        // overlaps row 1 with another end; row 4 names C1 again after
+        // row 1 ended; row 5 is C1 on another product; row 6 overlaps row
+        // 4 and is listed before it in time order, so row 4 is the late one.
+        let contacts = "account_id,product,contact_id,added_at,removed_at\n\
+            ACC-0001,Adobe Commerce,C1,2024-01-01T00:00:00Z,2024-06-01T00:00:00Z\n\
+            ACC-0001,Adobe Commerce,C1,2024-01-01T00:00:00Z,2024-06-01T00:00:00Z\n\
+            ACC-0001,Adobe Commerce,C1,2024-03-01T00:00:00Z,2024-09-01T00:00:00Z\n\
+            ACC-0001,Adobe Commerce,C1,2024-08-01T00:00:00Z,\n\
+            ACC-0001,Adobe Analytics,C1,2024-01-01T00:00:00Z,\n\
+            ACC-0001,Adobe Commerce,C1,2024-07-01T00:00:00Z,2024-08-15T00:00:00Z\n";
+        std::fs::write(dir.path().join("contacts.csv"), contacts).unwrap();
+        let ingested = judged(dir.path(), None);
+        let kept: Vec<u32> = ingested.contacts.iter().map(|c| c.row).collect();
+        assert_eq!(kept, [0, 4, 5]);
+        let rejected: Vec<(u64, RejectReason)> = ingested
+            .rejects
+            .rows()
+            .iter()
+            .filter(|r| r.table == Table::Contacts)
+            .map(|r| (r.row_number, r.reason))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (2, RejectReason::IdenticalDuplicate),
+                (3, RejectReason::OverlappingContact),
+                (4, RejectReason::OverlappingContact),
+            ]
+        );
+        assert_eq!(ingested.counts(Table::Contacts).rejected, 3);
+    }
 }
