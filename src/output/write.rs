@@ -31,9 +31,9 @@ pub struct Layout {
 /// files to the staging directory (given as its argument) before the swap.
 /// Returns how many outputs the manifest lists.
 ///
-/// `run.case_slt` is written first and let go (left empty) before the
-/// other files and the charts are made: at 10 M cases it is most of a
-/// gibibyte.
+/// `run.case_slt` is written first, the charts drawn beside it, and let go
+/// (left empty) before the other files are made: at 10 M cases it is most
+/// of a gibibyte.
 pub fn write_report(
     run: &mut Run,
     policy: &Policy,
@@ -46,61 +46,61 @@ pub fn write_report(
     let mut manifest = run.manifest.clone();
     let (mut attainment, mut account_attainment) =
         (run.attainment.clone(), run.account_attainment.clone());
-    match layout.partition_by {
-        None => write_parquet(
-            &mut run.case_slt.clone(),
-            &staging.file("case_slt.parquet"),
-            &metadata,
-        )?,
-        Some(PartitionBy::Period) => {
-            let keep_from = layout.update.then(|| out.join("case_slt"));
-            let (all, partitions) = write_case_slt_by_period(
-                &frames::as_text(&run.case_slt)?,
-                &staging.file("case_slt"),
-                &metadata,
-                keep_from.as_deref(),
-            )?;
-            if let Some(all) = all {
-                attainment = run_query(&all, ATTAINMENT_SQL)?;
-                account_attainment = run_query(&all, ACCOUNT_ATTAINMENT_SQL)?;
-            }
-            for output in manifest.outputs.iter_mut() {
-                if output == "case_slt.parquet" {
-                    *output = "case_slt/".into();
+    let (case_slt, cases) = (&run.case_slt, &run.cases);
+    let (written, charts) = rayon::join(
+        || -> Result<()> {
+            match layout.partition_by {
+                None => write_parquet(
+                    &mut case_slt.clone(),
+                    &staging.file("case_slt.parquet"),
+                    &metadata,
+                ),
+                Some(PartitionBy::Period) => {
+                    let keep_from = layout.update.then(|| out.join("case_slt"));
+                    let (all, partitions) = write_case_slt_by_period(
+                        &frames::as_text(case_slt)?,
+                        &staging.file("case_slt"),
+                        &metadata,
+                        keep_from.as_deref(),
+                    )?;
+                    if let Some(all) = all {
+                        attainment = run_query(&all, ATTAINMENT_SQL)?;
+                        account_attainment = run_query(&all, ACCOUNT_ATTAINMENT_SQL)?;
+                    }
+                    for output in manifest.outputs.iter_mut() {
+                        if output == "case_slt.parquet" {
+                            *output = "case_slt/".into();
+                        }
+                    }
+                    manifest.case_slt_partitioned_by = Some(col::PERIOD.into());
+                    manifest.case_slt_partitions = Some(partitions);
+                    Ok(())
                 }
             }
-            manifest.case_slt_partitioned_by = Some(col::PERIOD.into());
-            manifest.case_slt_partitions = Some(partitions);
-        }
-    }
-    run.case_slt = polars::prelude::DataFrame::empty();
-    let mut tables = [
-        ("attainment.parquet", strings_to_enums(&attainment)?),
-        (
-            "account_attainment.parquet",
-            strings_to_enums(&account_attainment)?,
-        ),
-        (
-            "entitlements.parquet",
-            frames::entitlements(policy, &run.entitlements.years)?,
-        ),
-        (
-            "entitlement_findings.parquet",
-            frames::findings(policy, &run.entitlements.findings)?,
-        ),
-        ("rejects.parquet", frames::rejects(&run.rejects)?),
-    ];
-    // The files are independent: written side by side, charts beside them.
-    let (written, charts) = rayon::join(
-        || {
-            tables
-                .par_iter_mut()
-                .try_for_each(|(name, frame)| write_parquet(frame, &staging.file(name), &metadata))
         },
-        || crate::charts::write_report_charts(&run.cases, policy, |name| staging.file(name)),
+        || crate::charts::write_report_charts(cases, policy, |name| staging.file(name)),
     );
     written?;
     charts?;
+    run.case_slt = polars::prelude::DataFrame::empty();
+    // The other files are independent: each made and written side by side.
+    type Make<'a> = &'a (dyn Fn() -> Result<polars::prelude::DataFrame> + Sync);
+    let tables: [(&str, Make); 5] = [
+        ("attainment.parquet", &|| strings_to_enums(&attainment)),
+        ("account_attainment.parquet", &|| {
+            strings_to_enums(&account_attainment)
+        }),
+        ("entitlements.parquet", &|| {
+            frames::entitlements(policy, &run.entitlements.years)
+        }),
+        ("entitlement_findings.parquet", &|| {
+            frames::findings(policy, &run.entitlements.findings)
+        }),
+        ("rejects.parquet", &|| frames::rejects(&run.rejects)),
+    ];
+    tables
+        .par_iter()
+        .try_for_each(|(name, make)| write_parquet(&mut make()?, &staging.file(name), &metadata))?;
     let path = staging.file("manifest.json");
     std::fs::write(&path, manifest.to_json()).map_err(|e| Error::Write {
         path,
