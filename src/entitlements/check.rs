@@ -52,13 +52,27 @@ pub fn check<'a>(
     policy: &Policy,
     mapping: &Mapping,
     ingested: &Ingested,
-    measured: impl IntoIterator<Item = &'a Case>,
+    measured: impl IntoIterator<Item = &'a Case> + Send,
     as_of: Instant,
 ) -> Checked {
-    let years = yearly_rows(policy, ingested, as_of);
-    let mut findings = contact_findings(policy, ingested, as_of);
-    findings.extend(case_findings(policy, mapping, measured));
-    findings.extend(service_findings(policy, &ingested.engagements, as_of));
+    // Four independent checks, side by side; the findings are put
+    // together in the same order whichever ends first.
+    let ((years, mut findings), (of_cases, of_services)) = rayon::join(
+        || {
+            rayon::join(
+                || yearly_rows(policy, ingested, as_of),
+                || contact_findings(policy, ingested, as_of),
+            )
+        },
+        || {
+            rayon::join(
+                || case_findings(policy, mapping, measured),
+                || service_findings(policy, &ingested.engagements, as_of),
+            )
+        },
+    );
+    findings.extend(of_cases);
+    findings.extend(of_services);
     sort_findings(&mut findings);
     Checked { years, findings }
 }
