@@ -562,9 +562,10 @@ impl Interner {
 }
 
 /// Judges a table read in pieces ([`super::stream`]): each piece is
-/// parsed as a whole file would be and handed to `judge` with its columns
-/// and the file row of its first data row, while the next piece is read
-/// (and hashed) beside it; each piece's text is let go before the next is
+/// parsed as a whole file would be and handed to `judge` one parser chunk
+/// at a time (a few thousand rows, read in place), with its columns and
+/// the file row of its first data row, while the next piece is read (and
+/// hashed) beside it; each piece's text is let go before the next is
 /// parsed. After the first piece, `expect` is told about how many rows the
 /// whole file holds (an estimate, for reserving room). Returns the file,
 /// read to its end (for its hash), and its data rows.
