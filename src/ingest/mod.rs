@@ -407,6 +407,16 @@ mod tests {
         out
     }
 
+    /// A directory holding the demo's `tables`, for a test to add the others.
+    fn demo_tables(tables: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for t in tables {
+            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
+            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
+        }
+        dir
+    }
+
     fn judged(dir: &std::path::Path, piece_size: Option<(usize, usize)>) -> Ingested {
         let sources = read_all_in_pieces(
             &Input::Dir(dir.to_path_buf()),
@@ -421,11 +431,7 @@ mod tests {
 
     #[test]
     fn cases_and_events_read_in_pieces_judge_as_the_whole_files_do() {
-        let dir = tempfile::tempdir().unwrap();
-        for t in ["accounts", "engagements", "contacts"] {
-            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
-            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
-        }
+        let dir = demo_tables(&["accounts", "engagements", "contacts"]);
         std::fs::write(dir.path().join("cases.csv"), hostile_cases()).unwrap();
         std::fs::write(dir.path().join("events.csv"), hostile_events()).unwrap();
         let whole = judged(dir.path(), None);
@@ -530,11 +536,7 @@ mod tests {
 
     #[test]
     fn a_contact_named_again_over_overlapping_time_is_rejected_and_a_later_naming_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        for t in ["accounts", "cases", "events"] {
-            let from = format!("{}/fixtures/demo/{t}.csv", env!("CARGO_MANIFEST_DIR"));
-            std::fs::copy(from, dir.path().join(format!("{t}.csv"))).unwrap();
-        }
+        let dir = demo_tables(&["accounts", "cases", "events"]);
         // Rows 1-2: the same naming twice (identical duplicate); row 3
         // overlaps row 1 with another end; row 4 names C1 again after
         // row 1 ended; row 5 is C1 on another product; row 6 overlaps row
