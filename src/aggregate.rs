@@ -32,8 +32,8 @@ pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
 
 /// `attainment.parquet`, as `sql/attainment.sql` computes it.
 pub fn attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
-    let tiers = Ranks::of(cases.iter().map(|c| &*c.tier));
-    let regions = Ranks::of(cases.iter().map(|c| &*c.region));
+    let tiers = Ranks::of(cases, |c| [&*c.tier]);
+    let regions = Ranks::of(cases, |c| [&*c.region]);
     let groups = groups(cases, |c| {
         (tiers.rank(&c.tier) << 16) | (priority_rank(c.priority) << 12) | regions.rank(&c.region)
     });
@@ -49,7 +49,7 @@ pub fn attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
 
 /// `account_attainment.parquet`, as `sql/account_attainment.sql` computes it.
 pub fn account_attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
-    let accounts = Ranks::of(cases.iter().map(|c| &*c.account_id));
+    let accounts = Ranks::of(cases, |c| [&*c.account_id]);
     let groups = groups(cases, |c| {
         (accounts.rank(&c.account_id) << 4) | priority_rank(c.priority)
     });
@@ -77,22 +77,37 @@ struct Ranks<'a> {
 }
 
 impl<'a> Ranks<'a> {
-    fn of(values: impl Iterator<Item = &'a str>) -> Ranks<'a> {
-        let mut index: PlHashMap<(usize, usize), u64> = PlHashMap::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for v in values {
-            index.entry(address(v)).or_insert_with(|| {
-                seen.push(v);
-                0
+    /// The ranks of the values `values` gives for each case (the cases
+    /// walked in parallel, a map of the addresses seen per slice).
+    fn of<const N: usize>(
+        cases: &'a [CaseRow],
+        values: impl Fn(&'a CaseRow) -> [&'a str; N] + Sync,
+    ) -> Ranks<'a> {
+        let seen = cases
+            .par_chunks(1 << 16)
+            .map(|chunk| {
+                let mut seen: PlHashMap<(usize, usize), &'a str> = PlHashMap::default();
+                for v in chunk.iter().flat_map(&values) {
+                    seen.entry(address(v)).or_insert(v);
+                }
+                seen
+            })
+            .reduce(PlHashMap::default, |mut all, part| {
+                for (k, v) in part {
+                    all.entry(k).or_insert(v);
+                }
+                all
             });
-        }
-        let mut sorted = seen.clone();
+        let mut sorted: Vec<&'a str> = seen.values().copied().collect();
         sorted.sort_unstable();
         sorted.dedup();
-        for v in seen {
-            let rank = sorted.binary_search(&v).expect("a value seen") as u64;
-            index.insert(address(v), rank);
-        }
+        let index = seen
+            .into_iter()
+            .map(|(k, v)| {
+                let rank = sorted.binary_search(&v).expect("a value seen") as u64;
+                (k, rank)
+            })
+            .collect();
         Ranks { sorted, index }
     }
 
@@ -136,7 +151,7 @@ fn groups<'a>(
 ) -> (Ranks<'a>, Vec<Group>) {
     // Period labels ranked in text order (`month` rows sort before
     // `quarter` rows, and labels of one type never meet the other's).
-    let periods = Ranks::of(cases.iter().flat_map(|c| [c.period(), c.month()]));
+    let periods = Ranks::of(cases, |c| [c.period(), c.month()]);
     // Month groups sort before quarter groups (the key's top bit): each
     // period type is its own pass, so that one entry per case is held at a
     // time (24 B a case, not 48).
