@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::judge::{judge_in_pieces, Contracts, Interner, NoContract, RejectReason, Rejects};
+use super::judge::{
+    judge_in_pieces, settle, Contracts, Interner, NoContract, RejectReason, Rejects,
+};
 use super::read::Source;
 use super::stream::Pieces;
 use super::text::{unreadable, Columns, Texts};
@@ -241,29 +243,23 @@ impl Found {
             let id = |k: u32| &cases[k as usize].id;
             id(a.0).cmp(id(b.0)).then(a.1.cmp(&b.1))
         });
+        let (mut dups, mut group) = (Vec::new(), Vec::new());
+        for repeated in repeats.chunk_by(|a, b| a.0 == b.0) {
+            // Candidates are compared by index: their signatures are in that order.
+            let first = repeated[0].0 as usize;
+            group.clear();
+            group.push((first, first));
+            group.extend(repeated.iter().map(|&(_, k)| (k as usize, k as usize)));
+            settle(&group, &|a, b| signatures[a] == signatures[b], &mut dups);
+        }
         let mut dropped = vec![false; cases.len()];
         let mut r = rejects.of(Table::Cases);
         let id_column = cols.name("case_id");
-        for group in repeats.chunk_by(|a, b| a.0 == b.0) {
-            let first = group[0].0 as usize;
-            let identical = group
-                .iter()
-                .all(|&(_, k)| signatures[k as usize] == signatures[first]);
-            let reason = if identical {
-                RejectReason::IdenticalDuplicate
-            } else {
-                RejectReason::ConflictingDuplicate
-            };
-            let members = (!identical)
-                .then_some(first)
-                .into_iter()
-                .chain(group.iter().map(|&(_, k)| k as usize));
-            for k in members {
-                dropped[k] = true;
-                let case = &cases[k];
-                let id = Some(&*case.id);
-                r.reject(case.row as usize, id, id_column, id, reason);
-            }
+        for d in dups {
+            dropped[d.candidate] = true;
+            let case = &cases[d.candidate];
+            let id = Some(&*case.id);
+            r.reject(case.row as usize, id, id_column, id, d.reason);
         }
         drop(signatures);
         for (k, fault) in faults {

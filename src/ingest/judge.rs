@@ -563,7 +563,7 @@ impl Interner {
 
 /// Judges a table read in pieces ([`super::stream`]): each piece is
 /// parsed as a whole file would be and handed to `judge` one parser chunk
-/// at a time (a few thousand rows, read in place), with its columns and
+/// at a time (some tens of thousands of rows, read in place), with its columns and
 /// the file row of its first data row, while the next piece is read (and
 /// hashed) beside it; each piece's text is let go before the next is
 /// parsed. After the first piece, `expect` is told about how many rows the
@@ -656,24 +656,28 @@ pub(crate) fn duplicates<'a>(
     groups.sort_by(|a, b| a.0.cmp(b.0));
     let mut out = Vec::new();
     for (_, group) in &groups {
-        let first = group[0].1;
-        let identical = group.iter().all(|&(_, row)| same(row, first));
-        for (j, &(k, _)) in group.iter().enumerate() {
-            if identical && j == 0 {
-                continue;
-            }
-            let reason = if identical {
-                RejectReason::IdenticalDuplicate
-            } else {
-                RejectReason::ConflictingDuplicate
-            };
-            out.push(Duplicate {
-                candidate: k,
-                reason,
-            });
-        }
+        settle(group, &same, &mut out);
     }
     out
+}
+
+/// The rejects of one group of rows sharing an id, (candidate index, row)
+/// in file order: when every row is the same as the first (`same` on
+/// rows), the others collapse into it; otherwise all are rejected.
+pub(crate) fn settle(
+    group: &[(usize, usize)],
+    same: &impl Fn(usize, usize) -> bool,
+    out: &mut Vec<Duplicate>,
+) {
+    let first = group[0].1;
+    let identical = group.iter().all(|&(_, row)| same(row, first));
+    let reason = if identical {
+        RejectReason::IdenticalDuplicate
+    } else {
+        RejectReason::ConflictingDuplicate
+    };
+    let rejected = group.iter().skip(usize::from(identical));
+    out.extend(rejected.map(|&(candidate, _)| Duplicate { candidate, reason }));
 }
 
 /// Every account's contract rows, as judged: the one place that says
