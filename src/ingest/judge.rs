@@ -561,14 +561,16 @@ impl Interner {
     }
 }
 
-/// Judges a table read in pieces ([`super::stream`]): each piece is
-/// parsed as a whole file would be and handed to `judge` one parser chunk
-/// at a time (some tens of thousands of rows, read in place), with its columns and
-/// the file row of its first data row, while the next piece is read (and
-/// hashed) beside it; each piece's text is let go before the next is
-/// parsed. After the first piece, `expect` is told about how many rows the
-/// whole file holds (an estimate, for reserving room). Returns the file,
-/// read to its end (for its hash), and its data rows.
+/// Judges a table read in pieces ([`super::stream`]), handing `judge` one
+/// part at a time, with its columns and the file row of its first data
+/// row, while the next piece is read (and hashed) beside it: a CSV piece
+/// is parsed straight into its fields' text ([`super::records`], parts of
+/// about a megabyte parsed side by side), a Parquet piece is judged in the
+/// reader's chunks, each read in place. Each piece's text is let go
+/// before the next is parsed. After the first piece, `expect` is told
+/// about how many rows the whole file holds (an estimate, for reserving
+/// room). Returns the file, read to its end (for its hash), and its data
+/// rows.
 pub(crate) fn judge_in_pieces<S: Send>(
     source: &super::read::Source,
     mut pieces: super::stream::Pieces,
@@ -577,31 +579,59 @@ pub(crate) fn judge_in_pieces<S: Send>(
     mut judge: impl FnMut(&mut S, &super::read::Source, &Columns, usize) + Send,
     mut expect: impl FnMut(&mut S, usize),
 ) -> crate::Result<(super::stream::Pieces, u64)> {
-    use super::read::{parse_piece, Source};
-    use super::stream::RawPiece;
+    use super::read::Source;
+    use super::stream::{Pieces, RawPiece};
+    use polars::prelude::{Column, DataFrame};
+    // The header's length and column names (every CSV piece starts with it).
+    let header = match &pieces {
+        Pieces::Csv(p) => (p.header().len(), super::records::header(p.header())),
+        Pieces::Parquet(_) => (0, Vec::new()),
+    };
+    let part = |frame: DataFrame| Source {
+        file: source.file.clone(),
+        frame,
+        origins: None,
+        pieces: None,
+    };
     let mut rows = 0usize;
     let mut next = pieces.next_piece()?;
     while let Some(raw) = next.take() {
         let size = raw.size();
         let (judged, following) = rayon::join(
             || -> crate::Result<usize> {
-                let mut frame = match raw {
-                    RawPiece::Csv(bytes, sentinel) => parse_piece(source.path(), &bytes, sentinel)?,
-                    RawPiece::Frame(frame) => frame,
-                };
-                // The parser's chunks are judged one after another, each
-                // read in place: the piece is never copied into one chunk.
                 let mut judged = 0;
-                for chunk in frame.split_chunks() {
-                    let part = Source {
-                        file: source.file.clone(),
-                        frame: chunk,
-                        origins: None,
-                        pieces: None,
-                    };
-                    let part_cols = Columns::of(&part, mapping)?;
-                    judge(state, &part, &part_cols, rows + judged);
-                    judged += part.frame.height();
+                match raw {
+                    RawPiece::Csv(bytes) => {
+                        let (h, names) = (header.0, &header.1);
+                        let parts = super::records::parse(bytes, h, names);
+                        for records in parts {
+                            let n = records.len();
+                            // Why rows are unreadable, where [`unreadable`] looks.
+                            let frame = if records.broken().is_empty() {
+                                DataFrame::empty_with_height(n)
+                            } else {
+                                let mut why = vec![None; n];
+                                for (row, w) in records.broken() {
+                                    why[*row] = Some(w.as_str());
+                                }
+                                let column = Column::new(super::read::BROKEN_COLUMN.into(), why);
+                                DataFrame::new(n, vec![column]).expect("one column of n rows")
+                            };
+                            let piece = part(frame);
+                            let records = std::sync::Arc::new(records);
+                            let part_cols = Columns::of_records(&piece, mapping, &records, names)?;
+                            judge(state, &piece, &part_cols, rows + judged);
+                            judged += n;
+                        }
+                    }
+                    RawPiece::Frame(mut frame) => {
+                        for chunk in frame.split_chunks() {
+                            let piece = part(chunk);
+                            let part_cols = Columns::of(&piece, mapping)?;
+                            judge(state, &piece, &part_cols, rows + judged);
+                            judged += piece.frame.height();
+                        }
+                    }
                 }
                 Ok(judged)
             },

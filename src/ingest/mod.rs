@@ -18,6 +18,7 @@ mod engagements;
 mod events;
 pub mod judge;
 pub mod read;
+mod records;
 mod stream;
 mod text;
 

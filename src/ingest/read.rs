@@ -512,18 +512,6 @@ pub(super) fn unreadable_as(path: impl AsRef<Path>, format: &str, e: &PolarsErro
     }
 }
 
-/// One piece of a table read in pieces ([`CsvPieces::next_bytes`]) as
-/// read, in the parser's chunks; `sentinel`: its last row is the
-/// header's copy, dropped.
-pub(super) fn parse_piece(path: &str, bytes: &[u8], sentinel: bool) -> Result<DataFrame> {
-    let mut frame =
-        read_frame_chunked(bytes, Format::Csv).map_err(|e| unreadable_as(path, "csv", &e))?;
-    if sentinel {
-        frame = frame.slice(0, frame.height().saturating_sub(1));
-    }
-    Ok(frame)
-}
-
 /// What an importer made of a vendor export beyond its rows: its rejects,
 /// and per vendor file the accounting (records read = rows + skipped +
 /// rejected), for the manifest.

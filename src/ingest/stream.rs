@@ -1,6 +1,7 @@
 //! A CSV table read in pieces: the file is never held whole, nor is its
 //! text as a table. Each piece ends where a record ends, carries the
-//! header, and is read by the same readers as a whole file
+//! header, and is parsed straight into its fields' text
+//! ([`super::records`]) as the record-by-record reader reads a whole file
 //! ([`super::read`]), so a row reads the same whichever piece holds it and
 //! one bad row is still one reject. The file's SHA-256 is computed from
 //! the pieces as they are read.
@@ -28,11 +29,10 @@ pub enum Pieces {
     Parquet(ParquetPieces),
 }
 
-/// One piece as read: CSV bytes still to be parsed (the second value: its
-/// last row is the header's copy, see [`CsvPieces::next_bytes`]), or rows.
+/// One piece as read: CSV bytes still to be parsed, or rows.
 pub enum RawPiece {
-    /// The header, whole records, maybe the header's copy.
-    Csv(Vec<u8>, bool),
+    /// The header, then whole records.
+    Csv(Vec<u8>),
     /// Rows of a Parquet file.
     Frame(DataFrame),
 }
@@ -41,7 +41,7 @@ impl RawPiece {
     /// Bytes (CSV) or rows (Parquet) in the piece, for [`Pieces::rows_hint`].
     pub fn size(&self) -> usize {
         match self {
-            RawPiece::Csv(bytes, _) => bytes.len(),
+            RawPiece::Csv(bytes) => bytes.len(),
             RawPiece::Frame(frame) => frame.height(),
         }
     }
@@ -53,7 +53,7 @@ impl Pieces {
         match self {
             Pieces::Csv(p) => p
                 .next_bytes()
-                .map(|b| b.map(|(bytes, sentinel)| RawPiece::Csv(bytes, sentinel)))
+                .map(|b| b.map(RawPiece::Csv))
                 .map_err(|source| crate::Error::Read {
                     path: p.path().into(),
                     source,
@@ -272,17 +272,11 @@ impl CsvPieces {
 
     /// The next piece's bytes (the header, then whole records), or `None`
     /// at the end of the file.
-    ///
-    /// A piece other than the file's last ends with a copy of the header
-    /// row, which [`super::read::parse_piece`] drops: so the last row of a
-    /// piece is read as a row in the middle of a file is, and only the
-    /// file's own last row is read as the end of the input. The second
-    /// value says whether it is there.
-    pub fn next_bytes(&mut self) -> std::io::Result<Option<(Vec<u8>, bool)>> {
+    pub fn next_bytes(&mut self) -> std::io::Result<Option<Vec<u8>>> {
         let h = self.header.len();
         loop {
             // Empty lines are no rows: a piece must not start with one
-            // (the reader would take it as a row of nothing there).
+            // (nor a piece of nothing but them).
             let blank = leading_empty_lines(&self.pending[h..]);
             self.pending.drain(h..h + blank);
             let body = &self.pending[h..];
@@ -291,7 +285,7 @@ impl CsvPieces {
                     return Ok(None);
                 }
                 let piece = std::mem::replace(&mut self.pending, self.header.clone());
-                return Ok(Some((piece, false)));
+                return Ok(Some(piece));
             }
             if body.len() >= self.piece_bytes {
                 if let Some(end) = last_record_end(body) {
@@ -299,8 +293,7 @@ impl CsvPieces {
                     rest.extend_from_slice(&body[end..]);
                     let mut piece = std::mem::replace(&mut self.pending, rest);
                     piece.truncate(h + end);
-                    piece.extend_from_slice(&self.header);
-                    return Ok(Some((piece, true)));
+                    return Ok(Some(piece));
                 }
             }
             self.fill(self.piece_bytes)?;
@@ -322,7 +315,7 @@ fn leading_empty_lines(buf: &[u8]) -> usize {
 
 /// The end (one past the line end) of the first complete record of `buf`,
 /// read as the CSV readers read it (a line end inside quotes is data).
-fn first_record_end(buf: &[u8]) -> Option<usize> {
+pub(super) fn first_record_end(buf: &[u8]) -> Option<usize> {
     record_ends(buf, true)
 }
 
@@ -382,12 +375,7 @@ mod tests {
         )
         .unwrap();
         let mut out = Vec::new();
-        while let Some((mut bytes, sentinel)) = p.next_bytes().unwrap() {
-            if sentinel {
-                let header = p.header().to_vec();
-                assert!(bytes.ends_with(&header));
-                bytes.truncate(bytes.len() - header.len());
-            }
+        while let Some(bytes) = p.next_bytes().unwrap() {
             out.push(String::from_utf8(bytes).unwrap());
         }
         out

@@ -5,7 +5,10 @@
 
 use polars::prelude::*;
 
+use std::sync::Arc;
+
 use super::read::{Source, BROKEN_COLUMN};
+use super::records::Records;
 use crate::mapping::Mapping;
 use crate::model::Table;
 use crate::timestamp::format_rfc3339;
@@ -125,21 +128,38 @@ fn missing_column(source: &Source, name: &str, canonical: &str) -> String {
 
 /// Trimmed, empty-as-missing values of an optional column, read in place
 /// (no per-row copy: on big exports, a vector of them per column was a
-/// fifth of the peak memory).
+/// fifth of the peak memory): from a column of text, or from a piece's
+/// parsed records ([`Records`]).
 #[derive(Clone, Copy)]
-pub(crate) struct Texts<'a>(Option<&'a <StringType as PolarsDataType>::Array>);
+pub(crate) enum Texts<'a> {
+    /// The column is absent.
+    Absent,
+    /// A one-chunk string column.
+    Column(&'a <StringType as PolarsDataType>::Array),
+    /// Column `.1` of parsed records.
+    Records(&'a Records, usize),
+}
 
 impl<'a> Texts<'a> {
     /// The values of a one-chunk string column (see [`text_column`]); a
     /// column without chunks has no rows.
     pub(crate) fn of(ca: &'a StringChunked) -> Texts<'a> {
-        Texts((ca.chunks().len() == 1).then(|| ca.downcast_as_array()))
+        if ca.chunks().len() == 1 {
+            Texts::Column(ca.downcast_as_array())
+        } else {
+            Texts::Absent
+        }
     }
 
     /// The value at `row`: `None` when null, blank, or the column is absent.
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
-        self.0?.get(row).map(trim).filter(|s| !s.is_empty())
+        let text = match *self {
+            Texts::Absent => None,
+            Texts::Column(array) => array.get(row),
+            Texts::Records(records, column) => Some(records.get(row, column)),
+        };
+        text.map(trim).filter(|s| !s.is_empty())
     }
 }
 
@@ -165,7 +185,7 @@ pub(crate) fn unreadable(source: &Source) -> Texts<'_> {
         .column(BROKEN_COLUMN)
         .ok()
         .and_then(|c| c.str().ok())
-        .map_or(Texts(None), Texts::of)
+        .map_or(Texts::Absent, Texts::of)
 }
 
 /// The canonical columns of one table, resolved through the mapping: a
@@ -174,7 +194,15 @@ pub(crate) fn unreadable(source: &Source) -> Texts<'_> {
 pub(crate) struct Columns {
     table: Table,
     /// Canonical name, name in the file, values.
-    columns: Vec<(&'static str, String, Option<StringChunked>)>,
+    columns: Vec<(&'static str, String, Option<Values>)>,
+}
+
+/// Where a column's values are.
+enum Values {
+    /// A column of text.
+    Column(StringChunked),
+    /// A column of parsed records.
+    Records(Arc<Records>, usize),
 }
 
 impl Columns {
@@ -198,14 +226,46 @@ impl Columns {
                 Ok((
                     c.name(),
                     name,
-                    text_column(source, mapping, c.name(), c.required())?,
+                    text_column(source, mapping, c.name(), c.required())?.map(Values::Column),
                 ))
             })
             .collect::<Result<_>>()?;
         Ok(Columns { table, columns })
     }
 
-    fn find(&self, canonical: &str) -> &(&'static str, String, Option<StringChunked>) {
+    /// Resolves every canonical column of `source`'s table in `records`, a
+    /// piece of its file whose header names its columns `names` (the
+    /// header was checked when the file was opened: a required column
+    /// missing here is the file's header changing, an error all the same).
+    pub(crate) fn of_records(
+        source: &Source,
+        mapping: &Mapping,
+        records: &Arc<Records>,
+        names: &[String],
+    ) -> Result<Columns> {
+        let table = source.table();
+        let columns = table
+            .columns()
+            .iter()
+            .map(|c| {
+                let name = mapping.source_column(table.name(), c.name()).to_string();
+                let values = match names.iter().position(|n| *n == name) {
+                    Some(at) => Some(Values::Records(Arc::clone(records), at)),
+                    None if c.required() => {
+                        return Err(Error::Input {
+                            path: source.path().into(),
+                            reason: format!("missing column `{name}` in the header row"),
+                        })
+                    }
+                    None => None,
+                };
+                Ok((c.name(), name, values))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Columns { table, columns })
+    }
+
+    fn find(&self, canonical: &str) -> &(&'static str, String, Option<Values>) {
         self.columns
             .iter()
             .find(|(c, _, _)| *c == canonical)
@@ -214,10 +274,11 @@ impl Columns {
 
     /// The values of `canonical` (none when the file lacks the column).
     pub(crate) fn get(&self, canonical: &str) -> Texts<'_> {
-        self.find(canonical)
-            .2
-            .as_ref()
-            .map_or(Texts(None), Texts::of)
+        match &self.find(canonical).2 {
+            None => Texts::Absent,
+            Some(Values::Column(ca)) => Texts::of(ca),
+            Some(Values::Records(records, at)) => Texts::Records(records, *at),
+        }
     }
 
     /// The name of `canonical` in the file, for rejects (as the mapping

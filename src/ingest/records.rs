@@ -1,0 +1,391 @@
+//! A piece of a CSV table read in pieces ([`super::stream`]) parsed
+//! straight into the text of its fields: no DataFrame of text is built for
+//! the cases and events, the largest tables. A piece reads as the
+//! record-by-record reader of [`super::read`] reads a file (the `csv`
+//! crate's state machine, [`csv_core`]), so a row reads the same whichever
+//! reader meets it: blank lines are no rows; a row with another number of
+//! fields than the header, or a value whose bytes are not UTF-8, is
+//! unreadable and says why (`CODE<TAB>DETAIL`, as
+//! [`super::read::BROKEN_COLUMN`] holds it).
+//!
+//! Most pieces hold no quote and are UTF-8 throughout: there a record is
+//! a line (`\n`, `\r\n` or `\r`) and a field what lies between commas, so
+//! the piece is cut at line ends into parts of about [`PART_BYTES`] split
+//! side by side, each value read in place in the piece's text. A piece
+//! with a quote, or bytes that are not UTF-8, goes through the state
+//! machine in one part, from its header row as the file is read.
+
+use std::sync::Arc;
+
+use csv_core::{ReadRecordResult, Reader};
+use rayon::prelude::*;
+
+/// Bytes of a piece parsed on one thread, about (cut at a line end).
+pub(crate) const PART_BYTES: usize = 1 << 20;
+
+/// Rows of CSV as text: per row, each header column's value (none when
+/// the row lacks the field or its bytes are not UTF-8).
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    /// The values' text: the piece's (shared by its parts) or, for a piece
+    /// read by the state machine, every readable value one after another.
+    text: Arc<String>,
+    /// Per row, per header column: the value's range in `text`.
+    spans: Vec<(usize, usize)>,
+    /// Columns (the header's fields).
+    width: usize,
+    /// Rows that cannot be read, and why (`CODE<TAB>DETAIL`), in row order.
+    broken: Vec<(usize, String)>,
+}
+
+impl Records {
+    /// Rows.
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// The value of column `column` at `row`, untrimmed (`""` when absent).
+    #[inline]
+    pub(crate) fn get(&self, row: usize, column: usize) -> &str {
+        let (start, end) = self.spans[row * self.width + column];
+        &self.text[start..end]
+    }
+
+    /// The rows that cannot be read, and why, in row order.
+    pub(crate) fn broken(&self) -> &[(usize, String)] {
+        &self.broken
+    }
+}
+
+/// The column names of `header` (the header row), as the record reader
+/// names them: trimmed, bytes that are not UTF-8 replaced.
+pub(crate) fn header(header: &[u8]) -> Vec<String> {
+    let mut reader = Reader::new();
+    let mut out = vec![0u8; header.len() + 1];
+    let mut ends = vec![0usize; 64];
+    let (mut nin, mut nout, mut nend) = (0, 0, 0);
+    loop {
+        let (result, i, o, e) =
+            reader.read_record(&header[nin..], &mut out[nout..], &mut ends[nend..]);
+        (nin, nout, nend) = (nin + i, nout + o, nend + e);
+        match result {
+            ReadRecordResult::InputEmpty => {}
+            ReadRecordResult::OutputFull => out.resize(out.len() * 2 + 1, 0),
+            ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+            ReadRecordResult::Record | ReadRecordResult::End => break,
+        }
+    }
+    let mut start = 0;
+    ends[..nend]
+        .iter()
+        .map(|&end| {
+            let name = String::from_utf8_lossy(&out[start..end]).trim().to_string();
+            start = end;
+            name
+        })
+        .collect()
+}
+
+/// The records of `piece` (its header row of `header` bytes, then whole
+/// records), each read against the header's `names`, in file order.
+pub(crate) fn parse(piece: Vec<u8>, header: usize, names: &[String]) -> Vec<Records> {
+    parse_in(piece, header, names, PART_BYTES)
+}
+
+/// [`parse`], quote-free parts cut after every `every` bytes.
+fn parse_in(piece: Vec<u8>, header: usize, names: &[String], every: usize) -> Vec<Records> {
+    let header = header.min(piece.len());
+    let piece = if memchr::memchr(b'"', &piece[header..]).is_none() {
+        match String::from_utf8(piece) {
+            Ok(text) => return split(Arc::new(text), header, names, every),
+            Err(e) => e.into_bytes(),
+        }
+    } else {
+        piece
+    };
+    vec![parse_part(&piece, header, names)]
+}
+
+/// The records of a quote-free `text` after its header row (`header`
+/// bytes), in parts side by side.
+fn split(text: Arc<String>, header: usize, names: &[String], every: usize) -> Vec<Records> {
+    let ends = part_ends(&text.as_bytes()[header..], every);
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    let parts: Vec<(usize, usize)> = starts.zip(ends.iter().copied()).collect();
+    parts
+        .into_par_iter()
+        .map(|(start, end)| split_part(&text, header + start, header + end, names))
+        .collect()
+}
+
+/// Where the parts of `body` end: at the first line end after every
+/// `every` bytes, the last at the end of `body`.
+fn part_ends(body: &[u8], every: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut from = every;
+    while from < body.len() {
+        let Some(p) = memchr::memchr(b'\n', &body[from..]) else {
+            break;
+        };
+        let end = from + p + 1;
+        if end < body.len() {
+            ends.push(end);
+        }
+        from = end + every;
+    }
+    ends.push(body.len());
+    ends
+}
+
+/// The records of `text[start..end]` (quote-free, whole lines): each
+/// non-empty line a record, its fields between commas.
+fn split_part(text: &Arc<String>, start: usize, end: usize, names: &[String]) -> Records {
+    let bytes = &text.as_bytes()[..end];
+    let width = names.len().max(1);
+    let mut records = Records {
+        text: Arc::clone(text),
+        width,
+        spans: Vec::with_capacity((end - start) / 8),
+        broken: Vec::new(),
+    };
+    let mut at = start;
+    loop {
+        while at < end && matches!(bytes[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        if at >= end {
+            break;
+        }
+        let row = records.len();
+        let mut fields = 0;
+        let mut from = at;
+        loop {
+            let stop = memchr::memchr3(b',', b'\n', b'\r', &bytes[at..]).map_or(end, |p| at + p);
+            if fields < width {
+                records.spans.push((from, stop));
+            }
+            fields += 1;
+            at = stop;
+            if stop < end && bytes[stop] == b',' {
+                at += 1;
+                from = at;
+            } else {
+                break;
+            }
+        }
+        for _ in fields..width {
+            records.spans.push((0, 0));
+        }
+        if fields != names.len() {
+            records.broken.push((row, ragged(fields, names.len())));
+        }
+    }
+    records
+}
+
+/// Why a row with `fields` fields is unreadable under a header of `width`.
+fn ragged(fields: usize, width: usize) -> String {
+    format!("ragged_row\t{fields} fields, the header has {width}")
+}
+
+/// Reads every record of `bytes` (a header row of `header` bytes, then
+/// records) against the header's `names` with the state machine, as the
+/// file is read.
+fn parse_part(bytes: &[u8], header: usize, names: &[String]) -> Records {
+    let width = names.len().max(1);
+    let mut reader = Reader::new();
+    let mut out = vec![0u8; bytes.len() + 1];
+    let mut ends = vec![0usize; width + 1];
+    let mut records = Records {
+        width,
+        spans: Vec::with_capacity(bytes.len() / 8),
+        ..Records::default()
+    };
+    // Where the record being read starts in `out`, bytes of it so far,
+    // fields of it so far, input read.
+    let (mut start, mut len, mut fields, mut nin) = (0, 0, 0, 0);
+    loop {
+        let (result, i, o, e) =
+            reader.read_record(&bytes[nin..], &mut out[start + len..], &mut ends[fields..]);
+        (nin, len, fields) = (nin + i, len + o, fields + e);
+        match result {
+            ReadRecordResult::InputEmpty => {}
+            ReadRecordResult::OutputFull => out.resize(out.len() * 2 + 1, 0),
+            ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+            // The header row (a record ended by `\r\n` is reported at its `\r`).
+            ReadRecordResult::Record if nin <= header => (len, fields) = (0, 0),
+            ReadRecordResult::Record => {
+                start = records.add(&mut out, start, &ends[..fields], names);
+                (len, fields) = (0, 0);
+            }
+            ReadRecordResult::End => break,
+        }
+    }
+    out.truncate(start);
+    records.text = Arc::new(String::from_utf8(out).expect("only UTF-8 values are kept"));
+    records
+}
+
+impl Records {
+    /// Adds the record whose text starts at `out[start]`, its fields ending
+    /// at `ends` (from `start`): its values in the header's columns, as the
+    /// record reader reads them ([`super::read`]). Returns where its kept
+    /// text ends: the values of columns past the header's, and any that are
+    /// not UTF-8, are dropped from `out`.
+    fn add(&mut self, out: &mut [u8], start: usize, ends: &[usize], names: &[String]) -> usize {
+        let row = self.len();
+        let width = self.width;
+        let mut why = None;
+        if ends.len() != names.len() {
+            why = Some(ragged(ends.len(), names.len()));
+        }
+        let fields = ends.len().min(width);
+        let kept = if fields == 0 { 0 } else { ends[fields - 1] };
+        let field = |c: usize| (if c == 0 { 0 } else { ends[c - 1] }, ends[c]);
+        if let Ok(text) = std::str::from_utf8(&out[start..start + kept]) {
+            if (0..fields).all(|c| text.is_char_boundary(field(c).0)) {
+                for c in 0..width {
+                    let (s, e) = if c < fields { field(c) } else { (0, 0) };
+                    self.spans.push((start + s, start + e));
+                }
+                self.finish(row, why);
+                return start + kept;
+            }
+        }
+        // Some value is not UTF-8: keep the others, moved up over it.
+        let mut end = start;
+        for c in 0..width {
+            let (s, e) = if c < fields { field(c) } else { (0, 0) };
+            if std::str::from_utf8(&out[start + s..start + e]).is_ok() {
+                out.copy_within(start + s..start + e, end);
+                self.spans.push((end, end + e - s));
+                end += e - s;
+            } else {
+                let name = names.get(c).map_or("", String::as_str);
+                why.get_or_insert_with(|| format!("not_utf8\t{name}"));
+                self.spans.push((end, end));
+            }
+        }
+        self.finish(row, why);
+        end
+    }
+
+    fn finish(&mut self, row: usize, why: Option<String>) {
+        if let Some(why) = why {
+            self.broken.push((row, why));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::read::{read_frame_chunked, Format, BROKEN_COLUMN};
+
+    /// Every row's values (trimmed, blank as none) and why it is broken,
+    /// as the records read them, quote-free parts cut after every `every`
+    /// bytes.
+    fn as_records(csv: &[u8], every: usize) -> Vec<(Vec<Option<String>>, Option<String>)> {
+        let h = crate::ingest::stream::first_record_end(csv).unwrap_or(csv.len());
+        let names = header(&csv[..h]);
+        let mut rows = Vec::new();
+        for records in parse_in(csv.to_vec(), h, &names, every) {
+            for row in 0..records.len() {
+                let values = (0..names.len())
+                    .map(|c| Some(records.get(row, c).trim().to_string()).filter(|v| !v.is_empty()))
+                    .collect();
+                let why = records
+                    .broken()
+                    .iter()
+                    .find(|(r, _)| *r == row)
+                    .map(|(_, w)| w.clone());
+                rows.push((values, why));
+            }
+        }
+        rows
+    }
+
+    /// The same, as a whole file is read into a frame (its columns in
+    /// header order; polars keeps a header name's spaces, which the
+    /// reading of the header, done once per file, judges).
+    fn as_frame(csv: &[u8]) -> Vec<(Vec<Option<String>>, Option<String>)> {
+        let frame = read_frame_chunked(csv, Format::Csv).unwrap();
+        let text = |column: &polars::prelude::Column, row: usize| {
+            column
+                .str()
+                .unwrap()
+                .get(row)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let columns: Vec<_> = frame
+            .columns()
+            .iter()
+            .filter(|c| c.name().as_str() != BROKEN_COLUMN)
+            .collect();
+        let broken = frame.column(BROKEN_COLUMN).ok();
+        (0..frame.height())
+            .map(|row| {
+                let values = columns.iter().map(|c| text(c, row)).collect();
+                (values, broken.and_then(|b| text(b, row)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_piece_reads_as_the_whole_file_is_read_into_a_frame() {
+        // (A one-column file is left out: polars reads its blank lines as
+        // empty rows. The cases and events have several required columns.)
+        let files: [&[u8]; 20] = [
+            b"a,b\n1,2\n3,4\n",
+            b"a,b\n1,2\n3,4",
+            b"a,b\r\n1,2\r\n3,4\r\n",
+            b"\xef\xbb\xbfa,b\n1,2\n",
+            b"a,b\n1,2\n\n\n3,4\n",
+            b"a,b\n\"x,y\",\"q\"\"r\"\n\"line\nbreak\",z\n",
+            b"a,b\n1,2,3\n4\n5,6\n",
+            b"a,b\n1,\xff\n\xfe,2\n3,4\n",
+            b"a,b\n  1 , 2 \n,\n",
+            b"a,b\n1,\"\"\n\"\",2\n",
+            b"a,b\n\xc3\xa9,\xe2\x82\xac\n",
+            b"a,b\n1,2\r\n3,4\n",
+            b" a , b \n1,2\n",
+            b"a,b,c\n1,2\n3,4,5,6\n7,8,9\n",
+            b"a,b\nx\"y,z\n",
+            b"a,b\n\xef\xbb\xbfx,1\n2,3\n",
+            b"a,b\n\xef\xbb\xbf\"x\",1\n",
+            b"a,b\n1,2\r3,4\n",
+            b"a,b\n1,2\r\r\n,\n",
+            b"a,b\n1,\"2\"\n\xef\xbb\xbf3,4\n",
+        ];
+        for csv in files {
+            let whole = as_frame(csv);
+            for part in [1, 2, 3, 5, 1 << 20] {
+                assert_eq!(
+                    as_records(csv, part),
+                    whole,
+                    "{:?}, parts of {part}",
+                    String::from_utf8_lossy(csv)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_split_inside_a_character_is_not_utf8() {
+        // `é` is C3 A9: the two fields' bytes make a valid whole, not two
+        // valid values.
+        let names = header(b"a,b\n");
+        let records = parse_part(b"a,b\n\xc3,\xa9\n", 4, &names);
+        assert_eq!(records.broken(), &[(0, "not_utf8\ta".to_string())]);
+        assert_eq!((records.get(0, 0), records.get(0, 1)), ("", ""));
+    }
+
+    #[test]
+    fn parts_end_at_line_ends() {
+        assert_eq!(part_ends(b"1,2\n3,4\n", 1), vec![4, 8]);
+        assert_eq!(part_ends(b"1,2\n3,4\n", 100), vec![8]);
+        assert_eq!(part_ends(b"1,2\r\n3,4", 1), vec![5, 8]);
+        assert_eq!(part_ends(b"", 1), vec![0]);
+    }
+}
