@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::aggregate;
@@ -481,8 +482,21 @@ fn case_rows(settings: &Settings, cases: &mut Vec<Case>, measured: Measurements)
     let mut rows = Vec::with_capacity(measured);
     while !results.is_empty() {
         let start = results.len().saturating_sub(CHUNK);
-        let chunk = cases[start..].iter().zip(&results[start..]).rev();
-        rows.extend(chunk.filter_map(|(case, m)| Some(names.case_row(case, m.as_ref().ok()?))));
+        // The months in parallel (a time zone lookup each); the rows in
+        // one thread: they share the names' counted references, which two
+        // threads would fight over.
+        let months: Vec<Option<Month>> = cases[start..]
+            .par_iter()
+            .zip(&results[start..])
+            .map(|(case, m)| m.is_ok().then(|| names.month_of(case)))
+            .collect();
+        let chunk = cases[start..].iter().zip(&results[start..]).zip(months);
+        for ((case, m), month) in chunk.rev() {
+            if let (Ok(m), Some(month)) = (m, month) {
+                let labels = names.labels(month);
+                rows.push(names.row(case, m, labels));
+            }
+        }
         cases.truncate(start);
         cases.shrink_to_fit();
         results.truncate(start);
@@ -524,17 +538,29 @@ impl<'a> RowNames<'a> {
     /// `created_at` in the zone the policy cuts periods in
     /// ([`Policy::period_zone`]).
     pub fn case_row(&mut self, case: &Case, m: &Measured) -> CaseRow {
-        let month = Month::of(case.created_at, self.policy.period_zone(case.region));
-        let labels = self
-            .labels
-            .entry(month)
-            .or_insert_with(|| {
-                Arc::new(PeriodLabels {
-                    period: month.quarter().label().into(),
-                    month: month.label().into(),
-                })
+        let labels = self.labels(self.month_of(case));
+        self.row(case, m, labels)
+    }
+
+    /// The month `case` was created in, in the zone the policy cuts
+    /// periods in.
+    fn month_of(&self, case: &Case) -> Month {
+        Month::of(case.created_at, self.policy.period_zone(case.region))
+    }
+
+    /// The labels of `month` (made once, then shared).
+    fn labels(&mut self, month: Month) -> Arc<PeriodLabels> {
+        let labels = self.labels.entry(month).or_insert_with(|| {
+            Arc::new(PeriodLabels {
+                period: month.quarter().label().into(),
+                month: month.label().into(),
             })
-            .clone();
+        });
+        Arc::clone(labels)
+    }
+
+    /// The row of `case` measured as `m`, with its month's `labels`.
+    fn row(&self, case: &Case, m: &Measured, labels: Arc<PeriodLabels>) -> CaseRow {
         CaseRow {
             case_id: case.id.clone(),
             account_id: case.account.clone(),
