@@ -8,14 +8,16 @@
 //! [`account_attainment`]): one sort of (group, response minutes) and a
 //! linear scan, instead of a per-group `QUANTILE_CONT` over a million tiny
 //! groups. The native result is the SQL result to the bit (same rows, same
-//! order, the same interpolation arithmetic as polars' `QUANTILE_CONT`):
-//! the tests below compare them on generated exports.
+//! order, the same interpolation arithmetic as polars' `QUANTILE_CONT`),
+//! its text columns already the enums they are written as: the tests in
+//! `tests/it/outputs.rs` compare the two on generated exports.
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use rayon::prelude::*;
 
 use crate::model::{CaseRow, Outcome, Priority};
+use crate::output::frames::enum_column_of_ranks;
 use crate::Result;
 
 /// `attainment.parquet`: period × tier × priority × region.
@@ -31,36 +33,40 @@ pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
 }
 
 /// `attainment.parquet`, as `sql/attainment.sql` computes it.
-pub fn attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
+pub fn attainment(cases: &[CaseRow]) -> Result<DataFrame> {
     let tiers = Ranks::of(cases, |c| [&*c.tier]);
     let regions = Ranks::of(cases, |c| [&*c.region]);
     let groups = groups(cases, |c| {
         (tiers.rank(&c.tier) << 16) | (priority_rank(c.priority) << 12) | regions.rank(&c.region)
     });
     let (periods, groups) = groups;
-    let dims = |f: &dyn Fn(u64) -> &'a str| groups.iter().map(|g| f(g.dims)).collect::<Vec<_>>();
-    let columns = vec![
-        dims(&|d| tiers.name(d >> 16)),
-        dims(&|d| Priority::ALL[((d >> 12) & 0xf) as usize].as_str()),
-        dims(&|d| regions.name(d & 0xfff)),
+    let priorities = Priority::ALL.map(Priority::as_str);
+    let columns: [Dimension; 3] = [
+        ("tier", &tiers.sorted, &|d| d >> 16),
+        ("priority", &priorities, &|d| (d >> 12) & 0xf),
+        ("region", &regions.sorted, &|d| d & 0xfff),
     ];
-    frame(&groups, &periods, &["tier", "priority", "region"], columns)
+    frame(&groups, &periods, &columns)
 }
 
 /// `account_attainment.parquet`, as `sql/account_attainment.sql` computes it.
-pub fn account_attainment<'a>(cases: &'a [CaseRow]) -> Result<DataFrame> {
+pub fn account_attainment(cases: &[CaseRow]) -> Result<DataFrame> {
     let accounts = Ranks::of(cases, |c| [&*c.account_id]);
     let groups = groups(cases, |c| {
         (accounts.rank(&c.account_id) << 4) | priority_rank(c.priority)
     });
     let (periods, groups) = groups;
-    let dims = |f: &dyn Fn(u64) -> &'a str| groups.iter().map(|g| f(g.dims)).collect::<Vec<_>>();
-    let columns = vec![
-        dims(&|d| accounts.name(d >> 4)),
-        dims(&|d| Priority::ALL[(d & 0xf) as usize].as_str()),
+    let priorities = Priority::ALL.map(Priority::as_str);
+    let columns: [Dimension; 2] = [
+        ("account_id", &accounts.sorted, &|d| d >> 4),
+        ("priority", &priorities, &|d| d & 0xf),
     ];
-    frame(&groups, &periods, &["account_id", "priority"], columns)
+    frame(&groups, &periods, &columns)
 }
+
+/// A dimension column of an aggregate: its name, its values in text
+/// order, and how a group's packed dimensions give its value's rank.
+type Dimension<'a> = (&'a str, &'a [&'a str], &'a (dyn Fn(u64) -> u64 + Sync));
 
 fn priority_rank(p: Priority) -> u64 {
     p.index() as u64
@@ -113,10 +119,6 @@ impl<'a> Ranks<'a> {
 
     fn rank(&self, value: &str) -> u64 {
         self.index[&address(value)]
-    }
-
-    fn name(&self, rank: u64) -> &'a str {
-        self.sorted[rank as usize]
     }
 }
 
@@ -251,14 +253,15 @@ fn quantile(sorted: &[f64], nulls: usize, q: f64) -> Option<f64> {
 }
 
 /// The aggregate frame: `period_type`, `period`, the dimension columns,
-/// then the counts, attainment and percentiles, typed as the SQL's output.
-fn frame(
-    groups: &[Group],
-    periods: &Ranks,
-    names: &[&str],
-    dims: Vec<Vec<&str>>,
-) -> Result<DataFrame> {
-    let text = |name: &str, values: Vec<&str>| Column::new(name.into(), values);
+/// then the counts, attainment and percentiles, typed as the SQL's output
+/// but for the text columns, which are enums of the values they hold (as
+/// [`crate::output::frames::strings_to_enums`] makes them when written),
+/// built from the ranks without a column of text.
+fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFrame> {
+    let ranks = |name: &str, texts: &[&str], rank: &dyn Fn(&Group) -> u64| {
+        let codes: Vec<u32> = groups.iter().map(|g| rank(g) as u32).collect();
+        enum_column_of_ranks(name, texts, &codes)
+    };
     let count = |name: &str, i: usize| {
         Column::new(
             name.into(),
@@ -266,20 +269,13 @@ fn frame(
         )
     };
     let mut columns = vec![
-        text(
-            "period_type",
-            groups
-                .iter()
-                .map(|g| if g.quarter { "quarter" } else { "month" })
-                .collect(),
-        ),
-        text(
-            "period",
-            groups.iter().map(|g| periods.name(g.period)).collect(),
-        ),
+        ranks("period_type", &["month", "quarter"], &|g| {
+            u64::from(g.quarter)
+        })?,
+        ranks("period", &periods.sorted, &|g| g.period)?,
     ];
-    for (name, values) in names.iter().zip(dims) {
-        columns.push(text(name, values));
+    for (name, texts, rank) in dims {
+        columns.push(ranks(name, texts, &|g| rank(g.dims))?);
     }
     columns.push(Column::new(
         "cases".into(),

@@ -90,6 +90,30 @@ pub fn shared_enum_columns(columns: &[(&str, &[Option<&str>])]) -> Result<Vec<Co
     enum_columns_of_slots(names, &texts, first_seen)
 }
 
+/// An enum column of `codes`, each the position of its text in `texts`
+/// (sorted, distinct): the enum is the texts the codes use, as
+/// [`enum_column`] makes it of the same values, built without hashing one.
+pub fn enum_column_of_ranks(name: &str, texts: &[&str], codes: &[u32]) -> Result<Column> {
+    debug_assert!(texts.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
+    let mut used = vec![false; texts.len()];
+    for &c in codes {
+        used[c as usize] = true;
+    }
+    let present: Vec<&str> = texts
+        .iter()
+        .zip(&used)
+        .filter_map(|(t, u)| u.then_some(*t))
+        .collect();
+    let mut renumbered = vec![0u32; texts.len()];
+    let mut next = 0;
+    for (slot, u) in renumbered.iter_mut().zip(&used) {
+        *slot = next;
+        next += u32::from(*u);
+    }
+    let codes = codes.iter().map(|&c| Some(renumbered[c as usize]));
+    Ok(enum_columns_of_slots(std::iter::once(name), &present, vec![codes])?.remove(0))
+}
+
 /// Enum columns named `names` from their codes, each a slot of `texts`
 /// (one text may fill several slots): the enum is the sorted distinct
 /// texts, each code replaced by its text's position.

@@ -719,7 +719,8 @@ fn query_errors_are_one_line_with_exit_2_or_3() {
 
 /// slt computes the aggregates natively; `sql/` is their definition. On a
 /// generated export (and the demo), the native frames equal what the SQL
-/// gives in polars, row for row and bit for bit.
+/// gives in polars, row for row and bit for bit, their text columns the
+/// very enums the writer makes of the SQL's text.
 #[test]
 fn native_aggregates_equal_the_sql_definitions() {
     use slt::aggregate::{
@@ -750,8 +751,15 @@ fn native_aggregates_equal_the_sql_definitions() {
                 ACCOUNT_ATTAINMENT_SQL,
             ),
         ] {
-            let text = slt::output::frames::as_text(&run.case_slt).unwrap();
-            let by_sql = run_query(&text, sql).unwrap();
+            use slt::output::frames::{as_text, strings_to_enums};
+            let by_sql = run_query(&as_text(&run.case_slt).unwrap(), sql).unwrap();
+            let written = strings_to_enums(&by_sql).unwrap();
+            assert_eq!(native.schema(), written.schema(), "{input:?}");
+            assert!(
+                native.equals_missing(&written),
+                "{input:?}: the native frame is not the SQL's, as written"
+            );
+            let native = as_text(&native).unwrap();
             assert_eq!(native.schema(), by_sql.schema(), "{input:?}");
             assert_eq!(native.height(), by_sql.height(), "{input:?}");
             for (a, b) in native.columns().iter().zip(by_sql.columns()) {
