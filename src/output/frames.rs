@@ -6,9 +6,10 @@
 
 use polars::prelude::*;
 
+use crate::calendar::Coverage;
 use crate::entitlements::check::{Finding, YearRow};
 use crate::ingest::{Reject, Rejects};
-use crate::model::CaseRow;
+use crate::model::{CaseRow, Outcome, Priority, Reason};
 use crate::policy::Policy;
 use crate::Result;
 
@@ -198,33 +199,15 @@ pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
 /// text, the other text dimensions enums built straight from the rows
 /// (`period` and `month` sharing one, as [`case_slt_for_writing`] makes
 /// them). No column of text is copied on the way: at 10 M cases the
-/// frame is built beside the rows, at the run's peak.
+/// frame is built beside the rows, at the run's peak. The rows are walked
+/// a few times, not once per column: the numbers in one pass, the
+/// dimensions slt names itself (priorities, coverage, outcome, reason) in
+/// another, each side by side with the passes over the shared texts.
 pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
     use rayon::prelude::*;
-    let int = |name: &'static str, f: fn(&CaseRow) -> i64| -> Make<'_> {
-        Box::new(move || {
-            let values = rows.iter().map(f);
-            Ok(vec![
-                Int64Chunked::from_iter_values(name.into(), values).into_column()
-            ])
-        })
-    };
-    let float = |name: &'static str, f: fn(&CaseRow) -> Option<f64>| -> Make<'_> {
-        Box::new(move || {
-            let values = rows.iter().map(f);
-            Ok(vec![
-                Float64Chunked::from_iter_options(name.into(), values).into_column()
-            ])
-        })
-    };
-    let instant = |name: &'static str, f: fn(&CaseRow) -> Option<i64>| -> Make<'_> {
-        Box::new(move || Ok(vec![timestamp_column(name, rows.iter().map(f))]))
-    };
     let enums = |name: &'static str, f: RowText| -> Make<'_> {
         Box::new(move || row_enum_columns(rows, &[(name, f)]))
     };
-    // Each column (`period` and `month` together: they share their enum)
-    // is made on its own, side by side, in the order written.
     let columns: Vec<Make> = vec![
         Box::new(|| {
             let ids = rows.iter().map(|r| &*r.case_id);
@@ -238,18 +221,6 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
         enums(col::TIER, |r| Some(&r.tier)),
         enums(col::REGION, |r| Some(&r.region)),
         enums(col::PRODUCT, |r| r.product.as_deref()),
-        enums(col::PRIORITY, |r| Some(r.priority.as_str())),
-        enums(col::INITIAL_PRIORITY, |r| Some(r.initial_priority.as_str())),
-        int(col::PRIORITY_CHANGES, |r| i64::from(r.priority_changes)),
-        instant(col::CREATED_AT, |r| Some(r.created_at)),
-        instant(col::CLOCK_START, |r| Some(r.clock_start)),
-        enums(col::COVERAGE, |r| Some(r.coverage.as_str())),
-        int(col::TARGET_MINUTES, |r| r.target_minutes),
-        instant(col::DEADLINE, |r| Some(r.deadline)),
-        instant(col::FIRST_RESPONSE_AT, |r| r.first_response_at),
-        float(col::RESPONSE_BUSINESS_MINUTES, |r| r.response_minutes),
-        enums(col::OUTCOME, |r| Some(r.outcome.as_str())),
-        float(col::BREACH_BUSINESS_MINUTES, |r| r.breach_minutes),
         Box::new(|| {
             row_enum_columns(
                 rows,
@@ -259,16 +230,134 @@ pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
                 ],
             )
         }),
-        enums(col::REASON, |r| Some(r.reason.as_str())),
+        Box::new(|| named_columns(rows)),
+        Box::new(|| Ok(number_columns(rows))),
     ];
-    let columns: Vec<Vec<Column>> = columns
+    let mut made: Vec<Column> = columns
         .par_iter()
         .map(|make| make())
-        .collect::<Result<_>>()?;
-    Ok(DataFrame::new(
-        rows.len(),
-        columns.into_iter().flatten().collect(),
-    )?)
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    // In the order written.
+    let mut ordered = Vec::with_capacity(CASE_SLT_COLUMNS.len());
+    for name in CASE_SLT_COLUMNS {
+        let at = made
+            .iter()
+            .position(|c| c.name().as_str() == name)
+            .expect("every case_slt column is made");
+        ordered.push(made.swap_remove(at));
+    }
+    Ok(DataFrame::new(rows.len(), ordered)?)
+}
+
+/// The columns of `case_slt`, in order.
+const CASE_SLT_COLUMNS: [&str; 20] = [
+    col::CASE_ID,
+    col::ACCOUNT_ID,
+    col::TIER,
+    col::REGION,
+    col::PRODUCT,
+    col::PRIORITY,
+    col::INITIAL_PRIORITY,
+    col::PRIORITY_CHANGES,
+    col::CREATED_AT,
+    col::CLOCK_START,
+    col::COVERAGE,
+    col::TARGET_MINUTES,
+    col::DEADLINE,
+    col::FIRST_RESPONSE_AT,
+    col::RESPONSE_BUSINESS_MINUTES,
+    col::OUTCOME,
+    col::BREACH_BUSINESS_MINUTES,
+    col::PERIOD,
+    col::MONTH,
+    col::REASON,
+];
+
+/// The number and timestamp columns of `case_slt`, in one pass.
+fn number_columns(rows: &[CaseRow]) -> Vec<Column> {
+    let n = rows.len();
+    let (mut changes, mut targets) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut created, mut starts, mut deadlines, mut responses) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut minutes, mut breaches) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for r in rows {
+        changes.push(i64::from(r.priority_changes));
+        targets.push(r.target_minutes);
+        created.push(Some(r.created_at));
+        starts.push(Some(r.clock_start));
+        deadlines.push(Some(r.deadline));
+        responses.push(r.first_response_at);
+        minutes.push(r.response_minutes);
+        breaches.push(r.breach_minutes);
+    }
+    let int = |name: &str, values: Vec<i64>| Int64Chunked::from_vec(name.into(), values);
+    let float = |name: &str, values: Vec<Option<f64>>| {
+        Float64Chunked::from_iter_options(name.into(), values.into_iter())
+    };
+    vec![
+        int(col::PRIORITY_CHANGES, changes).into_column(),
+        int(col::TARGET_MINUTES, targets).into_column(),
+        timestamp_column(col::CREATED_AT, created),
+        timestamp_column(col::CLOCK_START, starts),
+        timestamp_column(col::DEADLINE, deadlines),
+        timestamp_column(col::FIRST_RESPONSE_AT, responses),
+        float(col::RESPONSE_BUSINESS_MINUTES, minutes).into_column(),
+        float(col::BREACH_BUSINESS_MINUTES, breaches).into_column(),
+    ]
+}
+
+/// The columns of the dimensions slt names itself (priorities, coverage,
+/// outcome, reason), in one pass: each value's position in its type's
+/// list, then the enum of the values present, as [`enum_column`] makes
+/// it of their text.
+fn named_columns(rows: &[CaseRow]) -> Result<Vec<Column>> {
+    let texts = |all: &[&'static str]| all.to_vec();
+    let lists: [(&str, Vec<&'static str>); 5] = [
+        (col::PRIORITY, texts(&Priority::ALL.map(Priority::as_str))),
+        (
+            col::INITIAL_PRIORITY,
+            texts(&Priority::ALL.map(Priority::as_str)),
+        ),
+        (col::COVERAGE, texts(&Coverage::ALL.map(Coverage::as_str))),
+        (col::OUTCOME, texts(&Outcome::ALL.map(Outcome::as_str))),
+        (col::REASON, texts(&Reason::ALL.map(Reason::as_str))),
+    ];
+    let mut codes: [Vec<u32>; 5] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
+    for r in rows {
+        codes[0].push(r.priority.index() as u32);
+        codes[1].push(r.initial_priority.index() as u32);
+        codes[2].push(position(&Coverage::ALL, &r.coverage));
+        codes[3].push(position(&Outcome::ALL, &r.outcome));
+        codes[4].push(position(&Reason::ALL, &r.reason));
+    }
+    lists
+        .iter()
+        .zip(codes)
+        .map(|((name, list), codes)| {
+            // The list in text order, and each value's place in it.
+            let mut sorted: Vec<(&str, u32)> = list.iter().copied().zip(0..).collect();
+            sorted.sort_unstable();
+            let mut place = vec![0u32; list.len()];
+            for (at, (_, was)) in sorted.iter().enumerate() {
+                place[*was as usize] = at as u32;
+            }
+            let texts: Vec<&str> = sorted.iter().map(|(t, _)| *t).collect();
+            let codes: Vec<u32> = codes.into_iter().map(|c| place[c as usize]).collect();
+            enum_column_of_ranks(name, &texts, &codes)
+        })
+        .collect()
+}
+
+/// Where `value` is in `all`.
+fn position<T: PartialEq>(all: &[T], value: &T) -> u32 {
+    all.iter().position(|v| v == value).expect("in its list") as u32
 }
 
 /// Makes one or more columns of a frame.
