@@ -276,40 +276,42 @@ const CASE_SLT_COLUMNS: [&str; 20] = [
     col::REASON,
 ];
 
-/// The number and timestamp columns of `case_slt`, in one pass.
+/// The number and timestamp columns of `case_slt`, in one pass, each
+/// built in place as it will be held (a value and a validity bit a row).
 fn number_columns(rows: &[CaseRow]) -> Vec<Column> {
+    type Ints = PrimitiveChunkedBuilder<Int64Type>;
+    type Floats = PrimitiveChunkedBuilder<Float64Type>;
     let n = rows.len();
-    let (mut changes, mut targets) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut created, mut starts, mut deadlines, mut responses) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut minutes, mut breaches) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let ints = |name: &str| Ints::new(name.into(), n);
+    let (mut changes, mut targets) = (ints(col::PRIORITY_CHANGES), ints(col::TARGET_MINUTES));
+    let (mut created, mut starts) = (ints(col::CREATED_AT), ints(col::CLOCK_START));
+    let (mut deadlines, mut responses) = (ints(col::DEADLINE), ints(col::FIRST_RESPONSE_AT));
+    let mut minutes = Floats::new(col::RESPONSE_BUSINESS_MINUTES.into(), n);
+    let mut breaches = Floats::new(col::BREACH_BUSINESS_MINUTES.into(), n);
     for r in rows {
-        changes.push(i64::from(r.priority_changes));
-        targets.push(r.target_minutes);
-        created.push(Some(r.created_at));
-        starts.push(Some(r.clock_start));
-        deadlines.push(Some(r.deadline));
-        responses.push(r.first_response_at);
-        minutes.push(r.response_minutes);
-        breaches.push(r.breach_minutes);
+        changes.append_value(i64::from(r.priority_changes));
+        targets.append_value(r.target_minutes);
+        created.append_value(r.created_at);
+        starts.append_value(r.clock_start);
+        deadlines.append_value(r.deadline);
+        responses.append_option(r.first_response_at);
+        minutes.append_option(r.response_minutes);
+        breaches.append_option(r.breach_minutes);
     }
-    let int = |name: &str, values: Vec<i64>| Int64Chunked::from_vec(name.into(), values);
-    let float = |name: &str, values: Vec<Option<f64>>| {
-        Float64Chunked::from_iter_options(name.into(), values.into_iter())
+    let instant = |b: Ints| {
+        b.finish()
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_column()
     };
     vec![
-        int(col::PRIORITY_CHANGES, changes).into_column(),
-        int(col::TARGET_MINUTES, targets).into_column(),
-        timestamp_column(col::CREATED_AT, created),
-        timestamp_column(col::CLOCK_START, starts),
-        timestamp_column(col::DEADLINE, deadlines),
-        timestamp_column(col::FIRST_RESPONSE_AT, responses),
-        float(col::RESPONSE_BUSINESS_MINUTES, minutes).into_column(),
-        float(col::BREACH_BUSINESS_MINUTES, breaches).into_column(),
+        changes.finish().into_column(),
+        targets.finish().into_column(),
+        instant(created),
+        instant(starts),
+        instant(deadlines),
+        instant(responses),
+        minutes.finish().into_column(),
+        breaches.finish().into_column(),
     ]
 }
 
