@@ -5,7 +5,8 @@
 //! optional `engagements` and `contacts`) into DataFrames as read, and
 //! opens `cases` and `events` to be read in pieces as they are judged
 //! (`stream`: a CSV or Parquet cases or events table is never held
-//! whole); [`judge`] resolves each table's canonical columns through the
+//! whole; a CSV piece is parsed straight into its fields' text,
+//! `records`); [`judge`] resolves each table's canonical columns through the
 //! [`Mapping`] and runs its judge — [`accounts`] (contracts), [`cases`],
 //! [`events`], [`engagements`], [`contacts`] — in that order, each using
 //! what the earlier ones accepted. What comes out ([`Ingested`]) is plain
