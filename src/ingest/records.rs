@@ -13,7 +13,10 @@
 //! the piece is cut at line ends into parts of about [`PART_BYTES`] split
 //! side by side, each value read in place in the piece's text. A piece
 //! with a quote, or bytes that are not UTF-8, goes through the state
-//! machine in one part, from its header row as the file is read.
+//! machine: in parts cut at line ends where the quotes before are even,
+//! side by side, if each part but the last then ends with a whole record;
+//! otherwise (a stray quote inside a value threw the count off) in one
+//! part, from its header row, as the file is read.
 
 use std::sync::Arc;
 
@@ -92,7 +95,7 @@ pub(crate) fn parse(piece: Vec<u8>, header: usize, names: &[String]) -> Vec<Reco
     parse_in(piece, header, names, PART_BYTES)
 }
 
-/// [`parse`], quote-free parts cut after every `every` bytes.
+/// [`parse`], parts cut after every `every` bytes.
 fn parse_in(piece: Vec<u8>, header: usize, names: &[String], every: usize) -> Vec<Records> {
     let header = header.min(piece.len());
     let piece = if memchr::memchr(b'"', &piece[header..]).is_none() {
@@ -103,8 +106,59 @@ fn parse_in(piece: Vec<u8>, header: usize, names: &[String], every: usize) -> Ve
     } else {
         piece
     };
-    vec![parse_part(&piece, header, names)]
+    // Cut where the quotes so far are even: a line end outside quotes when
+    // the quoting is well formed. Each part but the last must then end
+    // with a whole record; if one ends inside a quoted value instead (a
+    // quote inside an unquoted value, read as a character, threw the
+    // count off), the piece is read in one part.
+    let body = &piece[header..];
+    let ends = quoted_part_ends(body, every);
+    if ends.len() > 1 {
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let bounds: Vec<(usize, usize)> = starts.zip(ends.iter().copied()).collect();
+        let parts: Vec<(Records, bool)> = bounds
+            .into_par_iter()
+            .map(|(start, end)| parse_part(&body[start..end], 0, names))
+            .collect();
+        if parts[..parts.len() - 1].iter().all(|(_, whole)| *whole) {
+            return parts.into_iter().map(|(records, _)| records).collect();
+        }
+    }
+    vec![parse_part(&piece, header, names).0]
 }
+
+/// Where the parts of `body` (which holds quotes) may end: at the first
+/// line end after every `every` bytes where the quotes before it are
+/// even, never before a byte order mark (a part's reader would drop it),
+/// the last at the end of `body`. The quotes of each stretch are counted
+/// in bulk; only the way from its end to the next line end is walked.
+fn quoted_part_ends(body: &[u8], every: usize) -> Vec<usize> {
+    let quotes = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'"').count();
+    let mut ends = Vec::new();
+    // Whether the quotes in `body[..at]` are odd.
+    let (mut odd, mut at) = (false, 0);
+    while at + every < body.len() {
+        odd ^= quotes(&body[at..at + every]) % 2 == 1;
+        at += every;
+        while at < body.len() {
+            let b = body[at];
+            at += 1;
+            if b == b'"' {
+                odd = !odd;
+            } else if b == b'\n' && !odd {
+                if at < body.len() && !body[at..].starts_with(BOM) {
+                    ends.push(at);
+                }
+                break;
+            }
+        }
+    }
+    ends.push(body.len());
+    ends
+}
+
+/// The UTF-8 byte order mark, which a reader drops at the start of its input.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The records of a quote-free `text` after its header row (`header`
 /// bytes), in parts side by side.
@@ -190,8 +244,9 @@ fn ragged(fields: usize, width: usize) -> String {
 
 /// Reads every record of `bytes` (a header row of `header` bytes, then
 /// records) against the header's `names` with the state machine, as the
-/// file is read.
-fn parse_part(bytes: &[u8], header: usize, names: &[String]) -> Records {
+/// file is read; and whether the last record ended before the input did
+/// (not inside a quoted value the end of the input closed).
+fn parse_part(bytes: &[u8], header: usize, names: &[String]) -> (Records, bool) {
     let width = names.len().max(1);
     let mut reader = Reader::new();
     let mut out = vec![0u8; bytes.len() + 1];
@@ -204,7 +259,11 @@ fn parse_part(bytes: &[u8], header: usize, names: &[String]) -> Records {
     // Where the record being read starts in `out`, bytes of it so far,
     // fields of it so far, input read.
     let (mut start, mut len, mut fields, mut nin) = (0, 0, 0, 0);
+    let mut whole = true;
     loop {
+        // The reader takes no input as the end of it: a record it ends
+        // then was ended by the input's end, not a line end.
+        let at_end = nin >= bytes.len();
         let (result, i, o, e) =
             reader.read_record(&bytes[nin..], &mut out[start + len..], &mut ends[fields..]);
         (nin, len, fields) = (nin + i, len + o, fields + e);
@@ -215,6 +274,7 @@ fn parse_part(bytes: &[u8], header: usize, names: &[String]) -> Records {
             // The header row (a record ended by `\r\n` is reported at its `\r`).
             ReadRecordResult::Record if nin <= header => (len, fields) = (0, 0),
             ReadRecordResult::Record => {
+                whole &= !at_end;
                 start = records.add(&mut out, start, &ends[..fields], names);
                 (len, fields) = (0, 0);
             }
@@ -223,7 +283,7 @@ fn parse_part(bytes: &[u8], header: usize, names: &[String]) -> Records {
     }
     out.truncate(start);
     records.text = Arc::new(String::from_utf8(out).expect("only UTF-8 values are kept"));
-    records
+    (records, whole)
 }
 
 impl Records {
@@ -336,7 +396,7 @@ mod tests {
     fn a_piece_reads_as_the_whole_file_is_read_into_a_frame() {
         // (A one-column file is left out: polars reads its blank lines as
         // empty rows. The cases and events have several required columns.)
-        let files: [&[u8]; 20] = [
+        let files: [&[u8]; 22] = [
             b"a,b\n1,2\n3,4\n",
             b"a,b\n1,2\n3,4",
             b"a,b\r\n1,2\r\n3,4\r\n",
@@ -357,6 +417,8 @@ mod tests {
             b"a,b\n1,2\r3,4\n",
             b"a,b\n1,2\r\r\n,\n",
             b"a,b\n1,\"2\"\n\xef\xbb\xbf3,4\n",
+            b"a,b\nx\"y,1\n2,3\n\"q\nr\",4\n5,6\n",
+            b"a,b\n\"1\",\"x\r\ny\"\r\n\"2\",\"\"\"\"\r\n3,\"\"\n",
         ];
         for csv in files {
             let whole = as_frame(csv);
@@ -376,7 +438,8 @@ mod tests {
         // `é` is C3 A9: the two fields' bytes make a valid whole, not two
         // valid values.
         let names = header(b"a,b\n");
-        let records = parse_part(b"a,b\n\xc3,\xa9\n", 4, &names);
+        let (records, whole) = parse_part(b"a,b\n\xc3,\xa9\n", 4, &names);
+        assert!(whole);
         assert_eq!(records.broken(), &[(0, "not_utf8\ta".to_string())]);
         assert_eq!((records.get(0, 0), records.get(0, 1)), ("", ""));
     }
@@ -387,5 +450,25 @@ mod tests {
         assert_eq!(part_ends(b"1,2\n3,4\n", 100), vec![8]);
         assert_eq!(part_ends(b"1,2\r\n3,4", 1), vec![5, 8]);
         assert_eq!(part_ends(b"", 1), vec![0]);
+    }
+
+    #[test]
+    fn quoted_parts_end_where_the_quotes_are_even() {
+        assert_eq!(quoted_part_ends(b"\"a\nb\",1\n2,3\n", 1), vec![8, 12]);
+        assert_eq!(quoted_part_ends(b"\"a\"\"\nb\",1\n", 1), vec![10]);
+        assert_eq!(
+            quoted_part_ends(b"1,\"x\"\n\xef\xbb\xbf2,3\n4\n", 1),
+            vec![13, 15]
+        );
+    }
+
+    #[test]
+    fn a_part_that_ends_inside_a_quoted_value_is_not_whole() {
+        let names = header(b"a,b\n");
+        assert!(parse_part(b"1,\"x\"\n", 0, &names).1);
+        assert!(parse_part(b"1,\"x\"\r\n", 0, &names).1);
+        assert!(!parse_part(b"1,\"x\n", 0, &names).1);
+        // A last record without a line end is ended by the input's end.
+        assert!(!parse_part(b"1,2", 0, &names).1);
     }
 }
