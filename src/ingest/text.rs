@@ -206,7 +206,6 @@ enum Values {
 }
 
 impl Columns {
-    /// Resolves every canonical column of `source`'s table.
     /// No column at all: what is left of a table once it is judged and its
     /// text let go (never looked up again).
     pub(crate) fn released(table: Table) -> Columns {
@@ -216,21 +215,12 @@ impl Columns {
         }
     }
 
+    /// Resolves every canonical column of `source`'s table.
     pub(crate) fn of(source: &Source, mapping: &Mapping) -> Result<Columns> {
-        let table = source.table();
-        let columns = table
-            .columns()
-            .iter()
-            .map(|c| {
-                let name = mapping.source_column(table.name(), c.name()).to_string();
-                Ok((
-                    c.name(),
-                    name,
-                    text_column(source, mapping, c.name(), c.required())?.map(Values::Column),
-                ))
-            })
-            .collect::<Result<_>>()?;
-        Ok(Columns { table, columns })
+        Columns::resolve(source, mapping, |canonical, _, required| {
+            let values = text_column(source, mapping, canonical, required)?;
+            Ok(values.map(Values::Column))
+        })
     }
 
     /// Resolves every canonical column of `source`'s table in `records`, a
@@ -243,23 +233,34 @@ impl Columns {
         records: &Arc<Records>,
         names: &[String],
     ) -> Result<Columns> {
+        Columns::resolve(source, mapping, |_, name, required| {
+            match names.iter().position(|n| n == name) {
+                Some(at) => Ok(Some(Values::Records(Arc::clone(records), at))),
+                None if required => Err(Error::Input {
+                    path: source.path().into(),
+                    reason: format!("missing column `{name}` in the header row"),
+                }),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Every canonical column of `source`'s table, named through the
+    /// mapping, its values found by `values` (canonical name, name in the
+    /// file, whether required).
+    fn resolve(
+        source: &Source,
+        mapping: &Mapping,
+        values: impl Fn(&str, &str, bool) -> Result<Option<Values>>,
+    ) -> Result<Columns> {
         let table = source.table();
         let columns = table
             .columns()
             .iter()
             .map(|c| {
                 let name = mapping.source_column(table.name(), c.name()).to_string();
-                let values = match names.iter().position(|n| *n == name) {
-                    Some(at) => Some(Values::Records(Arc::clone(records), at)),
-                    None if c.required() => {
-                        return Err(Error::Input {
-                            path: source.path().into(),
-                            reason: format!("missing column `{name}` in the header row"),
-                        })
-                    }
-                    None => None,
-                };
-                Ok((c.name(), name, values))
+                let found = values(c.name(), &name, c.required())?;
+                Ok((c.name(), name, found))
             })
             .collect::<Result<_>>()?;
         Ok(Columns { table, columns })
