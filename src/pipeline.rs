@@ -471,38 +471,51 @@ fn keep_measurable(
 /// used (`cases` is left empty), so that the three shapes of a case are
 /// never all held at once: at 10 M cases that is about 1 GiB less at the
 /// run's peak.
+///
+/// A chunk's rows are made in parallel, each written in place. A case's
+/// own texts (id, account, product) move into its row; the names many
+/// rows share (tier, region, period labels) come from a [`RowNames`] of
+/// the worker's own, not one for all: two threads counting references to
+/// the same few names would wait on each other at every row. (The same
+/// text at two addresses is one value wherever rows are read.)
 fn case_rows(settings: &Settings, cases: &mut Vec<Case>, measured: Measurements) -> Vec<CaseRow> {
-    const CHUNK: usize = 1 << 18;
+    case_rows_in_chunks(&settings.policy, cases, measured, 1 << 18)
+}
+
+/// [`case_rows`], `chunk` cases at a time.
+fn case_rows_in_chunks(
+    policy: &Policy,
+    cases: &mut Vec<Case>,
+    measured: Measurements,
+    chunk: usize,
+) -> Vec<CaseRow> {
     let Measurements {
         mut results,
         measured,
     } = measured;
     debug_assert_eq!(cases.len(), results.len(), "one measurement per case");
-    let mut names = RowNames::new(&settings.policy);
+    let names = || RowNames::new(policy);
+    let row = |names: &mut RowNames, (case, m): (Case, Measured)| names.row_of(case, &m);
     let mut rows = Vec::with_capacity(measured);
+    // Chunks holding a case the calendar could not measure (rare).
+    let mut kept: Vec<(Case, Measured)> = Vec::new();
     while !results.is_empty() {
-        let start = results.len().saturating_sub(CHUNK);
-        // The months in parallel (a time zone lookup each); the rows in
-        // one thread: they share the names' counted references, which two
-        // threads would fight over.
-        let months: Vec<Option<Month>> = cases[start..]
-            .par_iter()
-            .zip(&results[start..])
-            .map(|(case, m)| m.is_ok().then(|| names.month_of(case)))
-            .collect();
-        let chunk = cases[start..].iter().zip(&results[start..]).zip(months);
-        for ((case, m), month) in chunk.rev() {
-            if let (Ok(m), Some(month)) = (m, month) {
-                let labels = names.labels(month);
-                rows.push(names.row(case, m, labels));
-            }
+        let start = results.len().saturating_sub(chunk);
+        if results[start..].iter().all(Result::is_ok) {
+            let measured = results.par_drain(start..).map(|m| match m {
+                Ok(m) => m,
+                Err(_) => unreachable!("every case of the chunk is measured"),
+            });
+            let chunk = cases.par_drain(start..).zip(measured);
+            rows.par_extend(chunk.rev().map_init(names, row));
+        } else {
+            let chunk = cases.drain(start..).zip(results.drain(start..));
+            kept.extend(chunk.filter_map(|(case, m)| Some((case, m.ok()?))));
+            rows.par_extend(kept.par_drain(..).rev().map_init(names, row));
         }
-        cases.truncate(start);
         cases.shrink_to_fit();
-        results.truncate(start);
         results.shrink_to_fit();
     }
-    cases.clear();
     rows.reverse();
     rows
 }
@@ -538,8 +551,7 @@ impl<'a> RowNames<'a> {
     /// `created_at` in the zone the policy cuts periods in
     /// ([`Policy::period_zone`]).
     pub fn case_row(&mut self, case: &Case, m: &Measured) -> CaseRow {
-        let labels = self.labels(self.month_of(case));
-        self.row(case, m, labels)
+        self.row_of(case.clone(), m)
     }
 
     /// The month `case` was created in, in the zone the policy cuts
@@ -559,18 +571,29 @@ impl<'a> RowNames<'a> {
         Arc::clone(labels)
     }
 
-    /// The row of `case` measured as `m`, with its month's `labels`.
-    fn row(&self, case: &Case, m: &Measured, labels: Arc<PeriodLabels>) -> CaseRow {
+    /// [`RowNames::case_row`] of a case given up for it: its own texts
+    /// (id, account, product) move into the row.
+    fn row_of(&mut self, case: Case, m: &Measured) -> CaseRow {
+        let labels = self.labels(self.month_of(&case));
+        let Case {
+            id,
+            account,
+            tier,
+            region,
+            created_at,
+            product,
+            ..
+        } = case;
         CaseRow {
-            case_id: case.id.clone(),
-            account_id: case.account.clone(),
-            tier: self.tiers[case.tier].clone(),
-            region: self.regions[case.region].clone(),
-            product: case.product.clone(),
+            case_id: id,
+            account_id: account,
+            tier: self.tiers[tier].clone(),
+            region: self.regions[region].clone(),
+            product,
             priority: m.priority,
             initial_priority: m.initial_priority,
             priority_changes: m.priority_changes,
-            created_at: case.created_at,
+            created_at,
             clock_start: m.clock_start,
             coverage: m.coverage,
             target_minutes: i64::from(m.target_minutes),
@@ -658,5 +681,82 @@ fn manifest(
             hash: crate::shard::HASH.into(),
         }),
         merged_from: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::Coverage;
+    use crate::model::{Priority, Reason};
+
+    /// Case `i` of a test export: an EMEA account, created `i` hours
+    /// into 2026.
+    fn case(i: u32) -> Case {
+        let created_at = 1_767_225_600_000_000 + i64::from(i) * 3_600_000_000;
+        Case {
+            row: i,
+            id: format!("C{i}").into(),
+            account: "A1".into(),
+            tier: 0,
+            region: 0,
+            priority: Priority::P2,
+            created_at,
+            closed_at: None,
+            product: i.is_multiple_of(2).then(|| "Adobe Target".into()),
+            channel: Some("web".into()),
+            language: Some("en".into()),
+        }
+    }
+
+    /// A measurement of case `i`, told apart by its target.
+    fn measured(i: u32) -> Measured {
+        let at = 1_767_225_600_000_000 + i64::from(i) * 3_600_000_000;
+        Measured {
+            priority: Priority::P2,
+            initial_priority: Priority::P2,
+            priority_changes: 0,
+            clock_start: at,
+            coverage: Coverage::Always,
+            target_minutes: 60 + i,
+            deadline: at + 3_600_000_000,
+            first_response_at: None,
+            response_business: None,
+            outcome: Outcome::Pending,
+            reason: Reason::OpenBeforeDeadline,
+            breach_business: None,
+        }
+    }
+
+    #[test]
+    fn case_rows_keep_file_order_in_any_chunk_size_and_skip_unmeasured_cases() {
+        let policy = Policy::bundled();
+        let unmeasured = [0, 3, 4, 9, 16];
+        let expect = |n: u32| -> Vec<CaseRow> {
+            let mut names = RowNames::new(&policy);
+            (0..n)
+                .filter(|i| !unmeasured.contains(i))
+                .map(|i| names.case_row(&case(i), &measured(i)))
+                .collect()
+        };
+        for n in [0, 1, 5, 17] {
+            for chunk in [1, 2, 3, 4, 7, 64] {
+                let mut cases: Vec<Case> = (0..n).map(case).collect();
+                let results = (0..n)
+                    .map(|i| match unmeasured.contains(&i) {
+                        true => Err(CalendarError::NegativeTarget(-1)),
+                        false => Ok(measured(i)),
+                    })
+                    .collect();
+                let count = (0..n).filter(|i| !unmeasured.contains(i)).count();
+                let m = Measurements {
+                    results,
+                    measured: count,
+                };
+                let rows = case_rows_in_chunks(&policy, &mut cases, m, chunk);
+                assert!(cases.is_empty(), "the judged cases are given up");
+                assert_eq!(rows, expect(n), "{n} cases in chunks of {chunk}");
+            }
+        }
     }
 }

@@ -329,6 +329,33 @@ fn dates_before_1970_are_measured() {
 }
 
 #[test]
+fn a_case_whose_deadline_falls_past_2199_is_rejected_and_the_others_kept_in_order() {
+    let cases = CASES.replacen(
+        "\nC2,",
+        "\nC4,A1,x,P4,2199-12-31T20:00:00Z,,web,en,c1\nC2,",
+        1,
+    );
+    let e = with_cases(cases.as_bytes());
+    let (counts, rejects) = accepted(&e);
+    assert_eq!(counts[1], (4, 3, 1));
+    assert_eq!(
+        rejects,
+        ["cases 2 created_at | outside the years the calendars cover"]
+    );
+    let case_slt = ParquetReader::new(std::fs::File::open(e.out.join("case_slt.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let ids: Vec<Option<&str>> = case_slt
+        .column("case_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(ids, [Some("C1"), Some("C2"), Some("C3")]);
+}
+
+#[test]
 fn a_cycle_of_priority_changes_is_counted_change_by_change() {
     let events = format!(
         "{EVENTS}C3,2026-06-01T08:01:00Z,priority_change,P3\nC3,2026-06-01T08:02:00Z,priority_change,P4\nC3,2026-06-01T08:03:00Z,priority_change,P3\nC3,2026-06-01T08:04:00Z,priority_change,P4\n"
