@@ -6,6 +6,8 @@
 //! (through `[values.priority]`). Rows are judged in parallel: events are
 //! the largest table.
 
+use std::sync::{Mutex, PoisonError};
+
 use rayon::prelude::*;
 
 use super::cases::JudgedCases;
@@ -82,33 +84,63 @@ fn judge(
         kinds: cols.get("kind"),
         values: cols.get("value"),
     };
-    let judged: Vec<Result<Event, Box<Fault>>> = (0..n)
-        .into_par_iter()
-        .map_init(
-            || None,
-            |last, i| event(i, first_row + i, &texts, cols, mapping, cases, last),
-        )
-        .collect();
+    // Judged side by side straight into `events`; a row that is not an
+    // event leaves a placeholder there, taken out below (faults are rare).
+    let faults = Mutex::new(Vec::new());
+    let start = events.len();
+    events.par_extend((0..n).into_par_iter().map_init(
+        || None,
+        |last, i| {
+            event(i, first_row + i, &texts, cols, mapping, cases, last).unwrap_or_else(|f| {
+                faults
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((i, f));
+                PLACEHOLDER
+            })
+        },
+    ));
+    let mut faults = faults.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if faults.is_empty() {
+        return;
+    }
+    faults.sort_unstable_by_key(|(i, _)| *i);
+    let judged = &mut events[start..];
+    let mut kept = 0;
+    let mut next_fault = faults.iter().map(|(i, _)| *i).peekable();
+    for i in 0..judged.len() {
+        if next_fault.next_if_eq(&i).is_none() {
+            judged[kept] = judged[i];
+            kept += 1;
+        }
+    }
+    events.truncate(start + kept);
     let case_ids = cols.get("case_id");
     let mut r = rejects.of(Table::Events);
-    events.reserve(n);
-    for (i, j) in judged.into_iter().enumerate() {
+    for (i, f) in faults {
         let row = first_row + i;
-        match j {
-            Ok(e) => events.push(e),
-            Err(f) if f.column.is_empty() => {
-                r.reject_unreadable(row, f.value.as_deref().unwrap_or(""))
-            }
-            Err(f) => r.reject(
+        if f.column.is_empty() {
+            r.reject_unreadable(row, f.value.as_deref().unwrap_or(""));
+        } else {
+            r.reject(
                 row,
                 case_ids.get(i),
                 &f.column,
                 f.value.as_deref(),
                 f.reason,
-            ),
+            );
         }
     }
 }
+
+/// What a rejected row leaves in the events until the piece is judged.
+const PLACEHOLDER: Event = Event {
+    case: u32::MAX,
+    at: 0,
+    kind: EventKind::InternalNote,
+    priority: None,
+    row: u32::MAX,
+};
 
 /// The columns an event is read from, looked up once.
 struct Texts<'a> {
