@@ -262,12 +262,6 @@ fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFr
         let codes: Vec<u32> = groups.iter().map(|g| rank(g) as u32).collect();
         enum_column_of_ranks(name, texts, &codes)
     };
-    let count = |name: &str, i: usize| {
-        Column::new(
-            name.into(),
-            groups.iter().map(|g| g.outcomes[i]).collect::<Vec<i64>>(),
-        )
-    };
     let mut columns = vec![
         ranks("period_type", &["month", "quarter"], &|g| {
             u64::from(g.quarter)
@@ -277,37 +271,41 @@ fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFr
     for (name, texts, rank) in dims {
         columns.push(ranks(name, texts, &|g| rank(g.dims))?);
     }
-    columns.push(Column::new(
-        "cases".into(),
-        groups
-            .iter()
-            .map(|g| g.outcomes.iter().sum::<i64>())
-            .collect::<Vec<i64>>(),
-    ));
+    // The numbers in one pass over the groups.
+    let n = groups.len();
+    let mut counts: [Vec<i64>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let mut ratios: [Vec<Option<f64>>; 3] = std::array::from_fn(|_| Vec::with_capacity(n));
+    for g in groups {
+        let [cases, met, breached, pending, excluded] = &mut counts;
+        cases.push(g.outcomes.iter().sum());
+        met.push(g.outcomes[0]);
+        breached.push(g.outcomes[1]);
+        pending.push(g.outcomes[2]);
+        excluded.push(g.outcomes[3]);
+        let decided = g.outcomes[0] + g.outcomes[1];
+        let [attainment, p50, p90] = &mut ratios;
+        attainment.push((decided > 0).then(|| g.outcomes[0] as f64 / decided as f64));
+        p50.push(g.p50);
+        p90.push(g.p90);
+    }
+    let names = ["cases", "met", "breached", "pending", "excluded"];
     columns.extend(
-        ["met", "breached", "pending", "excluded"]
+        names
             .into_iter()
-            .enumerate()
-            .map(|(i, n)| count(n, i)),
+            .zip(counts)
+            .map(|(name, values)| Column::new(name.into(), values)),
     );
-    columns.push(Column::new(
-        "attainment".into(),
-        groups
-            .iter()
-            .map(|g| {
-                let decided = g.outcomes[0] + g.outcomes[1];
-                (decided > 0).then(|| g.outcomes[0] as f64 / decided as f64)
-            })
-            .collect::<Vec<Option<f64>>>(),
-    ));
-    columns.push(Column::new(
-        "p50_response_business_minutes".into(),
-        groups.iter().map(|g| g.p50).collect::<Vec<Option<f64>>>(),
-    ));
-    columns.push(Column::new(
-        "p90_response_business_minutes".into(),
-        groups.iter().map(|g| g.p90).collect::<Vec<Option<f64>>>(),
-    ));
+    let names = [
+        "attainment",
+        "p50_response_business_minutes",
+        "p90_response_business_minutes",
+    ];
+    columns.extend(
+        names
+            .into_iter()
+            .zip(ratios)
+            .map(|(name, values)| Column::new(name.into(), values)),
+    );
     Ok(DataFrame::new(groups.len(), columns)?)
 }
 
