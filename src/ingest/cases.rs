@@ -19,7 +19,7 @@ use std::sync::Arc;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::judge::{
-    judge_in_pieces, settle, Contracts, Interner, NoContract, RejectReason, Rejects,
+    judge_in_pieces, settle, Contracts, Interner, NoContract, RejectReason, Rejects, Seen,
 };
 use super::read::Source;
 use super::stream::Pieces;
@@ -123,7 +123,9 @@ pub(crate) fn judge_all(
 impl Found {
     /// The rows of one piece (whose first row is data row `first_row` of
     /// the file): each checked alone, looked up in the contracts and
-    /// signed, in parallel; then, in file order, rejected or kept.
+    /// signed, its product, channel and language found among the texts
+    /// seen before, in parallel; then, in file order, rejected or kept
+    /// (a text not seen before shared from then on).
     fn add(
         &mut self,
         source: &Source,
@@ -148,6 +150,12 @@ impl Found {
                 .map(|c| cols.get(c.name()))
                 .collect(),
         };
+        let shared = [
+            cols.get("product"),
+            cols.get("channel"),
+            cols.get("language"),
+        ];
+        let known: &Interner = interner;
         let checked: Vec<Result<Checked, RowFault>> = (0..source.frame.height())
             .into_par_iter()
             .map_init(Vec::new, |buffer, i| {
@@ -158,14 +166,10 @@ impl Found {
                     c,
                     contract,
                     signature: texts.signature(i, buffer),
+                    shared: shared.map(|column| known.find(column.get(i))),
                 })
             })
             .collect();
-        let (products, channels, languages) = (
-            cols.get("product"),
-            cols.get("channel"),
-            cols.get("language"),
-        );
         let mut r = rejects.of(Table::Cases);
         for (i, checked) in checked.into_iter().enumerate() {
             let row = first_row + i;
@@ -174,6 +178,7 @@ impl Found {
                 c,
                 contract,
                 signature,
+                shared,
             } = match checked {
                 Ok(checked) => checked,
                 Err(RowFault::Unreadable(why)) => {
@@ -198,6 +203,7 @@ impl Found {
                     (interner.get(account), 0, 0)
                 }
             };
+            let [product, channel, language] = shared.map(|found| found.shared(interner));
             self.signatures.push(signature);
             self.cases.push(Case {
                 row: row as u32,
@@ -208,9 +214,9 @@ impl Found {
                 priority: c.priority,
                 created_at: c.created_at,
                 closed_at: c.closed_at,
-                product: products.get(i).map(|v| interner.get(v)),
-                channel: channels.get(i).map(|v| interner.get(v)),
-                language: languages.get(i).map(|v| interner.get(v)),
+                product,
+                channel,
+                language,
             });
         }
     }
@@ -346,12 +352,15 @@ impl RowTexts<'_> {
 
 /// A row that passed the checks of a single row, with its contract (or
 /// why it has none) and its signature.
-struct Checked {
+struct Checked<'t> {
     /// The row's `case_id`.
     id: Arc<str>,
     c: Candidate,
     contract: Result<(Arc<str>, usize, usize), NoContractFault>,
     signature: u128,
+    /// `product`, `channel` and `language`, found among the texts seen
+    /// before this piece (side by side), or new.
+    shared: [Seen<'t>; 3],
 }
 
 /// Why a row is rejected by the checks of a single row.

@@ -550,6 +550,18 @@ pub(crate) struct Interner {
 }
 
 impl Interner {
+    /// The shared copy of `text`, if it was seen before (for rows judged
+    /// side by side, the interner only read).
+    pub(crate) fn find<'t>(&self, text: Option<&'t str>) -> Seen<'t> {
+        match text {
+            None => Seen::Absent,
+            Some(text) => match self.seen.get_key_value(text) {
+                Some((k, _)) => Seen::Shared(k.clone()),
+                None => Seen::New(text),
+            },
+        }
+    }
+
     /// The shared copy of `text`.
     pub(crate) fn get(&mut self, text: &str) -> Arc<str> {
         if let Some((k, _)) = self.seen.get_key_value(text) {
@@ -558,6 +570,27 @@ impl Interner {
         let k: Arc<str> = text.into();
         self.seen.insert(k.clone(), ());
         k
+    }
+}
+
+/// A value looked up in an [`Interner`] without changing it.
+pub(crate) enum Seen<'t> {
+    /// No value.
+    Absent,
+    /// The shared copy of the value.
+    Shared(Arc<str>),
+    /// A value not seen before.
+    New(&'t str),
+}
+
+impl Seen<'_> {
+    /// The value's shared copy, a new value shared from now on.
+    pub(crate) fn shared(self, interner: &mut Interner) -> Option<Arc<str>> {
+        match self {
+            Seen::Absent => None,
+            Seen::Shared(text) => Some(text),
+            Seen::New(text) => Some(interner.get(text)),
+        }
     }
 }
 
