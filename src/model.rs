@@ -88,6 +88,16 @@ impl Outcome {
         Outcome::Excluded,
     ];
 
+    /// Position in [`Outcome::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Outcome::Met => 0,
+            Outcome::Breached => 1,
+            Outcome::Pending => 2,
+            Outcome::Excluded => 3,
+        }
+    }
+
     /// Name in outputs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -684,6 +694,16 @@ mod tests {
         assert_eq!(Month::of(t, la).quarter().label(), "2026-Q3");
         assert_eq!(Month::of(t, Tz::UTC).quarter().label(), "2026-Q4");
         assert_eq!(Month::of(t, Tz::UTC).label(), "2026-10");
+    }
+
+    #[test]
+    fn an_outcome_and_a_priority_index_their_lists() {
+        for (i, o) in Outcome::ALL.iter().enumerate() {
+            assert_eq!(o.index(), i, "{o:?}");
+        }
+        for (i, p) in Priority::ALL.iter().enumerate() {
+            assert_eq!(p.index(), i, "{p:?}");
+        }
     }
 
     #[test]

@@ -625,13 +625,25 @@ fn manifest(
         }
         entry
     };
-    let mut outcomes: BTreeMap<String, u64> = Outcome::ALL
+    // Counted side by side, by position in `Outcome::ALL` (a name lookup
+    // per case was half a second at 10 M cases).
+    let counts = cases
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            let mut n = [0u64; Outcome::ALL.len()];
+            for c in chunk {
+                n[c.outcome.index()] += 1;
+            }
+            n
+        })
+        .reduce(
+            || [0; Outcome::ALL.len()],
+            |a, b| std::array::from_fn(|i| a[i] + b[i]),
+        );
+    let outcomes: BTreeMap<String, u64> = Outcome::ALL
         .iter()
-        .map(|o| (o.as_str().to_string(), 0))
+        .map(|o| (o.as_str().to_string(), counts[o.index()]))
         .collect();
-    for c in cases {
-        *outcomes.get_mut(c.outcome.as_str()).expect("every outcome") += 1;
-    }
     let names = |m: BTreeMap<&str, u64>| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     Manifest {
         tool: "slt".into(),
