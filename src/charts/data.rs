@@ -7,7 +7,11 @@
 //! breached); pending and excluded cases are counted but not in the
 //! denominator. A group with no cases is "no cases", never 0 %.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 pub use crate::model::CaseRow;
 use crate::model::{Outcome, Priority};
@@ -46,6 +50,15 @@ impl Counts {
             Outcome::Pending => self.pending += 1,
             Outcome::Excluded => self.excluded += 1,
         }
+    }
+
+    /// Adds the counts of another group.
+    pub fn merge(&mut self, other: Counts) {
+        self.cases += other.cases;
+        self.met += other.met;
+        self.breached += other.breached;
+        self.pending += other.pending;
+        self.excluded += other.excluded;
     }
 
     /// Cases with a decided outcome: the attainment denominator.
@@ -175,20 +188,19 @@ pub struct Heatmap {
 
 /// The heatmap of the cases created in `period`, one panel per tier.
 pub fn heatmap(
-    cases: &[CaseRow],
+    tally: &Tally,
     period: &str,
     tiers: &[String],
     regions: &[String],
     goal: f64,
     scope: &str,
 ) -> Heatmap {
-    // One pass over the cases (millions in a big report), then a lookup per cell.
     let mut groups: HashMap<(&str, &str, Priority), Counts> = HashMap::new();
-    for c in cases.iter().filter(|c| c.period() == period) {
+    for g in tally.groups.iter().filter(|g| g.period == period) {
         groups
-            .entry((&*c.tier, &*c.region, c.priority))
+            .entry((g.tier, g.region, g.priority))
             .or_default()
-            .add(c.outcome);
+            .merge(g.counts);
     }
     let panels = tiers
         .iter()
@@ -305,13 +317,13 @@ pub fn highlight(months: &[String], period: &str) -> Option<Highlight> {
 }
 
 /// Attainment per priority for each of `months`.
-pub fn trend(cases: &[CaseRow], months: &[String], goal: f64, scope: &str) -> Trend {
+pub fn trend(tally: &Tally, months: &[String], goal: f64, scope: &str) -> Trend {
     let mut groups: HashMap<(&str, Priority), Counts> = HashMap::new();
-    for c in cases {
+    for g in &tally.groups {
         groups
-            .entry((c.month(), c.priority))
+            .entry((g.month, g.priority))
             .or_default()
-            .add(c.outcome);
+            .merge(g.counts);
     }
     let series = Priority::ALL
         .iter()
@@ -386,13 +398,13 @@ pub struct Response {
 }
 
 /// The response distribution of `cases`, a curve per tier in `tiers`.
-pub fn response(cases: &[CaseRow], tiers: &[String], scope: &str) -> Response {
-    let mut groups: HashMap<(&str, Priority), Vec<&CaseRow>> = HashMap::new();
-    for c in cases
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Met | Outcome::Breached))
-    {
-        groups.entry((&*c.tier, c.priority)).or_default().push(c);
+pub fn response(tally: &Tally, tiers: &[String], scope: &str) -> Response {
+    let mut groups: HashMap<(&str, Priority), Vec<&[&CaseRow]>> = HashMap::new();
+    for g in tally.groups.iter().filter(|g| !g.decided.is_empty()) {
+        groups
+            .entry((g.tier, g.priority))
+            .or_default()
+            .push(&g.decided);
     }
     let panels = Priority::ALL
         .iter()
@@ -427,13 +439,13 @@ pub fn response(cases: &[CaseRow], tiers: &[String], scope: &str) -> Response {
     }
 }
 
-fn response_curve(tier: &str, group: &[&CaseRow]) -> ResponseCurve {
-    let mut targets: Vec<i64> = group.iter().map(|c| c.target_minutes).collect();
-    targets.sort_unstable();
-    targets.dedup();
-    let mut times: Vec<f64> = group.iter().filter_map(|c| c.response_minutes).collect();
+/// The curve of the decided cases in `parts` (taken together).
+fn response_curve(tier: &str, parts: &[&[&CaseRow]]) -> ResponseCurve {
+    let group = || parts.iter().flat_map(|part| part.iter());
+    let targets: BTreeSet<i64> = group().map(|c| c.target_minutes).collect();
+    let mut times: Vec<f64> = group().filter_map(|c| c.response_minutes).collect();
     times.sort_by(f64::total_cmp);
-    let decided = group.len() as u64;
+    let decided = group().count() as u64;
     let mut steps = vec![(0.0, 0.0)];
     for (i, &t) in times.iter().enumerate() {
         let share = (i + 1) as f64 / decided as f64;
@@ -452,10 +464,10 @@ fn response_curve(tier: &str, group: &[&CaseRow]) -> ResponseCurve {
             steps.push(last);
         }
     }
-    let met = group.iter().filter(|c| c.outcome == Outcome::Met).count() as u64;
+    let met = group().filter(|c| c.outcome == Outcome::Met).count() as u64;
     ResponseCurve {
         tier: tier.to_string(),
-        targets,
+        targets: targets.into_iter().collect(),
         decided,
         met,
         answered: times.len() as u64,
@@ -479,10 +491,10 @@ pub struct Volume {
 }
 
 /// Cases created in each of `months`, by priority.
-pub fn volume(cases: &[CaseRow], months: &[String], scope: &str) -> Volume {
+pub fn volume(tally: &Tally, months: &[String], scope: &str) -> Volume {
     let mut by_month: HashMap<&str, [u64; 4]> = HashMap::new();
-    for c in cases {
-        by_month.entry(c.month()).or_default()[c.priority.index()] += 1;
+    for g in &tally.groups {
+        by_month.entry(g.month).or_default()[g.priority.index()] += g.counts.cases;
     }
     let counts = months
         .iter()
@@ -554,16 +566,128 @@ pub fn months_before(month: &str, n: u32) -> Option<String> {
     Some(format!("{}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1))
 }
 
-/// The latest quarter with cases.
-pub fn latest_period(cases: &[CaseRow]) -> Option<String> {
-    cases.iter().map(|c| c.period()).max().map(str::to_string)
+/// What the charts count of some cases, gathered in one pass: outcome
+/// counts, and the decided cases, per quarter, month, tier, region and
+/// priority of creation.
+///
+/// A report holds millions of cases and four charts read them: the pass is
+/// made side by side, a row's group found by the addresses of its shared
+/// texts (month labels, tier, region), and the groups then merged by text,
+/// so that equal texts at different addresses are one group.
+#[derive(Debug, Default)]
+pub struct Tally<'a> {
+    /// Sorted by their texts and priority.
+    groups: Vec<Group<'a>>,
 }
 
-/// The first and last months with cases.
-pub fn month_span(cases: &[CaseRow]) -> Option<(String, String)> {
-    let first = cases.iter().map(|c| c.month()).min()?;
-    let last = cases.iter().map(|c| c.month()).max()?;
-    Some((first.to_string(), last.to_string()))
+/// The cases of one month, tier, region and priority.
+#[derive(Debug)]
+struct Group<'a> {
+    period: &'a str,
+    month: &'a str,
+    tier: &'a str,
+    region: &'a str,
+    priority: Priority,
+    counts: Counts,
+    /// The met and breached cases, for the response curves.
+    decided: Vec<&'a CaseRow>,
+}
+
+impl<'a> Group<'a> {
+    fn of(c: &'a CaseRow) -> Group<'a> {
+        Group {
+            period: c.period(),
+            month: c.month(),
+            tier: &c.tier,
+            region: &c.region,
+            priority: c.priority,
+            counts: Counts::default(),
+            decided: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, c: &'a CaseRow) {
+        self.counts.add(c.outcome);
+        if matches!(c.outcome, Outcome::Met | Outcome::Breached) {
+            self.decided.push(c);
+        }
+    }
+
+    fn merge(&mut self, other: Group<'a>) {
+        self.counts.merge(other.counts);
+        self.decided.extend(other.decided);
+    }
+}
+
+impl<'a> Tally<'a> {
+    /// Counts `cases`.
+    pub fn of(cases: &'a [CaseRow]) -> Tally<'a> {
+        type Address = (usize, usize, usize, Priority);
+        let address = |c: &CaseRow| -> Address {
+            (
+                Arc::as_ptr(&c.labels) as usize,
+                Arc::as_ptr(&c.tier) as *const u8 as usize,
+                Arc::as_ptr(&c.region) as *const u8 as usize,
+                c.priority,
+            )
+        };
+        fn merge_into<'a, K: Eq + std::hash::Hash>(
+            map: &mut HashMap<K, Group<'a>>,
+            key: K,
+            group: Group<'a>,
+        ) {
+            match map.entry(key) {
+                Entry::Occupied(mut e) => e.get_mut().merge(group),
+                Entry::Vacant(e) => {
+                    e.insert(group);
+                }
+            }
+        }
+        let by_address = cases
+            .par_chunks(1 << 14)
+            .fold(HashMap::<Address, Group>::new, |mut map, chunk| {
+                for c in chunk {
+                    map.entry(address(c)).or_insert_with(|| Group::of(c)).add(c);
+                }
+                map
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                for (key, group) in b {
+                    merge_into(&mut a, key, group);
+                }
+                a
+            });
+        let mut by_text = HashMap::new();
+        for group in by_address.into_values() {
+            let key = (
+                group.period,
+                group.month,
+                group.tier,
+                group.region,
+                group.priority,
+            );
+            merge_into(&mut by_text, key, group);
+        }
+        let mut groups: Vec<Group> = by_text.into_values().collect();
+        groups.sort_by_key(|g| (g.period, g.month, g.tier, g.region, g.priority));
+        Tally { groups }
+    }
+
+    /// The latest quarter with cases.
+    pub fn latest_period(&self) -> Option<String> {
+        self.groups
+            .iter()
+            .map(|g| g.period)
+            .max()
+            .map(str::to_string)
+    }
+
+    /// The first and last months with cases.
+    pub fn month_span(&self) -> Option<(String, String)> {
+        let first = self.groups.iter().map(|g| g.month).min()?;
+        let last = self.groups.iter().map(|g| g.month).max()?;
+        Some((first.to_string(), last.to_string()))
+    }
 }
 
 /// Breached and still-pending cases created in `period`, by creation.
@@ -674,6 +798,99 @@ mod tests {
         }
     }
 
+    /// The one-pass tally, across several parallel chunks and with equal
+    /// texts at different addresses, counts what filtering the cases does.
+    #[test]
+    fn charts_of_many_cases_count_what_filtering_them_counts() {
+        use Outcome::*;
+        let shared: Vec<CaseRow> = (0..6)
+            .map(|k| {
+                let tier = ["Elite", "Online"][k % 2];
+                let month = ["2026-05", "2026-06", "2026-07"][k % 3];
+                case("s", tier, "EMEA", Priority::P1, month, Met)
+            })
+            .collect();
+        // 40,000 cases (a few parallel chunks): half share their texts'
+        // addresses with one of `shared`, half have their own.
+        let cases: Vec<CaseRow> = (0..40_000usize)
+            .map(|i| {
+                let outcome = [Met, Breached, Pending, Excluded, Met][i % 5];
+                let priority = Priority::ALL[(i / 5) % 4];
+                let mut c = if i % 2 == 0 {
+                    CaseRow {
+                        priority,
+                        outcome,
+                        ..shared[(i / 20) % 6].clone()
+                    }
+                } else {
+                    let tier = ["Elite", "Online"][(i / 20) % 2];
+                    let month = ["2026-05", "2026-06", "2026-07"][(i / 20) % 3];
+                    let region = ["EMEA", "Japan"][(i / 7) % 2];
+                    case("o", tier, region, priority, month, outcome)
+                };
+                c.response_minutes = (outcome == Met || i % 3 == 0).then_some((i % 97) as f64);
+                c.target_minutes = 30 + (i % 2) as i64 * 30;
+                c
+            })
+            .collect();
+        let naive = |keep: &dyn Fn(&CaseRow) -> bool| Counts::of(cases.iter().filter(|c| keep(c)));
+        let tally = Tally::of(&cases);
+        assert_eq!(tally.latest_period().as_deref(), Some("2026-Q3"));
+        assert_eq!(
+            tally.month_span(),
+            Some(("2026-05".to_string(), "2026-07".to_string()))
+        );
+
+        let tiers = ["Elite".to_string(), "Online".to_string()];
+        let regions = ["EMEA".to_string(), "Japan".to_string()];
+        let h = heatmap(&tally, "2026-Q2", &tiers, &regions, 0.9, "test");
+        for (panel, tier) in h.panels.iter().zip(&tiers) {
+            for cell in &panel.cells {
+                let want = naive(&|c| {
+                    c.period() == "2026-Q2"
+                        && *c.tier == **tier
+                        && *c.region == *cell.region
+                        && c.priority == cell.priority
+                });
+                assert_eq!(
+                    cell.counts, want,
+                    "{tier} {} {}",
+                    cell.region, cell.priority
+                );
+            }
+        }
+        let months = month_range("2026-05", "2026-07");
+        let t = trend(&tally, &months, 0.9, "test");
+        let v = volume(&tally, &months, "test");
+        for (s, &priority) in t.series.iter().zip(&Priority::ALL) {
+            for (m, month) in months.iter().enumerate() {
+                let want = naive(&|c| c.month() == month && c.priority == priority);
+                assert_eq!(s.counts[m], want, "{month} {priority}");
+                assert_eq!(
+                    v.counts[m][priority.index()],
+                    want.cases,
+                    "{month} {priority}"
+                );
+            }
+        }
+        let r = response(&tally, &tiers, "test");
+        for (panel, &priority) in r.panels.iter().zip(&Priority::ALL) {
+            for curve in &panel.curves {
+                let group: Vec<&CaseRow> = cases
+                    .iter()
+                    .filter(|c| *c.tier == *curve.tier && c.priority == priority)
+                    .filter(|c| matches!(c.outcome, Met | Breached))
+                    .collect();
+                assert_eq!(
+                    *curve,
+                    response_curve(&curve.tier, &[&group[..]]),
+                    "{priority}"
+                );
+            }
+            assert_eq!(panel.curves.len(), 2, "{priority}");
+        }
+    }
+
     #[test]
     fn attainment_label_rounds_down_so_the_goal_is_never_shown_when_missed() {
         let c = |met, breached| Counts {
@@ -725,7 +942,7 @@ mod tests {
             case("e", "Elite", "EMEA", Priority::P3, "2026-06", Met), // another quarter
         ];
         let h = heatmap(
-            &cases,
+            &Tally::of(&cases),
             "2026-Q3",
             &["Elite".into()],
             &["EMEA".into(), "Japan".into()],
@@ -794,7 +1011,20 @@ mod tests {
             c.response_minutes = m;
             c.target_minutes = 15;
         }
-        let r = response(&cases, &["Elite".into(), "Online".into()], "test");
+        // Online's only P2 case is pending: no curve for it either.
+        cases.push(case(
+            "f",
+            "Online",
+            "EMEA",
+            Priority::P2,
+            "2026-07",
+            Pending,
+        ));
+        let r = response(
+            &Tally::of(&cases),
+            &["Elite".into(), "Online".into()],
+            "test",
+        );
         let p1 = &r.panels[0];
         assert_eq!(p1.x_max, 30.0);
         assert_eq!(p1.curves.len(), 1, "Online has no P1 cases: no curve");

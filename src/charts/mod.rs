@@ -101,8 +101,10 @@ impl Charts {
 /// trend, response distribution and volume over every month of the export.
 pub fn report_charts(cases: &[CaseRow], policy: &Policy) -> Charts {
     let scope = "all accounts";
-    let period = data::latest_period(cases).unwrap_or_else(|| "no period".into());
-    let months = data::month_span(cases)
+    let tally = data::Tally::of(cases);
+    let period = tally.latest_period().unwrap_or_else(|| "no period".into());
+    let months = tally
+        .month_span()
         .map(|(a, b)| data::month_range(&a, &b))
         .unwrap_or_default();
     let regions: Vec<String> = policy.regions.iter().map(|r| r.name.clone()).collect();
@@ -112,16 +114,16 @@ pub fn report_charts(cases: &[CaseRow], policy: &Policy) -> Charts {
     };
     Charts {
         heatmap: data::heatmap(
-            cases,
+            &tally,
             &period,
             &policy.tiers,
             &regions,
             policy.attainment_goal,
             scope,
         ),
-        trend: data::trend(cases, &months, policy.attainment_goal, scope),
-        response: data::response(cases, &policy.tiers, &span),
-        volume: data::volume(cases, &months, scope),
+        trend: data::trend(&tally, &months, policy.attainment_goal, scope),
+        response: data::response(&tally, &policy.tiers, &span),
+        volume: data::volume(&tally, &months, scope),
     }
 }
 

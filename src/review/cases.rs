@@ -331,16 +331,17 @@ pub(crate) fn charts(measured: &Measured, scope: &Scope, settings: &Settings) ->
     let months = data::month_range(&start, &end);
     let goal = policy.attainment_goal;
     let window = format!("{account}, {} to {end}", months.first().unwrap_or(&start));
+    let (quarter, all) = (data::Tally::of(&in_period), data::Tally::of(&measured.rows));
     Charts {
-        heatmap: data::heatmap(&in_period, &period, &tiers, &regions, goal, account),
+        heatmap: data::heatmap(&quarter, &period, &tiers, &regions, goal, account),
         trend: data::Trend {
             highlight: data::highlight(&months, &period),
-            ..data::trend(&measured.rows, &months, goal, &window)
+            ..data::trend(&all, &months, goal, &window)
         },
-        response: data::response(&in_period, &tiers, &format!("{account}, {period}")),
+        response: data::response(&quarter, &tiers, &format!("{account}, {period}")),
         volume: data::Volume {
             highlight: data::highlight(&months, &period),
-            ..data::volume(&measured.rows, &months, &window)
+            ..data::volume(&all, &months, &window)
         },
     }
 }
