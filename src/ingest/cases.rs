@@ -12,12 +12,13 @@
 //! kept as its typed case and a 128-bit signature of its text, and the
 //! duplicates are settled once every piece is read.
 
-use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use polars::prelude::PlHashSet as HashSet;
 use rayon::prelude::*;
 use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
 
+use super::ids::IdIndex;
 use super::judge::{
     judge_in_pieces, settle, Contracts, Interner, NoContract, RejectReason, Rejects, Seen,
 };
@@ -33,11 +34,18 @@ use crate::timestamp::{parse_rfc3339, Instant};
 pub struct JudgedCases {
     /// Cases to measure, in file order.
     pub cases: Vec<Case>,
-    /// Index in `cases` of each case id.
-    pub index: HashMap<Arc<str>, u32>,
+    /// Index in `cases` of each case id ([`JudgedCases::place_of`]).
+    index: IdIndex,
     /// Ids of case rows that were rejected (their events are rejected with
     /// that reason rather than as unknown).
     pub rejected_ids: HashSet<String>,
+}
+
+impl JudgedCases {
+    /// Index in `cases` of the case with id `id`.
+    pub fn place_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id, |k| &self.cases[k as usize].id)
+    }
 }
 
 /// A row that passed the checks of a single row.
@@ -231,17 +239,9 @@ impl Found {
             signatures,
             faults,
         } = self;
-        // One pass: each id's first row goes into the index, and every
-        // later row sharing it is noted beside that first row.
-        let mut index: HashMap<Arc<str>, u32> =
-            HashMap::with_capacity_and_hasher(cases.len(), Default::default());
-        let mut repeats: Vec<(u32, u32)> = Vec::new();
-        for (k, case) in cases.iter().enumerate() {
-            let first = *index.entry(case.id.clone()).or_insert(k as u32);
-            if first != k as u32 {
-                repeats.push((first, k as u32));
-            }
-        }
+        // Each id's first row goes into the index, and every later row
+        // sharing it is noted beside that first row.
+        let (mut index, mut repeats) = IdIndex::build(cases.len(), |k| &cases[k as usize].id);
         // The groups of rows sharing an id, in id order, members in file
         // order: identical rows collapse into the first, rows that differ
         // are all rejected.
@@ -292,9 +292,8 @@ impl Found {
                 kept.wrapping_sub(1)
             })
             .collect();
-        index.retain(|_, k| !dropped[*k as usize]);
-        for k in index.values_mut() {
-            *k = place[*k as usize];
+        if dropped.contains(&true) {
+            index.renumber(|k| (!dropped[k as usize]).then(|| place[k as usize]));
         }
         drop(place);
         let mut k = 0;
@@ -303,17 +302,17 @@ impl Found {
             !dropped[k - 1]
         });
         cases.shrink_to_fit();
-        index.shrink_to_fit();
-        let rejected_ids = rejects.rows()[before..]
-            .iter()
-            .filter_map(|rj| rj.key.clone())
-            .filter(|k| !index.contains_key(k.as_str()))
-            .collect();
-        JudgedCases {
+        let mut judged = JudgedCases {
             cases,
             index,
-            rejected_ids,
-        }
+            rejected_ids: HashSet::default(),
+        };
+        judged.rejected_ids = rejects.rows()[before..]
+            .iter()
+            .filter_map(|rj| rj.key.clone())
+            .filter(|k| judged.place_of(k).is_none())
+            .collect();
+        judged
     }
 }
 

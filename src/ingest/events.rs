@@ -187,7 +187,7 @@ fn event<'t>(
     };
     let found = match *last {
         Some((id, case)) if id == case_id => Some(case),
-        _ => cases.index.get(case_id).copied(),
+        _ => cases.place_of(case_id),
     };
     let Some(case) = found else {
         let reason = if cases.rejected_ids.contains(case_id) {

@@ -17,6 +17,7 @@ pub mod cases;
 mod contacts;
 mod engagements;
 mod events;
+mod ids;
 pub mod judge;
 pub mod read;
 mod records;
