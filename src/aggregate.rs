@@ -4,8 +4,8 @@
 //! The queries in `sql/` are the one definition of these numbers; they run
 //! unchanged in polars SQL ([`run_query`]) and DuckDB, and CI runs them on
 //! slt's `case_slt` output and compares with slt's files to 1e-9. slt
-//! computes the same numbers natively ([`attainment`],
-//! [`account_attainment`]): one sort of (group, response minutes) and a
+//! computes the same numbers natively ([`aggregates`]): one sort of the
+//! cases by group, each group's response minutes sorted on their own, and a
 //! linear scan, instead of a per-group `QUANTILE_CONT` over a million tiny
 //! groups. The native result is the SQL result to the bit (same rows, same
 //! order, the same interpolation arithmetic as polars' `QUANTILE_CONT`),
@@ -16,7 +16,7 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 use rayon::prelude::*;
 
-use crate::model::{CaseRow, Outcome, Priority};
+use crate::model::{CaseRow, Priority};
 use crate::output::frames::enum_column_of_ranks;
 use crate::Result;
 
@@ -32,36 +32,48 @@ pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
     Ok(ctx.execute(sql).and_then(|lf| lf.collect())?)
 }
 
-/// `attainment.parquet`, as `sql/attainment.sql` computes it.
-pub fn attainment(cases: &[CaseRow]) -> Result<DataFrame> {
+/// `attainment.parquet` and `account_attainment.parquet`, as
+/// `sql/attainment.sql` and `sql/account_attainment.sql` compute them:
+/// made side by side, sharing the ranks of the period labels.
+pub fn aggregates(cases: &[CaseRow]) -> Result<(DataFrame, DataFrame)> {
+    // Period labels ranked in text order (`month` rows sort before
+    // `quarter` rows, and labels of one type never meet the other's).
+    let periods = Ranks::of(cases, |c| [c.period(), c.month()]);
+    let (attainment, account_attainment) = rayon::join(
+        || attainment(cases, &periods),
+        || account_attainment(cases, &periods),
+    );
+    Ok((attainment?, account_attainment?))
+}
+
+/// `attainment.parquet`: period × tier × priority × region.
+fn attainment(cases: &[CaseRow], periods: &Ranks) -> Result<DataFrame> {
     let tiers = Ranks::of(cases, |c| [&*c.tier]);
     let regions = Ranks::of(cases, |c| [&*c.region]);
-    let groups = groups(cases, |c| {
+    let groups = groups(cases, periods, |c| {
         (tiers.rank(&c.tier) << 16) | (priority_rank(c.priority) << 12) | regions.rank(&c.region)
     });
-    let (periods, groups) = groups;
     let priorities = Priority::ALL.map(Priority::as_str);
     let columns: [Dimension; 3] = [
         ("tier", &tiers.sorted, &|d| d >> 16),
         ("priority", &priorities, &|d| (d >> 12) & 0xf),
         ("region", &regions.sorted, &|d| d & 0xfff),
     ];
-    frame(&groups, &periods, &columns)
+    frame(&groups, periods, &columns)
 }
 
-/// `account_attainment.parquet`, as `sql/account_attainment.sql` computes it.
-pub fn account_attainment(cases: &[CaseRow]) -> Result<DataFrame> {
+/// `account_attainment.parquet`: period × account × priority.
+fn account_attainment(cases: &[CaseRow], periods: &Ranks) -> Result<DataFrame> {
     let accounts = Ranks::of(cases, |c| [&*c.account_id]);
-    let groups = groups(cases, |c| {
+    let groups = groups(cases, periods, |c| {
         (accounts.rank(&c.account_id) << 4) | priority_rank(c.priority)
     });
-    let (periods, groups) = groups;
     let priorities = Priority::ALL.map(Priority::as_str);
     let columns: [Dimension; 2] = [
         ("account_id", &accounts.sorted, &|d| d >> 4),
         ("priority", &priorities, &|d| d & 0xf),
     ];
-    frame(&groups, &periods, &columns)
+    frame(&groups, periods, &columns)
 }
 
 /// A dimension column of an aggregate: its name, its values in text
@@ -144,25 +156,20 @@ struct Group {
 }
 
 /// Every group of the cases under `dims` (the dimensions other than the
-/// period, packed in text order), for quarters and months, sorted as the
-/// queries' `ORDER BY period_type, period, …`; with the period labels the
-/// groups' `period` ranks name.
-fn groups<'a>(
-    cases: &'a [CaseRow],
-    dims: impl Fn(&CaseRow) -> u64 + Sync,
-) -> (Ranks<'a>, Vec<Group>) {
-    // Period labels ranked in text order (`month` rows sort before
-    // `quarter` rows, and labels of one type never meet the other's).
-    let periods = Ranks::of(cases, |c| [c.period(), c.month()]);
-    // Month groups sort before quarter groups (the key's top bit): each
-    // period type is its own pass, so that one entry per case is held at a
-    // time (24 B a case, not 48).
-    let groups = [false, true]
+/// period, packed in text order in at most [`DIMS_BITS`] bits), for
+/// quarters and months, sorted as the queries' `ORDER BY period_type,
+/// period, …`.
+fn groups(cases: &[CaseRow], periods: &Ranks, dims: impl Fn(&CaseRow) -> u64 + Sync) -> Vec<Group> {
+    // Month groups sort before quarter groups: each period type is its own
+    // pass, so that one entry per case is held at a time.
+    [false, true]
         .into_iter()
-        .flat_map(|quarter| period_groups(cases, &periods, &dims, quarter))
-        .collect();
-    (periods, groups)
+        .flat_map(|quarter| period_groups(cases, periods, &dims, quarter))
+        .collect()
 }
+
+/// Bits of a group's packed dimensions other than the period.
+const DIMS_BITS: u32 = 44;
 
 /// The groups of one period type (`quarter` or month), sorted by key.
 fn period_groups(
@@ -171,49 +178,53 @@ fn period_groups(
     dims: &(impl Fn(&CaseRow) -> u64 + Sync),
     quarter: bool,
 ) -> Vec<Group> {
-    // One entry per case: (key, minutes bits, outcome). Non-negative
-    // floats sort by their bits; a missing response sorts last.
-    let mut entries: Vec<(u64, u64, u8)> = cases
+    // One entry per case, 16 bytes: its key (period rank, dimensions, and
+    // in the lowest two bits the outcome, so that a group is a run of keys
+    // equal but for those) and its response minutes (the bits of a
+    // non-negative float, which sort as the float does; none: u64::MAX).
+    // Sorted by key alone; each group's minutes are then sorted on their own.
+    assert!(
+        periods.sorted.len() <= 1 << (64 - DIMS_BITS - 2),
+        "more period labels than a key holds"
+    );
+    let mut entries: Vec<(u64, u64)> = cases
         .par_iter()
         .map(|c| {
             let label = if quarter { c.period() } else { c.month() };
-            let key = (u64::from(quarter) << 63) | (periods.rank(label) << 44) | dims(c);
+            let group = (periods.rank(label) << DIMS_BITS) | dims(c);
             let minutes = c.response_minutes.map_or(u64::MAX, f64::to_bits);
-            let outcome = Outcome::ALL
-                .iter()
-                .position(|o| *o == c.outcome)
-                .expect("an outcome") as u8;
-            (key, minutes, outcome)
+            ((group << 2) | c.outcome.index() as u64, minutes)
         })
         .collect();
-    entries.par_sort_unstable();
+    entries.par_sort_unstable_by_key(|e| e.0);
     if entries.is_empty() {
         // No case (a shard of a small export may have none): no group.
         return Vec::new();
     }
     let mut starts: Vec<usize> = vec![0];
-    starts.extend((1..entries.len()).filter(|&i| entries[i].0 != entries[i - 1].0));
+    starts.extend((1..entries.len()).filter(|&i| entries[i].0 >> 2 != entries[i - 1].0 >> 2));
     starts.push(entries.len());
     starts
         .par_windows(2)
         .map_init(Vec::new, |minutes: &mut Vec<f64>, w| {
             let run = &entries[w[0]..w[1]];
-            let key = run[0].0;
+            let group = run[0].0 >> 2;
             let mut outcomes = [0i64; 4];
             for e in run {
-                outcomes[e.2 as usize] += 1;
+                outcomes[(e.0 & 3) as usize] += 1;
             }
             minutes.clear();
             minutes.extend(
                 run.iter()
-                    .take_while(|e| e.1 != u64::MAX)
+                    .filter(|e| e.1 != u64::MAX)
                     .map(|e| f64::from_bits(e.1)),
             );
+            minutes.sort_unstable_by(f64::total_cmp);
             let nulls = run.len() - minutes.len();
             Group {
-                quarter: key >> 63 == 1,
-                period: (key >> 44) & 0x7_ffff,
-                dims: key & ((1 << 44) - 1),
+                quarter,
+                period: group >> DIMS_BITS,
+                dims: group & ((1 << DIMS_BITS) - 1),
                 outcomes,
                 p50: quantile(minutes, nulls, 0.5),
                 p90: quantile(minutes, nulls, 0.9),

@@ -79,15 +79,12 @@ pub fn merge(dirs: &[PathBuf], settings: &Settings) -> Result<Run> {
     let rejects = Rejects::from_rows(rejects);
 
     let manifest = merged_manifest(&shards, &cases, &entitlements, &rejects)?;
-    let (attainment, account_attainment) = rayon::join(
-        || aggregate::attainment(&cases),
-        || aggregate::account_attainment(&cases),
-    );
+    let (attainment, account_attainment) = aggregate::aggregates(&cases)?;
     Ok(Run {
         as_of,
         case_slt: frames::case_slt(&cases)?,
-        attainment: attainment?,
-        account_attainment: account_attainment?,
+        attainment,
+        account_attainment,
         cases,
         entitlements,
         rejects,

@@ -137,11 +137,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     });
     // The judged cases and their measurements go as the rows are made.
     let cases = case_rows(settings, &mut ingested.cases, measured);
-    let (attainment, account_attainment) = rayon::join(
-        || aggregate::attainment(&cases),
-        || aggregate::account_attainment(&cases),
-    );
-    let (attainment, account_attainment) = (attainment?, account_attainment?);
+    let (attainment, account_attainment) = aggregate::aggregates(&cases)?;
     // After the aggregates, whose sort keys are gone by then.
     let case_slt = match shard_rows {
         None => frames::case_slt(&cases),

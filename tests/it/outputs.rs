@@ -723,9 +723,7 @@ fn query_errors_are_one_line_with_exit_2_or_3() {
 /// very enums the writer makes of the SQL's text.
 #[test]
 fn native_aggregates_equal_the_sql_definitions() {
-    use slt::aggregate::{
-        account_attainment, attainment, run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL,
-    };
+    use slt::aggregate::{aggregates, run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
     use slt::cli::MeasureArgs;
     use slt::config::Settings;
     let dir = tempfile::tempdir().unwrap();
@@ -744,12 +742,10 @@ fn native_aggregates_equal_the_sql_definitions() {
         })
         .unwrap();
         let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+        let (attainment, account_attainment) = aggregates(&run.cases).unwrap();
         for (native, sql) in [
-            (attainment(&run.cases).unwrap(), ATTAINMENT_SQL),
-            (
-                account_attainment(&run.cases).unwrap(),
-                ACCOUNT_ATTAINMENT_SQL,
-            ),
+            (attainment, ATTAINMENT_SQL),
+            (account_attainment, ACCOUNT_ATTAINMENT_SQL),
         ] {
             use slt::output::frames::{as_text, strings_to_enums};
             let by_sql = run_query(&as_text(&run.case_slt).unwrap(), sql).unwrap();
