@@ -397,7 +397,8 @@ pub struct Response {
     pub panels: Vec<ResponsePanel>,
 }
 
-/// The response distribution of `cases`, a curve per tier in `tiers`.
+/// The response distribution of the tallied cases, a curve per tier in
+/// `tiers`.
 pub fn response(tally: &Tally, tiers: &[String], scope: &str) -> Response {
     let mut groups: HashMap<(&str, Priority), Vec<&[&CaseRow]>> = HashMap::new();
     for g in tally.groups.iter().filter(|g| !g.decided.is_empty()) {
