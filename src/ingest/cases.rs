@@ -46,6 +46,18 @@ impl JudgedCases {
     pub fn place_of(&self, id: &str) -> Option<u32> {
         self.index.get(id, |k| &self.cases[k as usize].id)
     }
+
+    /// [`JudgedCases::place_of`] for an id met after the case at place
+    /// `before`: exports list cases' events in the cases' order, so the
+    /// case after it is tried first, without hashing (the judged cases'
+    /// ids are unique: a match is the place).
+    pub fn place_after(&self, before: u32, id: &str) -> Option<u32> {
+        let next = before.wrapping_add(1);
+        match self.cases.get(next as usize) {
+            Some(case) if &*case.id == id => Some(next),
+            _ => self.place_of(id),
+        }
+    }
 }
 
 /// A row that passed the checks of a single row.
@@ -478,4 +490,52 @@ fn check<'t>(i: usize, texts: &RowTexts<'t>, with: &Judging) -> Result<Candidate
         created_at,
         closed_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(ids: &[&str]) -> JudgedCases {
+        let cases: Vec<Case> = ids
+            .iter()
+            .enumerate()
+            .map(|(row, id)| Case {
+                row: row as u32,
+                id: (*id).into(),
+                account: "ACC-1".into(),
+                tier: 0,
+                region: 0,
+                priority: Priority::P3,
+                created_at: 0,
+                closed_at: None,
+                product: None,
+                channel: None,
+                language: None,
+            })
+            .collect();
+        let (index, repeats) = IdIndex::build(cases.len(), |k| &cases[k as usize].id);
+        assert!(repeats.is_empty());
+        JudgedCases {
+            cases,
+            index,
+            rejected_ids: HashSet::default(),
+        }
+    }
+
+    #[test]
+    fn an_id_met_after_a_case_is_found_next_to_it_or_anywhere_else() {
+        let judged = judged(&["C-1", "C-2", "C-3", "C-4"]);
+        // The case after it.
+        assert_eq!(judged.place_after(1, "C-3"), Some(2));
+        // Before it, far after it, itself.
+        assert_eq!(judged.place_after(3, "C-1"), Some(0));
+        assert_eq!(judged.place_after(0, "C-4"), Some(3));
+        assert_eq!(judged.place_after(2, "C-3"), Some(2));
+        // After the last case, and an id no case has.
+        assert_eq!(judged.place_after(3, "C-2"), Some(1));
+        assert_eq!(judged.place_after(1, "C-9"), None);
+        assert_eq!(judged.place_after(3, "C-9"), None);
+        assert_eq!(judged.place_after(u32::MAX, "C-1"), Some(0));
+    }
 }

@@ -152,7 +152,8 @@ struct Texts<'a> {
 }
 
 /// The case id last found, and its case: exports list a case's events
-/// together, so most rows look up the case of the row before.
+/// together, so most rows look up the case of the row before, and the
+/// others most often the case after it.
 type LastCase<'t> = Option<(&'t str, u32)>;
 
 /// Row `i` of the piece (data row `row` of the file) as an event, or why
@@ -187,7 +188,8 @@ fn event<'t>(
     };
     let found = match *last {
         Some((id, case)) if id == case_id => Some(case),
-        _ => cases.place_of(case_id),
+        Some((_, case)) => cases.place_after(case, case_id),
+        None => cases.place_of(case_id),
     };
     let Some(case) = found else {
         let reason = if cases.rejected_ids.contains(case_id) {
