@@ -3,7 +3,8 @@
 //! [`Finding`] per breach, with its evidence. Typed rows; the output frames
 //! are built in [`crate::output::frames`].
 
-use std::collections::BTreeMap;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{
@@ -12,7 +13,7 @@ use super::{
 };
 use crate::ingest::Ingested;
 use crate::mapping::Mapping;
-use crate::model::{Case, Engagement, Priority, Service};
+use crate::model::{Case, Contract, Engagement, Priority, Service};
 use crate::policy::entitlements::{language_supported, phone_allowed};
 use crate::policy::Policy;
 use crate::timestamp::Instant;
@@ -106,10 +107,13 @@ pub struct YearRow {
     pub status: Status,
 }
 
+/// Every account's year rows, in account order: the accounts side by
+/// side, each with its delivered engagements (grouped by account first,
+/// looked up by id).
 fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<YearRow> {
     let ent = &policy.entitlements;
     let services = ent.yearly_services();
-    let mut by_account: BTreeMap<&str, Vec<&Engagement>> = BTreeMap::new();
+    let mut by_account: HashMap<&str, Vec<&Engagement>> = HashMap::new();
     for e in ingested
         .engagements
         .iter()
@@ -117,12 +121,12 @@ fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Year
     {
         by_account.entry(&e.account).or_default().push(e);
     }
-    let mut out = Vec::new();
-    for (account, rows) in ingested.contracts.accounts() {
+    let account_rows = |(account, rows): &(&Arc<str>, &[Contract])| {
         let delivered = by_account
-            .get(&**account)
+            .get(&***account)
             .map(Vec::as_slice)
             .unwrap_or_default();
+        let mut out = Vec::new();
         for span in spans(rows) {
             for year in contract_years(&span, as_of) {
                 let within = |s: Service| {
@@ -144,7 +148,7 @@ fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Year
                     let entitled = entitled(per_year, &year);
                     let count = within(service).count() as u32;
                     out.push(YearRow {
-                        account: account.clone(),
+                        account: (*account).clone(),
                         tier: span.tier,
                         year,
                         service,
@@ -156,8 +160,14 @@ fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Year
                 }
             }
         }
-    }
-    out
+        out
+    };
+    ingested
+        .contracts
+        .accounts()
+        .par_iter()
+        .flat_map_iter(account_rows)
+        .collect()
 }
 
 /// The rules a finding can break.
@@ -220,24 +230,38 @@ pub struct Finding {
     pub detail: String,
 }
 
+/// The named-contact findings, by account then product (in text order),
+/// each product's contacts in file order: the contacts sorted so, then
+/// each (account, product) run judged on its own, side by side.
 fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Finding> {
-    let mut named: BTreeMap<(&Arc<str>, &str), Vec<Named>> = BTreeMap::new();
-    for c in &ingested.contacts {
-        named
-            .entry((&c.account, &c.product))
-            .or_default()
-            .push(Named {
-                contact_id: c.contact_id.clone(),
-                from: c.added_at,
-                to: c.removed_at,
-            });
-    }
-    let mut out = Vec::new();
-    for ((account, product), list) in named {
+    let contacts = &ingested.contacts;
+    let key = |i: u32| {
+        let c = &contacts[i as usize];
+        (&*c.account, c.product.as_str())
+    };
+    let mut order: Vec<u32> = (0..contacts.len() as u32).collect();
+    // Stable: a run keeps its contacts in file order.
+    order.par_sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let runs: Vec<&[u32]> = order.chunk_by(|&a, &b| key(a) == key(b)).collect();
+    let limit = |tier: usize| policy.entitlements.tiers[tier].named_contacts_per_product;
+    let run_findings = |run: &&[u32]| {
+        let first = &contacts[run[0] as usize];
+        let (account, product) = (&first.account, &first.product);
+        let list: Vec<Named> = run
+            .iter()
+            .map(|&i| {
+                let c = &contacts[i as usize];
+                Named {
+                    contact_id: c.contact_id.clone(),
+                    from: c.added_at,
+                    to: c.removed_at,
+                }
+            })
+            .collect();
         let spans = spans(ingested.contracts.rows(account).unwrap_or_default());
-        let limit = |tier: usize| policy.entitlements.tiers[tier].named_contacts_per_product;
-        for b in contact_breaches(&list, &spans, limit, as_of) {
-            out.push(Finding {
+        contact_breaches(&list, &spans, limit, as_of)
+            .into_iter()
+            .map(|b| Finding {
                 rule: Rule::TooManyNamedContacts,
                 account: account.clone(),
                 tier: b.tier,
@@ -252,10 +276,10 @@ fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec
                     "{} named contacts on `{product}` at once; {} allows {} per product",
                     b.peak, policy.tiers[b.tier], b.allowed
                 ),
-            });
-        }
-    }
-    out
+            })
+            .collect::<Vec<_>>()
+    };
+    runs.par_iter().flat_map_iter(run_findings).collect()
 }
 
 fn case_findings<'a>(
