@@ -76,6 +76,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         // A shard may hold no case at all (a small export split many ways).
         ingested.keep_shard(shard);
     }
+    crate::allocator::release_free_pages();
     let stage = progress.stage("measure", Some(ingested.cases.len() as u64));
     let calendars = calendars_for(
         &settings.policy,
