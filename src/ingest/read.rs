@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::stream::{CsvPieces, ParquetPieces, Pieces, PIECE_BYTES, PIECE_ROWS};
@@ -367,18 +368,21 @@ pub(crate) fn read_all_in_pieces(
     piece_size: Option<(usize, usize)>,
     in_pieces: &[Table],
 ) -> Result<Vec<Source>> {
-    let mut sources = Vec::with_capacity(Table::ALL.len());
-    for table in Table::ALL {
-        let source = match piece_size {
+    // The tables side by side (each file's hash beside its parse); the
+    // first table's error in table order is the one reported.
+    let read: Vec<Result<Option<Source>>> = Table::ALL
+        .par_iter()
+        .map(|&table| match piece_size {
             Some(size) if in_pieces.contains(&table) => match open_pieces(input, table, size)? {
-                Some(source) => Some(source),
-                None => read_table(input, table)?,
+                Some(source) => Ok(Some(source)),
+                None => read_table(input, table),
             },
-            _ => read_table(input, table)?,
-        };
-        if let Some(source) = source {
-            sources.push(source);
-        }
+            _ => read_table(input, table),
+        })
+        .collect();
+    let mut sources = Vec::with_capacity(Table::ALL.len());
+    for source in read {
+        sources.extend(source?);
     }
     Ok(sources)
 }
