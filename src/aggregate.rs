@@ -162,10 +162,9 @@ struct Group {
 fn groups(cases: &[CaseRow], periods: &Ranks, dims: impl Fn(&CaseRow) -> u64 + Sync) -> Vec<Group> {
     // Month groups sort before quarter groups: each period type is its own
     // pass, so that one entry per case is held at a time.
-    [false, true]
-        .into_iter()
-        .flat_map(|quarter| period_groups(cases, periods, &dims, quarter))
-        .collect()
+    let mut all = period_groups(cases, periods, &dims, false);
+    all.append(&mut period_groups(cases, periods, &dims, true));
+    all
 }
 
 /// Bits of a group's packed dimensions other than the period.
@@ -269,20 +268,47 @@ fn quantile(sorted: &[f64], nulls: usize, q: f64) -> Option<f64> {
 /// [`crate::output::frames::strings_to_enums`] makes them when written),
 /// built from the ranks without a column of text.
 fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFrame> {
-    let ranks = |name: &str, texts: &[&str], rank: &dyn Fn(&Group) -> u64| {
-        let codes: Vec<u32> = groups.iter().map(|g| rank(g) as u32).collect();
-        enum_column_of_ranks(name, texts, &codes)
-    };
-    let mut columns = vec![
-        ranks("period_type", &["month", "quarter"], &|g| {
-            u64::from(g.quarter)
-        })?,
-        ranks("period", &periods.sorted, &|g| g.period)?,
+    // The text columns side by side, and beside them the numbers.
+    let (texts, mut numbers) = rayon::join(
+        || text_columns(groups, periods, dims),
+        || number_columns(groups),
+    );
+    let mut columns = texts?;
+    columns.append(&mut numbers);
+    Ok(DataFrame::new(groups.len(), columns)?)
+}
+
+/// The aggregate's text columns: `period_type`, `period`, then `dims`.
+fn text_columns(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<Vec<Column>> {
+    type Rank<'r> = &'r (dyn Fn(&Group) -> u64 + Sync);
+    let period_type: Rank = &|g| u64::from(g.quarter);
+    let period: Rank = &|g| g.period;
+    let of_dims: Vec<Box<dyn Fn(&Group) -> u64 + Sync>> = dims
+        .iter()
+        .map(|&(_, _, rank)| Box::new(move |g: &Group| rank(g.dims)) as _)
+        .collect();
+    let mut specs: Vec<(&str, &[&str], Rank)> = vec![
+        ("period_type", &["month", "quarter"], period_type),
+        ("period", &periods.sorted, period),
     ];
-    for (name, texts, rank) in dims {
-        columns.push(ranks(name, texts, &|g| rank(g.dims))?);
-    }
-    // The numbers in one pass over the groups.
+    specs.extend(
+        dims.iter()
+            .zip(&of_dims)
+            .map(|(&(name, texts, _), rank)| (name, texts, &**rank as Rank)),
+    );
+    specs
+        .into_par_iter()
+        .map(|(name, texts, rank)| {
+            let codes: Vec<u32> = groups.iter().map(|g| rank(g) as u32).collect();
+            enum_column_of_ranks(name, texts, &codes)
+        })
+        .collect()
+}
+
+/// The aggregate's counts, attainment and percentiles, in one pass over
+/// the groups.
+fn number_columns(groups: &[Group]) -> Vec<Column> {
+    let mut columns = Vec::with_capacity(8);
     let n = groups.len();
     let mut counts: [Vec<i64>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
     let mut ratios: [Vec<Option<f64>>; 3] = std::array::from_fn(|_| Vec::with_capacity(n));
@@ -317,7 +343,7 @@ fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFr
             .zip(ratios)
             .map(|(name, values)| Column::new(name.into(), values)),
     );
-    Ok(DataFrame::new(groups.len(), columns)?)
+    columns
 }
 
 #[cfg(test)]
