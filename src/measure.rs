@@ -410,27 +410,29 @@ fn measure_grouped(
     as_of: Instant,
     done: &(dyn Fn(u64) + Sync),
 ) -> Vec<Result<Measured, CalendarError>> {
+    // Written straight into the one vector of results (an indexed
+    // collect): gathering chunks' vectors and then joining them held the
+    // results twice, at 10 M cases most of a gibibyte more at the peak.
+    // Progress is told once per [`PROGRESS_CHUNK`] cases, by the case that
+    // ends a chunk (each case is measured once: the counts add up to all).
+    let n = cases.len();
     cases
-        .par_chunks(PROGRESS_CHUNK)
+        .par_iter()
         .enumerate()
-        .flat_map_iter(|(chunk, batch)| {
-            let first = chunk * PROGRESS_CHUNK;
-            let results: Vec<_> = batch
-                .iter()
-                .enumerate()
-                .map(|(j, case)| {
-                    let i = first + j;
-                    measure_case(
-                        case,
-                        &grouped[offsets[i]..offsets[i + 1]],
-                        policy,
-                        calendars,
-                        as_of,
-                    )
-                })
-                .collect();
-            done(batch.len() as u64);
-            results
+        .map(|(i, case)| {
+            let m = measure_case(
+                case,
+                &grouped[offsets[i]..offsets[i + 1]],
+                policy,
+                calendars,
+                as_of,
+            );
+            if (i + 1) % PROGRESS_CHUNK == 0 {
+                done(PROGRESS_CHUNK as u64);
+            } else if i + 1 == n {
+                done((n % PROGRESS_CHUNK) as u64);
+            }
+            m
         })
         .collect()
 }

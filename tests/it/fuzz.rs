@@ -106,8 +106,14 @@ proptest! {
             prop_assert_eq!(results.len(), ingested.cases.len());
             // Measuring with the events sorted in place gives the same.
             let mut events = ingested.events.clone();
-            let in_place = measure_all_in_place(&ingested.cases, &mut events, &policy, &calendars, as_of, &|_| {});
+            // And the progress it tells adds up to every case.
+            let told = std::sync::atomic::AtomicU64::new(0);
+            let tell = |n: u64| {
+                told.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            };
+            let in_place = measure_all_in_place(&ingested.cases, &mut events, &policy, &calendars, as_of, &tell);
             prop_assert_eq!(format!("{in_place:?}"), format!("{results:?}"));
+            prop_assert_eq!(told.into_inner(), ingested.cases.len() as u64);
         }
     }
 }
