@@ -278,27 +278,33 @@ fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFr
     Ok(DataFrame::new(groups.len(), columns)?)
 }
 
-/// The aggregate's text columns: `period_type`, `period`, then `dims`.
+/// The aggregate's text columns, side by side: `period_type`, `period`,
+/// then `dims`.
 fn text_columns(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<Vec<Column>> {
-    type Rank<'r> = &'r (dyn Fn(&Group) -> u64 + Sync);
-    let period_type: Rank = &|g| u64::from(g.quarter);
-    let period: Rank = &|g| g.period;
-    let of_dims: Vec<Box<dyn Fn(&Group) -> u64 + Sync>> = dims
-        .iter()
-        .map(|&(_, _, rank)| Box::new(move |g: &Group| rank(g.dims)) as _)
-        .collect();
-    let mut specs: Vec<(&str, &[&str], Rank)> = vec![
-        ("period_type", &["month", "quarter"], period_type),
-        ("period", &periods.sorted, period),
+    /// Where a column's rank comes from.
+    #[derive(Clone, Copy)]
+    enum Of {
+        PeriodType,
+        Period,
+        Dim(usize),
+    }
+    let mut specs: Vec<(&str, &[&str], Of)> = vec![
+        ("period_type", &["month", "quarter"], Of::PeriodType),
+        ("period", &periods.sorted, Of::Period),
     ];
     specs.extend(
         dims.iter()
-            .zip(&of_dims)
-            .map(|(&(name, texts, _), rank)| (name, texts, &**rank as Rank)),
+            .enumerate()
+            .map(|(i, &(name, texts, _))| (name, texts, Of::Dim(i))),
     );
     specs
         .into_par_iter()
-        .map(|(name, texts, rank)| {
+        .map(|(name, texts, of)| {
+            let rank = |g: &Group| match of {
+                Of::PeriodType => u64::from(g.quarter),
+                Of::Period => g.period,
+                Of::Dim(i) => (dims[i].2)(g.dims),
+            };
             let codes: Vec<u32> = groups.iter().map(|g| rank(g) as u32).collect();
             enum_column_of_ranks(name, texts, &codes)
         })

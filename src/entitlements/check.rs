@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::{
     contact_breaches, contract_years, due_by_now, entitled, expected_by_now, spans, status,
@@ -113,7 +114,7 @@ pub struct YearRow {
 fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<YearRow> {
     let ent = &policy.entitlements;
     let services = ent.yearly_services();
-    let mut by_account: HashMap<&str, Vec<&Engagement>> = HashMap::new();
+    let mut by_account: HashMap<&str, Vec<&Engagement>, Xxh3DefaultBuilder> = HashMap::default();
     for e in ingested
         .engagements
         .iter()
