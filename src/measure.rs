@@ -359,11 +359,12 @@ pub fn measure_all(
     measure_all_reporting(cases, events, policy, calendars, as_of, &|_| {})
 }
 
-/// Cases measured between two calls of the progress callback.
+/// Cases measured between two calls of the progress callback (about).
 const PROGRESS_CHUNK: usize = 4096;
 
-/// [`measure_all`], calling `done(n)` from the worker threads as each batch
-/// of `n` cases is measured (for a progress bar). Results keep case order.
+/// [`measure_all`], calling `done(n)` from the worker threads about every
+/// [`PROGRESS_CHUNK`] cases measured, the `n`s adding up to every case (for
+/// a progress bar). Results keep case order.
 pub fn measure_all_reporting(
     cases: &[Case],
     events: &[Event],
