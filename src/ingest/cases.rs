@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::ids::IdIndex;
+use super::ids::{CaseRef, IdIndex};
 use super::judge::{
     judge_in_pieces, settle, Contracts, Interner, NoContract, RejectReason, Rejects, Seen,
 };
@@ -34,7 +34,7 @@ use crate::timestamp::{parse_rfc3339, Instant};
 pub struct JudgedCases {
     /// Cases to measure, in file order.
     pub cases: Vec<Case>,
-    /// Index in `cases` of each case id ([`JudgedCases::place_of`]).
+    /// Each case id's place in `cases` ([`JudgedCases::case_of`]).
     index: IdIndex,
     /// Ids of case rows that were rejected (their events are rejected with
     /// that reason rather than as unknown).
@@ -42,21 +42,33 @@ pub struct JudgedCases {
 }
 
 impl JudgedCases {
-    /// Index in `cases` of the case with id `id`.
-    pub fn place_of(&self, id: &str) -> Option<u32> {
-        self.index.get(id, |k| &self.cases[k as usize].id)
+    /// The case with id `id`: its place in `cases`, and its creation.
+    pub fn case_of(&self, id: &str) -> Option<CaseRef> {
+        self.index.find(id)
     }
 
-    /// [`JudgedCases::place_of`] for an id met after the case at place
+    /// [`JudgedCases::case_of`] for an id met after the case at place
     /// `before`: exports list cases' events in the cases' order, so the
     /// case after it is tried first, without hashing (the judged cases'
     /// ids are unique: a match is the place).
-    pub fn place_after(&self, before: u32, id: &str) -> Option<u32> {
+    pub fn case_after(&self, before: u32, id: &str) -> Option<CaseRef> {
         let next = before.wrapping_add(1);
         match self.cases.get(next as usize) {
-            Some(case) if &*case.id == id => Some(next),
-            _ => self.place_of(id),
+            Some(case) if &*case.id == id => Some(CaseRef {
+                place: next,
+                created_at: case.created_at,
+            }),
+            _ => self.case_of(id),
         }
+    }
+
+    /// The cases of many ids at once, [`IdIndex::find_all`].
+    pub fn find_all<'a>(
+        &self,
+        queries: Vec<(u32, u64)>,
+        text: impl Fn(u32) -> &'a str + Sync,
+    ) -> Vec<(u32, Option<CaseRef>)> {
+        self.index.find_all(queries, text)
     }
 }
 
@@ -253,7 +265,11 @@ impl Found {
         } = self;
         // Each id's first row goes into the index, and every later row
         // sharing it is noted beside that first row.
-        let (mut index, mut repeats) = IdIndex::build(cases.len(), |k| &cases[k as usize].id);
+        let (mut index, mut repeats) = IdIndex::build(
+            cases.len(),
+            |k| &cases[k as usize].id,
+            |k| cases[k as usize].created_at,
+        );
         // The groups of rows sharing an id, in id order, members in file
         // order: identical rows collapse into the first, rows that differ
         // are all rejected.
@@ -322,7 +338,7 @@ impl Found {
         judged.rejected_ids = rejects.rows()[before..]
             .iter()
             .filter_map(|rj| rj.key.clone())
-            .filter(|k| judged.place_of(k).is_none())
+            .filter(|k| judged.case_of(k).is_none())
             .collect();
         judged
     }
@@ -507,14 +523,18 @@ mod tests {
                 tier: 0,
                 region: 0,
                 priority: Priority::P3,
-                created_at: 0,
+                created_at: 60 * row as i64,
                 closed_at: None,
                 product: None,
                 channel: None,
                 language: None,
             })
             .collect();
-        let (index, repeats) = IdIndex::build(cases.len(), |k| &cases[k as usize].id);
+        let (index, repeats) = IdIndex::build(
+            cases.len(),
+            |k| &cases[k as usize].id,
+            |k| cases[k as usize].created_at,
+        );
         assert!(repeats.is_empty());
         JudgedCases {
             cases,
@@ -527,15 +547,20 @@ mod tests {
     fn an_id_met_after_a_case_is_found_next_to_it_or_anywhere_else() {
         let judged = judged(&["C-1", "C-2", "C-3", "C-4"]);
         // The case after it.
-        assert_eq!(judged.place_after(1, "C-3"), Some(2));
+        assert_eq!(judged.case_after(1, "C-3").map(|f| f.place), Some(2));
         // Before it, far after it, itself.
-        assert_eq!(judged.place_after(3, "C-1"), Some(0));
-        assert_eq!(judged.place_after(0, "C-4"), Some(3));
-        assert_eq!(judged.place_after(2, "C-3"), Some(2));
+        assert_eq!(judged.case_after(3, "C-1").map(|f| f.place), Some(0));
+        assert_eq!(judged.case_after(0, "C-4").map(|f| f.place), Some(3));
+        assert_eq!(judged.case_after(2, "C-3").map(|f| f.place), Some(2));
         // After the last case, and an id no case has.
-        assert_eq!(judged.place_after(3, "C-2"), Some(1));
-        assert_eq!(judged.place_after(1, "C-9"), None);
-        assert_eq!(judged.place_after(3, "C-9"), None);
-        assert_eq!(judged.place_after(u32::MAX, "C-1"), Some(0));
+        assert_eq!(judged.case_after(3, "C-2").map(|f| f.place), Some(1));
+        assert_eq!(judged.case_after(1, "C-9").map(|f| f.place), None);
+        assert_eq!(judged.case_after(3, "C-9").map(|f| f.place), None);
+        assert_eq!(judged.case_after(u32::MAX, "C-1").map(|f| f.place), Some(0));
+        // With its case's creation, found next to it or in the index.
+        for before in [0, 1, 3] {
+            let found = judged.case_after(before, "C-3").unwrap();
+            assert_eq!((found.place, found.created_at), (2, 120));
+        }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use rayon::prelude::*;
 
 use super::cases::JudgedCases;
+use super::ids::{hash, CaseRef};
 use super::judge::{judge_in_pieces, RejectReason, Rejects};
 use super::read::Source;
 use super::stream::Pieces;
@@ -84,22 +85,20 @@ fn judge(
         kinds: cols.get("kind"),
         values: cols.get("value"),
     };
+    let found = find_cases(texts.case_ids, n, cases);
     // Judged side by side straight into `events`; a row that is not an
     // event leaves a placeholder there, taken out below (faults are rare).
     let faults = Mutex::new(Vec::new());
     let start = events.len();
-    events.par_extend((0..n).into_par_iter().map_init(
-        || None,
-        |last, i| {
-            event(i, first_row + i, &texts, cols, mapping, cases, last).unwrap_or_else(|f| {
-                faults
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push((i, f));
-                PLACEHOLDER
-            })
-        },
-    ));
+    events.par_extend(found.into_par_iter().enumerate().map(|(i, case)| {
+        event(i, first_row + i, &texts, cols, mapping, cases, case).unwrap_or_else(|f| {
+            faults
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((i, f));
+            PLACEHOLDER
+        })
+    }));
     let mut faults = faults.into_inner().unwrap_or_else(PoisonError::into_inner);
     if faults.is_empty() {
         return;
@@ -151,13 +150,75 @@ struct Texts<'a> {
     values: text::Texts<'a>,
 }
 
-/// The case id last found, and its case: exports list a case's events
-/// together, so most rows look up the case of the row before, and the
-/// others most often the case after it.
-type LastCase<'t> = Option<(&'t str, u32)>;
+/// Rows whose cases are found one after the other, each run side by side.
+const RUN: usize = 4096;
 
-/// Row `i` of the piece (data row `row` of the file) as an event, or why
-/// it is not one.
+/// The case of each of the `n` rows of a piece: `None` where the row has
+/// no id or its id names no judged case.
+///
+/// Exports mostly list a case's events together and in the cases' order:
+/// a row with the id of the row before has its case, and a new id is first
+/// compared with the case after the one found last. Rows where that fails
+/// (events shuffled, or listed by time) are looked up all together, shard
+/// by shard ([`JudgedCases::find_all`]), rather than one cache miss after
+/// another.
+fn find_cases(case_ids: text::Texts, n: usize, cases: &JudgedCases) -> Vec<Option<CaseRef>> {
+    let mut found = vec![None; n];
+    let pending: Vec<Vec<(u32, u64)>> = found
+        .par_chunks_mut(RUN)
+        .enumerate()
+        .map(|(run, found)| {
+            let mut pending = Vec::new();
+            // The id of the row before and its case (or its hash, while
+            // it waits to be looked up).
+            let mut last: Option<(&str, Result<Option<CaseRef>, u64>)> = None;
+            // The place found last, while the rows follow the cases' order.
+            let mut before: Option<u32> = None;
+            for (j, slot) in found.iter_mut().enumerate() {
+                let i = run * RUN + j;
+                let Some(id) = case_ids.get(i) else {
+                    continue;
+                };
+                let answer = match (last, before) {
+                    (Some((last_id, answer)), _) if last_id == id => answer,
+                    (Some(_), None) => Err(hash(id)),
+                    (Some(_), Some(b)) => {
+                        let case = cases.case_after(b, id);
+                        match case {
+                            Some(c) if c.place == b.wrapping_add(1) => before = Some(c.place),
+                            // An id no case has does not break the order.
+                            None => {}
+                            Some(_) => before = None,
+                        }
+                        Ok(case)
+                    }
+                    (None, _) => {
+                        let case = cases.case_of(id);
+                        before = case.map(|c| c.place);
+                        Ok(case)
+                    }
+                };
+                match answer {
+                    Ok(case) => *slot = case,
+                    Err(h) => pending.push((i as u32, h)),
+                }
+                last = Some((id, answer));
+            }
+            pending
+        })
+        .collect();
+    let pending: Vec<(u32, u64)> = pending.into_iter().flatten().collect();
+    if !pending.is_empty() {
+        let texts = |i: u32| case_ids.get(i as usize).unwrap_or_default();
+        for (i, case) in cases.find_all(pending, texts) {
+            found[i as usize] = case;
+        }
+    }
+    found
+}
+
+/// Row `i` of the piece (data row `row` of the file), whose id names
+/// `case` ([`find_cases`]), as an event, or why it is not one.
 fn event<'t>(
     i: usize,
     row: usize,
@@ -165,7 +226,7 @@ fn event<'t>(
     cols: &Columns,
     mapping: &Mapping,
     cases: &JudgedCases,
-    last: &mut LastCase<'t>,
+    case: Option<CaseRef>,
 ) -> Result<Event, Box<Fault>> {
     let fail = |column: &str, value: Option<&str>, reason: RejectReason| {
         Box::new(Fault {
@@ -186,12 +247,11 @@ fn event<'t>(
     let Some(case_id) = case_ids.get(i) else {
         return Err(fail("case_id", None, RejectReason::MissingValue));
     };
-    let found = match *last {
-        Some((id, case)) if id == case_id => Some(case),
-        Some((_, case)) => cases.place_after(case, case_id),
-        None => cases.place_of(case_id),
-    };
-    let Some(case) = found else {
+    let Some(CaseRef {
+        place: case,
+        created_at,
+    }) = case
+    else {
         let reason = if cases.rejected_ids.contains(case_id) {
             RejectReason::CaseRejected
         } else {
@@ -199,7 +259,6 @@ fn event<'t>(
         };
         return Err(fail("case_id", Some(case_id), reason));
     };
-    *last = Some((case_id, case));
     let at = match ats.get(i).map(parse_rfc3339) {
         Some(Ok(t)) => t,
         Some(Err(e)) => return Err(fail("at", ats.get(i), RejectReason::of_timestamp(&e))),
@@ -215,7 +274,7 @@ fn event<'t>(
         };
         return Err(fail("kind", kinds.get(i), reason));
     };
-    if at < cases.cases[case as usize].created_at {
+    if at < created_at {
         return Err(fail("at", ats.get(i), RejectReason::BeforeCaseCreation));
     }
     let priority = match kind {

@@ -487,6 +487,105 @@ mod tests {
         }
     }
 
+    /// Events listed in no particular order (shuffled, as an export
+    /// sorted by time or by nothing lists them), with ids no case has,
+    /// ids of rejected cases, rows with no id and rows before their case's
+    /// creation among them: each row is judged as in the cases' order,
+    /// read whole or in pieces.
+    #[test]
+    fn events_listed_out_of_the_cases_order_judge_as_in_order() {
+        let dir = demo_tables(&["accounts"]);
+        std::fs::write(dir.path().join("cases.csv"), hostile_cases()).unwrap();
+        let demo = include_str!("../../fixtures/demo/events.csv");
+        let header = demo.lines().next().unwrap();
+        let mut rows: Vec<String> = demo.lines().skip(1).map(str::to_string).collect();
+        for k in 0..50 {
+            rows.insert(
+                k * 97,
+                format!("C-NOPE{k},2026-01-01T00:00:00Z,agent_response,"),
+            );
+            rows.insert(
+                k * 89 + 3,
+                ",2026-01-01T00:00:00Z,agent_response,".to_string(),
+            );
+            let case = k * 59 + 1;
+            rows.insert(
+                k * 83 + 5,
+                format!("C-{case:07},2025-12-31T00:00:00Z,agent_response,"),
+            );
+        }
+        let write = |rows: &[String]| {
+            std::fs::write(
+                dir.path().join("events.csv"),
+                format!("{header}\n{}\n", rows.join("\n")),
+            )
+            .unwrap()
+        };
+        // What each event or reject says, whatever its row.
+        let judged_rows = |ingested: &Ingested| {
+            let cases = &ingested.cases;
+            let mut events: Vec<_> = ingested
+                .events
+                .iter()
+                .map(|e| {
+                    (
+                        cases[e.case as usize].id.clone(),
+                        e.at,
+                        e.kind as u8,
+                        e.priority,
+                    )
+                })
+                .collect();
+            events.sort();
+            let mut rejects: Vec<_> = ingested
+                .rejects
+                .rows()
+                .iter()
+                .filter(|r| r.table == Table::Events)
+                .map(|r| (r.key.clone(), r.column.clone(), r.value.clone(), r.reason))
+                .collect();
+            rejects.sort();
+            (events, rejects)
+        };
+        write(&rows);
+        let in_order = judged(dir.path(), None);
+        let want = judged_rows(&in_order);
+        assert!(want.0.len() > 12_000, "{}", want.0.len());
+        let reasons: Vec<RejectReason> = want.1.iter().map(|r| r.3).collect();
+        for reason in [
+            RejectReason::UnknownCase,
+            RejectReason::CaseRejected,
+            RejectReason::MissingValue,
+            RejectReason::BeforeCaseCreation,
+        ] {
+            assert!(reasons.contains(&reason), "{reason:?}: {reasons:?}");
+        }
+        // Shuffled (a stride through the rows), then reversed.
+        let n = rows.len();
+        let stride = (7919..).find(|s| gcd(*s, n) == 1).unwrap();
+        let shuffled: Vec<String> = (0..n).map(|k| rows[k * stride % n].clone()).collect();
+        let reversed: Vec<String> = rows.iter().rev().cloned().collect();
+        for (name, order) in [("shuffled", shuffled), ("reversed", reversed)] {
+            write(&order);
+            for piece_bytes in [None, Some((20_000, 1))] {
+                let ingested = judged(dir.path(), piece_bytes);
+                assert!(ingested.cases == in_order.cases, "{name}");
+                assert!(
+                    judged_rows(&ingested) == want,
+                    "{name}, pieces {piece_bytes:?}"
+                );
+            }
+        }
+    }
+
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+
     #[test]
     fn parquet_cases_and_events_read_in_slices_judge_as_the_whole_files_do() {
         use polars::prelude::*;
