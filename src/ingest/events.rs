@@ -153,15 +153,20 @@ struct Texts<'a> {
 /// Rows whose cases are found one after the other, each run side by side.
 const RUN: usize = 4096;
 
+/// New ids of a run compared with the case after the one before, after
+/// which, if fewer than a quarter were that case, the rest of the run is
+/// looked up all together.
+const TRIES: usize = 16;
+
 /// The case of each of the `n` rows of a piece: `None` where the row has
 /// no id or its id names no judged case.
 ///
 /// Exports mostly list a case's events together and in the cases' order:
 /// a row with the id of the row before has its case, and a new id is first
-/// compared with the case after the one found last. Rows where that fails
-/// (events shuffled, or listed by time) are looked up all together, shard
-/// by shard ([`JudgedCases::find_all`]), rather than one cache miss after
-/// another.
+/// compared with the case after the one found last. Where that mostly
+/// fails (events shuffled, or listed by time), the rest of the run is
+/// looked up all together, shard by shard ([`JudgedCases::find_all`]),
+/// rather than one cache miss after another.
 fn find_cases(case_ids: text::Texts, n: usize, cases: &JudgedCases) -> Vec<Option<CaseRef>> {
     let mut found = vec![None; n];
     let pending: Vec<Vec<(u32, u64)>> = found
@@ -172,29 +177,30 @@ fn find_cases(case_ids: text::Texts, n: usize, cases: &JudgedCases) -> Vec<Optio
             // The id of the row before and its case (or its hash, while
             // it waits to be looked up).
             let mut last: Option<(&str, Result<Option<CaseRef>, u64>)> = None;
-            // The place found last, while the rows follow the cases' order.
-            let mut before: Option<u32> = None;
+            // The place of the case found last; how many new ids were
+            // compared with the case after it, and how many were that case.
+            let (mut before, mut tries, mut hits) = (None::<u32>, 0usize, 0usize);
             for (j, slot) in found.iter_mut().enumerate() {
                 let i = run * RUN + j;
                 let Some(id) = case_ids.get(i) else {
                     continue;
                 };
-                let answer = match (last, before) {
-                    (Some((last_id, answer)), _) if last_id == id => answer,
-                    (Some(_), None) => Err(hash(id)),
-                    (Some(_), Some(b)) => {
-                        let case = cases.case_after(b, id);
-                        match case {
-                            Some(c) if c.place == b.wrapping_add(1) => before = Some(c.place),
-                            // An id no case has does not break the order.
-                            None => {}
-                            Some(_) => before = None,
+                let answer = match last {
+                    Some((last_id, answer)) if last_id == id => answer,
+                    _ if tries >= TRIES && hits * 4 < tries => Err(hash(id)),
+                    _ => {
+                        let case = match before {
+                            Some(b) => {
+                                tries += 1;
+                                cases.case_after(b, id)
+                            }
+                            None => cases.case_of(id),
+                        };
+                        if let Some(c) = case {
+                            hits +=
+                                usize::from(before.is_some_and(|b| c.place == b.wrapping_add(1)));
+                            before = Some(c.place);
                         }
-                        Ok(case)
-                    }
-                    (None, _) => {
-                        let case = cases.case_of(id);
-                        before = case.map(|c| c.place);
                         Ok(case)
                     }
                 };
