@@ -198,21 +198,15 @@ impl IdIndex {
             next[s] += 1;
             next_byte[s] += t.len();
         }
-        let mut answers = vec![(0u32, None); sorted.len()];
-        let mut rest = answers.as_mut_slice();
-        let mut parts = Vec::with_capacity(SHARDS);
-        for s in 0..SHARDS {
-            let (part, tail) = rest.split_at_mut(starts[s + 1] - starts[s]);
-            parts.push((s, part));
-            rest = tail;
-        }
-        parts.into_par_iter().for_each(|(s, part)| {
-            let shard = &self.shards[s];
-            for (answer, q) in part.iter_mut().zip(&sorted[starts[s]..starts[s + 1]]) {
-                *answer = (q.k, shard.find(q.hash, &bytes[q.start..][..q.len]));
-            }
-        });
-        answers
+        // In shard order, side by side: each worker takes a stretch of
+        // whole shards' queries, one after the other.
+        sorted
+            .par_iter()
+            .map(|q| {
+                let shard = &self.shards[shard(q.hash)];
+                (q.k, shard.find(q.hash, &bytes[q.start..][..q.len]))
+            })
+            .collect()
     }
 
     /// Moves every id to `new_place(its place)`, and drops it where that is
