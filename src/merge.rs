@@ -82,10 +82,10 @@ pub fn merge(dirs: &[PathBuf], settings: &Settings) -> Result<Run> {
     let (attainment, account_attainment) = aggregate::aggregates(&cases)?;
     Ok(Run {
         as_of,
-        case_slt: frames::case_slt(&cases)?,
         attainment,
         account_attainment,
         cases,
+        source_rows: None,
         entitlements,
         rejects,
         manifest,

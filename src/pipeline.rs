@@ -20,7 +20,6 @@ use crate::entitlements::check::{self, Checked};
 use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, Source};
 use crate::measure::{calendars_for, measure_all_in_place, Measured};
 use crate::model::{Case, CaseRow, Month, Outcome, PeriodLabels, Table};
-use crate::output::frames;
 use crate::output::manifest::{
     EntitlementSummary, Manifest, ShardEntry, SourceEntry, TableEntry, Tables, Timing,
 };
@@ -35,10 +34,13 @@ use crate::{Error, Result};
 pub struct Run {
     /// The as-of instant.
     pub as_of: Instant,
-    /// One row per measured case, in file order.
+    /// One row per measured case, in file order ([`crate::output::frames::case_slt`]
+    /// makes them the `case_slt` frame; writing the report gives them up
+    /// for it).
     pub cases: Vec<CaseRow>,
-    /// The same cases as the `case_slt` frame, as written (text dimensions as enums).
-    pub case_slt: DataFrame,
+    /// With `--shard`: each case's 0-based row in the cases table, in the
+    /// order of `cases` (the shard's `case_slt` carries it as `source_row`).
+    pub source_rows: Option<Vec<u32>>,
     /// `attainment.parquet`.
     pub attainment: DataFrame,
     /// `account_attainment.parquet`.
@@ -130,7 +132,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     ));
 
     let stage = progress.stage("aggregate", None);
-    let shard_rows: Option<Vec<u32>> = settings.shard.map(|_| {
+    let source_rows: Option<Vec<u32>> = settings.shard.map(|_| {
         measured
             .iter()
             .map(|(i, _)| ingested.cases[i].row)
@@ -139,11 +141,6 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     // The judged cases and their measurements go as the rows are made.
     let cases = case_rows(settings, &mut ingested.cases, measured);
     let (attainment, account_attainment) = aggregate::aggregates(&cases)?;
-    // After the aggregates, whose sort keys are gone by then.
-    let case_slt = match shard_rows {
-        None => frames::case_slt(&cases),
-        Some(rows) => frames::shard_case_slt(&cases, rows.into_iter()),
-    }?;
     timing.aggregate = millis(stage.finish(
         &format!(
             "{} attainment groups, {} account groups",
@@ -157,7 +154,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     Ok(Run {
         as_of,
         cases,
-        case_slt,
+        source_rows,
         attainment,
         account_attainment,
         entitlements: checked,

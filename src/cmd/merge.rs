@@ -42,6 +42,8 @@ pub fn run(args: MergeArgs, log_format: LogFormat) -> Result<Exit> {
         partition_by: args.partition_by,
         update: false,
     };
+    // Writing gives the rows up.
+    let measured = run.cases.len();
     let files = write_report(&mut run, &settings.policy, &args.out, layout, |_| Ok(()))?;
     stage.finish(
         &format!("{files} files into {}", args.out.display()),
@@ -50,12 +52,12 @@ pub fn run(args: MergeArgs, log_format: LogFormat) -> Result<Exit> {
     progress.done(
         &format!(
             "{} cases merged from {} shards, {} rows rejected; wrote {}",
-            run.cases.len(),
+            measured,
             args.shards.len(),
             run.rejected_rows(),
             args.out.display()
         ),
-        json!({ "cases_measured": run.cases.len(), "rows_rejected": run.rejected_rows() }),
+        json!({ "cases_measured": measured, "rows_rejected": run.rejected_rows() }),
     );
     Ok(Exit::Success)
 }

@@ -54,6 +54,8 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         update: args.update,
     };
     let demo = matches!(settings.input, Input::Demo) && settings.shard.is_none();
+    // Writing gives the rows up.
+    let measured = run.cases.len();
     let files = write_report(&mut run, &settings.policy, &out, layout, |dir| {
         if demo {
             review::write_demo_pack(&settings, dir)?;
@@ -67,7 +69,7 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
     let outcomes = &run.manifest.outcomes;
     let message = format!(
         "{} cases measured (met {}, breached {}, pending {}, excluded {}), {} rows rejected; wrote {}",
-        run.cases.len(),
+        measured,
         outcomes["met"],
         outcomes["breached"],
         outcomes["pending"],
@@ -76,7 +78,7 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         out.display()
     );
     let fields = json!({
-        "cases_measured": run.cases.len(),
+        "cases_measured": measured,
         "outcomes": outcomes,
         "rows_rejected": run.rejected_rows(),
         "out": out.display().to_string(),

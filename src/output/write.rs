@@ -31,9 +31,11 @@ pub struct Layout {
 /// files to the staging directory (given as its argument) before the swap.
 /// Returns how many outputs the manifest lists.
 ///
-/// `run.case_slt` is written first, the charts drawn beside it, and let go
-/// (left empty) before the other files are made: at 10 M cases it is most
-/// of a gibibyte.
+/// `case_slt` is written first, the charts drawn beside it. Its frame is
+/// made here, of `run.cases` given up for it (the charts' data taken
+/// meanwhile, and `run.cases` left empty): at 10 M cases the rows and the
+/// frame are each well over a gibibyte, and neither is needed once the
+/// file is written.
 pub fn write_report(
     run: &mut Run,
     policy: &Policy,
@@ -46,8 +48,14 @@ pub fn write_report(
     let mut manifest = run.manifest.clone();
     let (mut attainment, mut account_attainment) =
         (run.attainment.clone(), run.account_attainment.clone());
-    let (case_slt, cases) = (&run.case_slt, &run.cases);
-    let (written, charts) = rayon::join(
+    let (case_slt, charts) = frames::case_slt_of(std::mem::take(&mut run.cases), |rows| {
+        crate::charts::report_charts(rows, policy)
+    });
+    let case_slt = match run.source_rows.take() {
+        None => case_slt?,
+        Some(rows) => frames::shard_case_slt(&case_slt?, rows.into_iter())?,
+    };
+    let (written, drawn) = rayon::join(
         || -> Result<()> {
             match layout.partition_by {
                 None => write_parquet(
@@ -58,7 +66,7 @@ pub fn write_report(
                 Some(PartitionBy::Period) => {
                     let keep_from = layout.update.then(|| out.join("case_slt"));
                     let (all, partitions) = write_case_slt_by_period(
-                        &frames::as_text(case_slt)?,
+                        &frames::as_text(&case_slt)?,
                         &staging.file("case_slt"),
                         &metadata,
                         keep_from.as_deref(),
@@ -78,11 +86,11 @@ pub fn write_report(
                 }
             }
         },
-        || crate::charts::write_report_charts(cases, policy, |name| staging.file(name)),
+        || crate::charts::write_charts(&charts, |name| staging.file(name)),
     );
     written?;
-    charts?;
-    run.case_slt = polars::prelude::DataFrame::empty();
+    drawn?;
+    drop(case_slt);
     // The other files are independent: each made and written side by side.
     type Make<'a> = &'a (dyn Fn() -> Result<polars::prelude::DataFrame> + Sync);
     let tables: [(&str, Make); 5] = [

@@ -743,12 +743,13 @@ fn native_aggregates_equal_the_sql_definitions() {
         .unwrap();
         let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
         let (attainment, account_attainment) = aggregates(&run.cases).unwrap();
+        let case_slt = slt::output::frames::case_slt(&run.cases).unwrap();
         for (native, sql) in [
             (attainment, ATTAINMENT_SQL),
             (account_attainment, ACCOUNT_ATTAINMENT_SQL),
         ] {
             use slt::output::frames::{as_text, strings_to_enums};
-            let by_sql = run_query(&as_text(&run.case_slt).unwrap(), sql).unwrap();
+            let by_sql = run_query(&as_text(&case_slt).unwrap(), sql).unwrap();
             let written = strings_to_enums(&by_sql).unwrap();
             assert_eq!(native.schema(), written.schema(), "{input:?}");
             assert!(
@@ -783,6 +784,52 @@ fn native_aggregates_equal_the_sql_definitions() {
             }
         }
     }
+}
+
+/// `slt report` makes `case_slt` of rows it gives up (their ids moved
+/// into the frame, the charts' data taken meanwhile): the same frame as
+/// of rows lent, the same charts.
+#[test]
+fn case_slt_of_rows_given_up_is_the_frame_of_rows_lent() {
+    use slt::cli::MeasureArgs;
+    use slt::config::Settings;
+    use slt::output::frames::{case_slt, case_slt_of};
+    let dir = tempfile::tempdir().unwrap();
+    let options = slt::generate::GenerateOptions {
+        seed: 11,
+        cases: 5_000,
+        accounts: 120,
+        year: 2026,
+        bad_rows: true,
+    };
+    slt::generate::generate(&options, dir.path()).unwrap();
+    let settings = Settings::from_args(&MeasureArgs {
+        input: Some(dir.path().to_path_buf()),
+        ..MeasureArgs::default()
+    })
+    .unwrap();
+    let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+    let lent = case_slt(&run.cases).unwrap();
+    let charts = slt::charts::report_charts(&run.cases, &settings.policy);
+    let (given, beside) = case_slt_of(run.cases.clone(), |rows| {
+        // Beside the frame, the rows are whole but for their ids.
+        assert!(rows.iter().all(|r| r.case_id.is_empty()));
+        slt::charts::report_charts(rows, &settings.policy)
+    });
+    let given = given.unwrap();
+    assert_eq!(given.height(), run.cases.len());
+    assert_eq!(given.schema(), lent.schema());
+    assert!(given.equals_missing(&lent), "the frames differ");
+    let ids: Vec<&str> = run.cases.iter().map(|r| &*r.case_id).collect();
+    let written: Vec<Option<&str>> = given
+        .column("case_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(written, ids.into_iter().map(Some).collect::<Vec<_>>());
+    assert_eq!(beside, charts);
 }
 
 /// A partition written before `case_slt` had its `reason` column cannot be
