@@ -125,7 +125,7 @@ impl<'a> Explainer<'a> {
         let mut events: Vec<Event> = ingested
             .events
             .iter()
-            .filter(|e| e.case as usize == index)
+            .filter(|e| e.case() as usize == index)
             .copied()
             .collect();
         events.sort_by_key(|e| (e.at, e.row));
@@ -396,7 +396,7 @@ impl Facts<'_> {
         rec.changes
             .iter()
             .map(|(e, from, effect, clock)| {
-                let to = e.priority.expect("validated priority change");
+                let to = e.priority().expect("validated priority change");
                 let (took, why, text) = match effect {
                     Effect::TookEffect => {
                         let rule = if restart {
@@ -459,13 +459,13 @@ impl Facts<'_> {
                             self.closed.map(|c| self.local(c)).unwrap_or_default()
                         ),
                     ),
-                    _ => ("not_a_public_response", not_a_response(e.kind).to_string()),
+                    _ => ("not_a_public_response", not_a_response(e.kind()).to_string()),
                 };
                 step(
                     e.at,
                     "event_not_counted",
-                    format!("{} at {}: does not stop the clock, {words}.", kind_words(e.kind), self.local(e.at)),
-                    json!({ "event_kind": e.kind.as_str(), "why": why }),
+                    format!("{} at {}: does not stop the clock, {words}.", kind_words(e.kind()), self.local(e.at)),
+                    json!({ "event_kind": e.kind().as_str(), "why": why }),
                 )
             })
             .collect()

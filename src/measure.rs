@@ -66,7 +66,7 @@ pub enum Verdict {
 /// `as_of`).
 #[inline]
 pub fn verdict(e: &Event, as_of: Instant, closed: Option<Instant>) -> Verdict {
-    if e.kind != EventKind::AgentResponse {
+    if e.kind() != EventKind::AgentResponse {
         Verdict::NotAResponse
     } else if e.at > as_of {
         Verdict::AfterAsOf
@@ -197,7 +197,7 @@ pub fn measure_case_traced<T: Trace>(
     if T::ON {
         for e in events
             .iter()
-            .filter(|e| e.kind != EventKind::PriorityChange)
+            .filter(|e| e.kind() != EventKind::PriorityChange)
         {
             trace.event(e, verdict(e, as_of, closed));
         }
@@ -216,7 +216,7 @@ pub fn measure_case_traced<T: Trace>(
     let mut changes = 0;
     let mut priority_changes = events
         .iter()
-        .filter(|e| e.kind == EventKind::PriorityChange);
+        .filter(|e| e.kind() == EventKind::PriorityChange);
     while let Some(e) = priority_changes.next() {
         let t = e.at;
         if let Some(why) = ended(t, as_of, first_response_at, closed, clock.deadline) {
@@ -230,7 +230,7 @@ pub fn measure_case_traced<T: Trace>(
             }
             break;
         }
-        let new = e.priority.expect("validated priority change");
+        let new = e.priority().expect("validated priority change");
         if new == clock.priority {
             if T::ON {
                 trace.change(e, clock.priority, Effect::SamePriority, &clock);
@@ -322,7 +322,7 @@ pub fn calendars_for(
 pub fn group_events(case_count: usize, events: &[Event]) -> (Vec<Event>, Vec<usize>) {
     let mut offsets = vec![0usize; case_count + 1];
     for e in events {
-        offsets[e.case as usize + 1] += 1;
+        offsets[e.case() as usize + 1] += 1;
     }
     for i in 0..case_count {
         offsets[i + 1] += offsets[i];
@@ -330,7 +330,7 @@ pub fn group_events(case_count: usize, events: &[Event]) -> (Vec<Event>, Vec<usi
     let mut next = offsets.clone();
     let mut grouped = events.to_vec();
     for e in events {
-        let slot = &mut next[e.case as usize];
+        let slot = &mut next[e.case() as usize];
         grouped[*slot] = *e;
         *slot += 1;
     }
@@ -390,10 +390,10 @@ pub fn measure_all_in_place(
 ) -> Vec<Result<Measured, CalendarError>> {
     // Rows are unique, so the order is total and the same as
     // [`group_events`]' (stable by file order within a case and instant).
-    events.par_sort_unstable_by_key(|e| (e.case, e.at, e.row));
+    events.par_sort_unstable_by_key(|e| (e.case(), e.at, e.row));
     let mut offsets = vec![0usize; cases.len() + 1];
     for e in events.iter() {
-        offsets[e.case as usize + 1] += 1;
+        offsets[e.case() as usize + 1] += 1;
     }
     for i in 0..cases.len() {
         offsets[i + 1] += offsets[i];

@@ -436,7 +436,7 @@ fn keep_measurable(
     let orphans: Vec<Reject> = ingested
         .events
         .iter()
-        .filter(|e| failed.contains(&(e.case as usize)))
+        .filter(|e| failed.contains(&(e.case() as usize)))
         .map(|e| Reject {
             table: Table::Events,
             row_number: u64::from(e.row) + 1,

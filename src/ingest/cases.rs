@@ -26,7 +26,7 @@ use super::read::Source;
 use super::stream::Pieces;
 use super::text::{unreadable, Columns, Texts};
 use crate::mapping::Mapping;
-use crate::model::{Case, Priority, Table};
+use crate::model::{Case, Event, Priority, Table};
 use crate::timestamp::{parse_rfc3339, Instant};
 
 /// The judged cases, and how events find theirs.
@@ -149,6 +149,16 @@ pub(crate) fn judge_all(
         )?),
     };
     let (found, _, rejects) = state;
+    if found.cases.len() > Event::MAX_CASES {
+        return Err(crate::Error::Input {
+            path: source.path().into(),
+            reason: format!(
+                "{} cases to measure, more than one run takes ({}): split the export by account and run slt on each part",
+                found.cases.len(),
+                Event::MAX_CASES
+            ),
+        });
+    }
     Ok((found.finish(cols, rejects, before), read))
 }
 

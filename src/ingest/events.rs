@@ -133,13 +133,7 @@ fn judge(
 }
 
 /// What a rejected row leaves in the events until the piece is judged.
-const PLACEHOLDER: Event = Event {
-    case: u32::MAX,
-    at: 0,
-    kind: EventKind::InternalNote,
-    priority: None,
-    row: u32::MAX,
-};
+const PLACEHOLDER: Event = Event::new(0, 0, EventKind::InternalNote, None, u32::MAX);
 
 /// The columns an event is read from, looked up once.
 struct Texts<'a> {
@@ -296,11 +290,5 @@ fn event<'t>(
         },
         _ => None,
     };
-    Ok(Event {
-        case,
-        at,
-        kind,
-        priority,
-        row: row as u32,
-    })
+    Ok(Event::new(case, at, kind, priority, row as u32))
 }

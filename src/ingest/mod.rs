@@ -136,10 +136,14 @@ impl Ingested {
             i += 1;
             new_index[i - 1] != u32::MAX
         });
-        self.events.retain_mut(|e| {
-            e.case = new_index[e.case as usize];
-            e.case != u32::MAX
-        });
+        self.events
+            .retain_mut(|e| match new_index[e.case() as usize] {
+                u32::MAX => false,
+                case => {
+                    *e = e.with_case(case);
+                    true
+                }
+            });
         let mut elsewhere = [0u64; Table::ALL.len()];
         elsewhere[Table::Cases as usize] = cases_before - self.cases.len() as u64;
         elsewhere[Table::Events as usize] = events_before - self.events.len() as u64;
@@ -529,10 +533,10 @@ mod tests {
                 .iter()
                 .map(|e| {
                     (
-                        cases[e.case as usize].id.clone(),
+                        cases[e.case() as usize].id.clone(),
                         e.at,
-                        e.kind as u8,
-                        e.priority,
+                        e.kind() as u8,
+                        e.priority(),
                     )
                 })
                 .collect();

@@ -70,7 +70,7 @@ pub(crate) fn measure(judged: &Judged, settings: &Settings, scope: &Scope) -> Re
         .collect();
     let mut events: Vec<Vec<Event>> = vec![Vec::new(); mine.len()];
     for e in &ingested.events {
-        if let Some(&k) = slot.get(&e.case) {
+        if let Some(&k) = slot.get(&e.case()) {
             events[k].push(*e);
         }
     }
