@@ -140,11 +140,11 @@ impl<'a> Explainer<'a> {
         )
         .map_err(|e| unmeasurable(judged, case_id, &e))?;
         let row = RowNames::new(policy).case_row(case, &measured);
-        let region = &policy.regions[case.region];
+        let region = &policy.regions[usize::from(case.region)];
         let facts = Facts {
             row: &row,
             region,
-            region_index: case.region,
+            region_index: usize::from(case.region),
             zone: region.zone,
             as_of: judged.as_of,
             closed: case.closed_at.filter(|&c| c <= judged.as_of),
@@ -156,7 +156,7 @@ impl<'a> Explainer<'a> {
             .in_force(&case.account, case.created_at)
             .ok()
             .map(|(_, c)| (c.from, c.to));
-        let mut steps = facts.opening(&policy.tiers[case.tier], contract, &recorder);
+        let mut steps = facts.opening(&policy.tiers[usize::from(case.tier)], contract, &recorder);
         steps.extend(facts.changes(&recorder));
         steps.extend(facts.events(&recorder));
         steps.extend(facts.windows()?);

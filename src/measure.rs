@@ -203,13 +203,17 @@ pub fn measure_case_traced<T: Trace>(
         }
     }
 
-    let target = policy.target(case.tier, case.region, case.priority);
+    let target = policy.target(
+        usize::from(case.tier),
+        usize::from(case.region),
+        case.priority,
+    );
     let mut clock = Clock {
         priority: case.priority,
         target,
         clock_start: case.created_at,
         deadline: calendars
-            .get(case.region, target.coverage)
+            .get(usize::from(case.region), target.coverage)
             .deadline(case.created_at, target.micros())?,
     };
     trace.start(&clock);
@@ -240,12 +244,12 @@ pub fn measure_case_traced<T: Trace>(
         let from = clock.priority;
         changes += 1;
         clock.priority = new;
-        clock.target = policy.target(case.tier, case.region, new);
+        clock.target = policy.target(usize::from(case.tier), usize::from(case.region), new);
         if policy.priority_change == PriorityChangeRule::Restart {
             clock.clock_start = t;
         }
         clock.deadline = calendars
-            .get(case.region, clock.target.coverage)
+            .get(usize::from(case.region), clock.target.coverage)
             .deadline(clock.clock_start, clock.target.micros())?;
         trace.change(e, from, Effect::TookEffect, &clock);
     }
@@ -256,7 +260,7 @@ pub fn measure_case_traced<T: Trace>(
         clock_start,
         deadline,
     } = clock;
-    let calendar = calendars.get(case.region, target.coverage);
+    let calendar = calendars.get(usize::from(case.region), target.coverage);
     let (reason, response_business, breach_business) = match first_response_at {
         Some(r) => {
             let business = calendar.elapsed(clock_start, r)?;

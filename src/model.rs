@@ -383,9 +383,9 @@ pub struct Case {
     /// `account_id`.
     pub account: Arc<str>,
     /// Tier index of the contract in force at creation.
-    pub tier: usize,
+    pub tier: u8,
     /// Region index of the contract in force at creation.
-    pub region: usize,
+    pub region: u8,
     /// Priority at creation.
     pub priority: Priority,
     /// Creation instant.

@@ -551,7 +551,10 @@ impl<'a> RowNames<'a> {
     /// The month `case` was created in, in the zone the policy cuts
     /// periods in.
     fn month_of(&self, case: &Case) -> Month {
-        Month::of(case.created_at, self.policy.period_zone(case.region))
+        Month::of(
+            case.created_at,
+            self.policy.period_zone(usize::from(case.region)),
+        )
     }
 
     /// The labels of `month` (made once, then shared).
@@ -581,8 +584,8 @@ impl<'a> RowNames<'a> {
         CaseRow {
             case_id: id,
             account_id: account,
-            tier: self.tiers[tier].clone(),
-            region: self.regions[region].clone(),
+            tier: self.tiers[usize::from(tier)].clone(),
+            region: self.regions[usize::from(region)].clone(),
             product,
             priority: m.priority,
             initial_priority: m.initial_priority,

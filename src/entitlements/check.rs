@@ -295,7 +295,7 @@ fn case_findings<'a>(
         let finding = |rule: Rule, detail: String| Finding {
             rule,
             account: case.account.clone(),
-            tier: case.tier,
+            tier: usize::from(case.tier),
             product: product.map(str::to_string),
             at: case.created_at,
             until: None,
@@ -306,10 +306,10 @@ fn case_findings<'a>(
             detail,
         };
         if let Some(channel) = case.channel.as_deref().map(|c| mapping.value("channel", c)) {
-            if !phone_allowed(ent, case.tier, channel, case.priority) {
+            if !phone_allowed(ent, usize::from(case.tier), channel, case.priority) {
                 let allowed: Vec<&str> = Priority::ALL
                     .iter()
-                    .filter(|p| ent.tiers[case.tier].phone[p.index()])
+                    .filter(|p| ent.tiers[usize::from(case.tier)].phone[p.index()])
                     .map(|p| p.as_str())
                     .collect();
                 let allowed = if allowed.is_empty() {
@@ -321,7 +321,8 @@ fn case_findings<'a>(
                     Rule::PhoneNotEntitled,
                     format!(
                         "phone case opened at {}; {} has phone support for {allowed}",
-                        case.priority, policy.tiers[case.tier]
+                        case.priority,
+                        policy.tiers[usize::from(case.tier)]
                     ),
                 ));
             }

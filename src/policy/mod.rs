@@ -318,6 +318,26 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_of_256_regions_is_read_and_one_more_refused() {
+        // The four regions, and `extra` more of the same hours.
+        let with = |extra: usize| {
+            let mut text = BUNDLED_TOML.to_string();
+            for i in 0..extra {
+                text.push_str(&format!(
+                    "\n[regions.R{i}]\ntime_zone = \"UTC\"\nopen = \"09:00\"\nclose = \"17:00\"\n"
+                ));
+            }
+            Policy::parse(&text, "p.toml")
+        };
+        let most = with(252).unwrap();
+        assert_eq!(most.regions.len(), 256);
+        assert_eq!(
+            with(253).unwrap_err().to_string(),
+            "p.toml: `regions`: 257 regions, more than the 256 a policy may define"
+        );
+    }
+
+    #[test]
     fn unknown_zone_names_the_key() {
         let e = err_of(|s| s.replace("Europe/London", "Europe/Londn"));
         assert_eq!(

@@ -15,6 +15,9 @@ use super::{
 use crate::calendar::{parse_clock, parse_weekday, Coverage};
 use crate::model::Priority;
 
+/// The most tiers, and the most regions, a policy may define.
+const MAX_NAMED: usize = 256;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
@@ -197,6 +200,14 @@ impl Policy {
         if raw.regions.is_empty() {
             return Err(check.invalid("regions", "no region defined"));
         }
+        // A judged case holds its tier and region as a byte each.
+        if raw.regions.len() > MAX_NAMED {
+            let n = raw.regions.len();
+            return Err(check.invalid(
+                "regions",
+                format!("{n} regions, more than the {MAX_NAMED} a policy may define"),
+            ));
+        }
         let regions = raw
             .regions
             .iter()
@@ -205,6 +216,13 @@ impl Policy {
 
         if raw.targets.is_empty() {
             return Err(check.invalid("targets", "no tier defined"));
+        }
+        if raw.targets.len() > MAX_NAMED {
+            let n = raw.targets.len();
+            return Err(check.invalid(
+                "targets",
+                format!("{n} tiers, more than the {MAX_NAMED} a policy may define"),
+            ));
         }
         let tiers: Vec<String> = raw.targets.keys().cloned().collect();
         let entitlements = EntitlementPolicy::from_raw(&raw.entitlements, &tiers)

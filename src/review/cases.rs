@@ -95,7 +95,7 @@ pub(crate) fn measure(judged: &Judged, settings: &Settings, scope: &Scope) -> Re
                 out.indices.push(i);
                 out.closed.push(case.closed_at.filter(|&c| c <= scope.cut));
                 out.history.push(history.0);
-                out.regions.push(case.region);
+                out.regions.push(usize::from(case.region));
             }
             Err(_) => out.unmeasurable.push(u64::from(case.row) + 1),
         }

@@ -358,7 +358,12 @@ fn no_case_in(judged: &Judged, settings: &Settings, scope: &Scope) -> Error {
         .cases
         .iter()
         .filter(|c| *c.account == *account)
-        .map(|c| Month::of(c.created_at, settings.policy.period_zone(c.region)))
+        .map(|c| {
+            Month::of(
+                c.created_at,
+                settings.policy.period_zone(usize::from(c.region)),
+            )
+        })
         .collect();
     let label = scope.quarter.label();
     let reason = match (months.iter().min(), months.iter().max()) {
