@@ -769,9 +769,9 @@ mod tests {
     fn an_event_gives_back_its_case_kind_priority_and_row_in_16_bytes() {
         assert_eq!(std::mem::size_of::<Event>(), 16);
         let last = (Event::MAX_CASES - 1) as u32;
-        let priorities = [None, Some(Priority::P1), Some(Priority::P4)];
+        let priorities = std::iter::once(None).chain(Priority::ALL.map(Some));
         for kind in EventKind::ALL {
-            for priority in priorities {
+            for priority in priorities.clone() {
                 for case in [0, 1, 123_456, last] {
                     let e = Event::new(case, -42, kind, priority, 7);
                     assert_eq!((e.case(), e.at, e.kind(), e.row), (case, -42, kind, 7));

@@ -407,11 +407,12 @@ pub fn response(tally: &Tally, tiers: &[String], scope: &str) -> Response {
             .or_default()
             .push(&g.decided);
     }
+    // The curves side by side: at 10 M cases each sorts millions of times.
     let panels = Priority::ALL
-        .iter()
+        .par_iter()
         .map(|&priority| {
             let curves: Vec<ResponseCurve> = tiers
-                .iter()
+                .par_iter()
                 .filter_map(|tier| {
                     let group = groups.get(&(tier.as_str(), priority))?;
                     Some(response_curve(tier, group))
@@ -445,7 +446,8 @@ fn response_curve(tier: &str, parts: &[&[&CaseRow]]) -> ResponseCurve {
     let group = || parts.iter().flat_map(|part| part.iter());
     let targets: BTreeSet<i64> = group().map(|c| c.target_minutes).collect();
     let mut times: Vec<f64> = group().filter_map(|c| c.response_minutes).collect();
-    times.sort_by(f64::total_cmp);
+    // Equal under `total_cmp` is the same bits: any sort gives one order.
+    times.par_sort_unstable_by(f64::total_cmp);
     let decided = group().count() as u64;
     let mut steps = vec![(0.0, 0.0)];
     for (i, &t) in times.iter().enumerate() {
