@@ -10,7 +10,7 @@
 use polars::prelude::PlHashMap as HashMap;
 
 use super::judge::{
-    readable_account, required_instant, Contracts, Interner, RejectReason, Rejecter, Rejects,
+    readable_account, required_instant, Contracts, RejectReason, Rejecter, Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
@@ -22,7 +22,6 @@ pub(crate) fn judge(
     source: &Source,
     cols: &Columns,
     contracts: &Contracts,
-    interner: &mut Interner,
     rejects: &mut Rejects,
 ) -> Vec<Contact> {
     let mut r = rejects.of(Table::Contacts);
@@ -38,7 +37,7 @@ pub(crate) fn judge(
         let Some(account) = readable_account(&mut r, i, &broken, &texts.accounts, cols) else {
             continue;
         };
-        if let Some(c) = contact(&mut r, i, account, &texts, cols, contracts, interner) {
+        if let Some(c) = contact(&mut r, i, account, &texts, cols, contracts) {
             candidates.push(c);
         }
     }
@@ -80,7 +79,6 @@ fn contact(
     texts: &RowTexts,
     cols: &Columns,
     contracts: &Contracts,
-    interner: &mut Interner,
 ) -> Option<Contact> {
     let key = Some(account);
     let missing = RejectReason::MissingValue;
@@ -112,13 +110,17 @@ fn contact(
         }
         None => None,
     };
-    if let Err(why) = contracts.rows(account) {
-        r.reject(i, key, cols.name("account_id"), key, why.reason());
-        return None;
-    }
+    // The account's shared id comes with its contracts.
+    let shared = match contracts.account(account) {
+        Ok((id, _)) => id.clone(),
+        Err(why) => {
+            r.reject(i, key, cols.name("account_id"), key, why.reason());
+            return None;
+        }
+    };
     Some(Contact {
         row: i as u32,
-        account: interner.get(account),
+        account: shared,
         product: product.to_string(),
         contact_id: contact_id.to_string(),
         added_at,

@@ -8,8 +8,8 @@
 //! the first when identical, and are all rejected when they differ.
 
 use super::judge::{
-    duplicates, readable_account, required_instant, Contracts, Interner, NoContract, RejectReason,
-    Rejecter, Rejects,
+    duplicates, readable_account, required_instant, Contracts, NoContract, RejectReason, Rejecter,
+    Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
@@ -22,7 +22,6 @@ pub(crate) fn judge(
     cols: &Columns,
     mapping: &Mapping,
     contracts: &Contracts,
-    interner: &mut Interner,
     rejects: &mut Rejects,
 ) -> Vec<Engagement> {
     let mut r = rejects.of(Table::Engagements);
@@ -40,7 +39,7 @@ pub(crate) fn judge(
             continue;
         };
         let judging = (cols, &texts, mapping, contracts);
-        if let Some(e) = engagement(&mut r, i, account, judging, interner) {
+        if let Some(e) = engagement(&mut r, i, account, judging) {
             candidates.push(e);
         }
     }
@@ -93,7 +92,6 @@ fn engagement(
     i: usize,
     account: &str,
     (cols, texts, mapping, contracts): (&Columns, &RowTexts, &Mapping, &Contracts),
-    interner: &mut Interner,
 ) -> Option<Engagement> {
     let key = Some(account);
     let kinds = texts.kinds;
@@ -131,8 +129,9 @@ fn engagement(
     } else {
         None
     };
-    let tier = match contracts.in_force(account, delivered_at) {
-        Ok((_, c)) => c.tier,
+    // The account's shared id comes with its contract.
+    let (shared, tier) = match contracts.in_force(account, delivered_at) {
+        Ok((id, c)) => (id.clone(), c.tier),
         Err(why) => {
             let (column, value) = match why {
                 NoContract::NoneInForce => ("delivered_at", cols.get("delivered_at").get(i)),
@@ -144,7 +143,7 @@ fn engagement(
     };
     Some(Engagement {
         row: i as u32,
-        account: interner.get(account),
+        account: shared,
         id: texts.ids.get(i).map(str::to_string),
         service,
         track,

@@ -780,8 +780,14 @@ impl Contracts {
 
     /// The account's used contract rows, sorted by `from`, or why there are none.
     pub fn rows(&self, account: &str) -> Result<&[Contract], NoContract> {
-        match self.by_account.get(account) {
-            Some(rows) => Ok(rows),
+        self.account(account).map(|(_, rows)| rows)
+    }
+
+    /// The account's shared id and its used contract rows, sorted by
+    /// `from`, or why there are none.
+    pub fn account(&self, account: &str) -> Result<(&Arc<str>, &[Contract]), NoContract> {
+        match self.by_account.get_key_value(account) {
+            Some((id, rows)) => Ok((id, rows)),
             None if self.known.contains(account) => Err(NoContract::OnlyRejectedRows),
             None => Err(NoContract::UnknownAccount),
         }

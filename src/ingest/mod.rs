@@ -281,18 +281,11 @@ pub fn judge(
                     &columns[i],
                     mapping,
                     &contracts,
-                    &mut interner,
                     &mut optional_rejects,
                 )
             });
             let contacts = k.map_or_else(Vec::new, |i| {
-                contacts::judge(
-                    &sources[i],
-                    &columns[i],
-                    &contracts,
-                    &mut interner,
-                    &mut optional_rejects,
-                )
+                contacts::judge(&sources[i], &columns[i], &contracts, &mut optional_rejects)
             });
             (engagements, contacts)
         },
