@@ -140,7 +140,14 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     });
     // The judged cases and their measurements go as the rows are made.
     let cases = case_rows(settings, &mut ingested.cases, measured);
-    let (attainment, account_attainment) = aggregate::aggregates(&cases)?;
+    // The optional tables' rows have done their work (entitlements): they
+    // are freed beside the aggregation, not on their own after the run.
+    let spent = (
+        std::mem::take(&mut ingested.engagements),
+        std::mem::take(&mut ingested.contacts),
+    );
+    let (aggregates, ()) = rayon::join(|| aggregate::aggregates(&cases), || drop(spent));
+    let (attainment, account_attainment) = aggregates?;
     timing.aggregate = millis(stage.finish(
         &format!(
             "{} attainment groups, {} account groups",
