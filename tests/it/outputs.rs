@@ -717,6 +717,21 @@ fn query_errors_are_one_line_with_exit_2_or_3() {
     );
 }
 
+/// A generated export of `cases` cases over `accounts` accounts (with the
+/// generator's bad rows), in a temporary directory.
+fn generated_export(seed: u64, cases: usize, accounts: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let options = slt::generate::GenerateOptions {
+        seed,
+        cases,
+        accounts,
+        year: 2026,
+        bad_rows: true,
+    };
+    slt::generate::generate(&options, dir.path()).unwrap();
+    dir
+}
+
 /// slt computes the aggregates natively; `sql/` is their definition. On a
 /// generated export (and the demo), the native frames equal what the SQL
 /// gives in polars, row for row and bit for bit, their text columns the
@@ -726,15 +741,7 @@ fn native_aggregates_equal_the_sql_definitions() {
     use slt::aggregate::{aggregates, run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
     use slt::cli::MeasureArgs;
     use slt::config::Settings;
-    let dir = tempfile::tempdir().unwrap();
-    let options = slt::generate::GenerateOptions {
-        seed: 7,
-        cases: 20_000,
-        accounts: 300,
-        year: 2026,
-        bad_rows: true,
-    };
-    slt::generate::generate(&options, dir.path()).unwrap();
+    let dir = generated_export(7, 20_000, 300);
     for input in [Some(dir.path().to_path_buf()), None] {
         let settings = Settings::from_args(&MeasureArgs {
             input: input.clone(),
@@ -794,15 +801,7 @@ fn case_slt_of_rows_given_up_is_the_frame_of_rows_lent() {
     use slt::cli::MeasureArgs;
     use slt::config::Settings;
     use slt::output::frames::{case_slt, case_slt_of};
-    let dir = tempfile::tempdir().unwrap();
-    let options = slt::generate::GenerateOptions {
-        seed: 11,
-        cases: 5_000,
-        accounts: 120,
-        year: 2026,
-        bad_rows: true,
-    };
-    slt::generate::generate(&options, dir.path()).unwrap();
+    let dir = generated_export(11, 5_000, 120);
     let settings = Settings::from_args(&MeasureArgs {
         input: Some(dir.path().to_path_buf()),
         ..MeasureArgs::default()
