@@ -17,6 +17,14 @@
 //! side by side, if each part but the last then ends with a whole record;
 //! otherwise (a stray quote inside a value threw the count off) in one
 //! part, from its header row, as the file is read.
+//!
+//! The state machine takes a byte at a time: on an export that quotes
+//! every value it was the largest single cost of a run. So a part in the
+//! strict form most quoting writers produce ([`parse_strict`]: each value
+//! either unquoted and quote-free, or wholly quoted with `""` for a quote;
+//! every row as wide as the header; UTF-8) is read value by value with
+//! `memchr`, and only a part that strays from it goes through the state
+//! machine. Both read such a part the same: a property test holds them to it.
 
 use std::sync::Arc;
 
@@ -118,11 +126,16 @@ fn parse_in(piece: Vec<u8>, header: usize, names: &[String], every: usize) -> Ve
         let bounds: Vec<(usize, usize)> = starts.zip(ends.iter().copied()).collect();
         let parts: Vec<(Records, bool)> = bounds
             .into_par_iter()
-            .map(|(start, end)| parse_part(&body[start..end], 0, names))
+            .map(|(start, end)| {
+                let part = &body[start..end];
+                parse_strict(part, names).unwrap_or_else(|| parse_part(part, 0, names))
+            })
             .collect();
         if parts[..parts.len() - 1].iter().all(|(_, whole)| *whole) {
             return parts.into_iter().map(|(records, _)| records).collect();
         }
+    } else if let Some((records, _)) = parse_strict(body, names) {
+        return vec![records];
     }
     vec![parse_part(&piece, header, names).0]
 }
@@ -237,6 +250,167 @@ fn split_part(text: &Arc<String>, start: usize, end: usize, names: &[String]) ->
     records
 }
 
+/// How a value of a part in the strict form ends ([`strict_value`]).
+enum Value {
+    /// At this byte: a comma, a line end, or the end of the bytes.
+    EndsAt(usize),
+    /// Inside a quoted value the end of the bytes leaves open.
+    Open,
+    /// Not in the strict form: a quote inside an unquoted value, or
+    /// anything but a comma or a line end after a closing quote.
+    Stray,
+}
+
+/// The value starting at `at` of `bytes`, read in the strict form: its
+/// bytes (unquoted, `""` read as `"`) added to `out` when given. With
+/// `complete`, the bytes end where the input does, so a quote as the last
+/// byte closes its value; otherwise more may follow and it is left open.
+#[inline]
+fn strict_value(
+    bytes: &[u8],
+    mut at: usize,
+    mut out: Option<&mut Vec<u8>>,
+    complete: bool,
+) -> Value {
+    if bytes.get(at) != Some(&b'"') {
+        let rest = &bytes[at.min(bytes.len())..];
+        let stop = memchr::memchr3(b',', b'\n', b'\r', rest).unwrap_or(rest.len());
+        if memchr::memchr(b'"', &rest[..stop]).is_some() {
+            return Value::Stray;
+        }
+        if let Some(out) = out {
+            out.extend_from_slice(&rest[..stop]);
+        }
+        return Value::EndsAt(at + stop);
+    }
+    at += 1;
+    loop {
+        let Some(p) = memchr::memchr(b'"', &bytes[at..]) else {
+            return Value::Open;
+        };
+        if let Some(out) = out.as_deref_mut() {
+            out.extend_from_slice(&bytes[at..at + p]);
+        }
+        at += p + 1;
+        match bytes.get(at) {
+            Some(b'"') => {
+                if let Some(out) = out.as_deref_mut() {
+                    out.push(b'"');
+                }
+                at += 1;
+            }
+            Some(b',' | b'\n' | b'\r') => return Value::EndsAt(at),
+            None if complete => return Value::EndsAt(at),
+            None => return Value::Open,
+            Some(_) => return Value::Stray,
+        }
+    }
+}
+
+/// The records of `bytes` (whole records, no header row) read value by
+/// value when the part is in the strict form: no byte order mark at its
+/// start (the state machine would drop it), each value unquoted and
+/// quote-free or wholly quoted, every row as wide as the header, every
+/// value UTF-8. Then it reads exactly as [`parse_part`] reads it, and
+/// whether its last record ended before the bytes did; `None` otherwise.
+fn parse_strict(bytes: &[u8], names: &[String]) -> Option<(Records, bool)> {
+    if names.is_empty() || bytes.starts_with(BOM) {
+        return None;
+    }
+    let width = names.len();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut spans = Vec::with_capacity(bytes.len() / 8);
+    let (mut at, mut whole) = (0, true);
+    loop {
+        while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            break;
+        }
+        let mut fields = 0;
+        loop {
+            let start = out.len();
+            let Value::EndsAt(stop) = strict_value(bytes, at, Some(&mut out), true) else {
+                return None;
+            };
+            fields += 1;
+            if fields > width {
+                return None;
+            }
+            spans.push((start, out.len()));
+            at = stop;
+            if bytes.get(at) == Some(&b',') {
+                at += 1;
+            } else {
+                whole = at < bytes.len();
+                break;
+            }
+        }
+        if fields != width {
+            return None;
+        }
+    }
+    let text = String::from_utf8(out).ok()?;
+    // A character cut by a comma is valid across the two values, not in each.
+    if !spans
+        .iter()
+        .all(|&(s, e)| text.is_char_boundary(s) && text.is_char_boundary(e))
+    {
+        return None;
+    }
+    let records = Records {
+        text: Arc::new(text),
+        spans,
+        width,
+        broken: Vec::new(),
+    };
+    Some((records, whole))
+}
+
+/// The end (one past its line feed) of the last record of `bytes` (which
+/// starts at a record's start, no header row) ended by a line feed, as
+/// the state machine finds it, when `bytes` is in the strict form of
+/// [`parse_strict`] up to where it stops (the last record may be cut
+/// anywhere); `None` when it is not, and the state machine must look.
+pub(crate) fn last_strict_record_end(bytes: &[u8]) -> Option<Option<usize>> {
+    if bytes.starts_with(BOM) {
+        return None;
+    }
+    let (mut at, mut last) = (0, None);
+    loop {
+        while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return Some(last);
+        }
+        loop {
+            let stop = match strict_value(bytes, at, None, false) {
+                Value::Stray => return None,
+                Value::Open => return Some(last),
+                Value::EndsAt(stop) => stop,
+            };
+            match bytes.get(stop) {
+                None => return Some(last),
+                Some(b',') => at = stop + 1,
+                Some(b'\n') => {
+                    (last, at) = (Some(stop + 1), stop + 1);
+                    break;
+                }
+                Some(_) if bytes.get(stop + 1) == Some(&b'\n') => {
+                    (last, at) = (Some(stop + 2), stop + 2);
+                    break;
+                }
+                Some(_) => {
+                    at = stop + 1;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// Why a row with `fields` fields is unreadable under a header of `width`.
 fn ragged(fields: usize, width: usize) -> String {
     format!("ragged_row\t{fields} fields, the header has {width}")
@@ -341,6 +515,7 @@ impl Records {
 mod tests {
     use super::*;
     use crate::ingest::read::{read_frame_chunked, Format, BROKEN_COLUMN};
+    use proptest::prelude::*;
 
     /// Every row's values (trimmed, blank as none) and why it is broken,
     /// as the records read them, quote-free parts cut after every `every`
@@ -470,5 +645,139 @@ mod tests {
         assert!(!parse_part(b"1,\"x\n", 0, &names).1);
         // A last record without a line end is ended by the input's end.
         assert!(!parse_part(b"1,2", 0, &names).1);
+    }
+
+    /// Every row's values (untrimmed) and why it is broken, and whether
+    /// the last record ended before the bytes did.
+    type Read = (Vec<(Vec<String>, Option<String>)>, bool);
+
+    fn rows_of((records, whole): (Records, bool)) -> Read {
+        let rows = (0..records.len())
+            .map(|row| {
+                let values = (0..records.width)
+                    .map(|c| records.get(row, c).to_string())
+                    .collect();
+                let why = records
+                    .broken()
+                    .iter()
+                    .find(|(r, _)| *r == row)
+                    .map(|(_, w)| w.clone());
+                (values, why)
+            })
+            .collect();
+        (rows, whole)
+    }
+
+    /// Bytes that make CSV interesting: quotes, commas, every line end,
+    /// a byte order mark, a character cut in two, bytes that are not UTF-8.
+    const CSV_BYTES: &[u8] = b"a,\"\"\n\r\xef\xbb\xbf\xc3\xa9\xff";
+
+    /// A value as a writer would quote it (or not), now and then strayed:
+    /// mostly UTF-8, now and then a byte order mark, half a character or
+    /// a byte that is not UTF-8.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            8 => prop::sample::select(vec![&b"a"[..], b",", b"\"", b"\n", b"\r", "\u{e9}".as_bytes()]),
+            2 => prop::sample::select(vec![&b"\xef\xbb\xbf"[..], b"\xc3", b"\xa9", b"\xff"]),
+        ];
+        let text = prop::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat());
+        (text, 0..8u8).prop_map(|(text, how)| match how {
+            // Unquoted: what needs no quotes kept, now and then a stray quote.
+            0..=2 => text
+                .into_iter()
+                .filter(|b| !b",\n\r\"".contains(b) || how == 2)
+                .collect(),
+            // Quoted, `"` doubled; now and then not, or text after the quote.
+            _ => {
+                let mut v = vec![b'"'];
+                for b in text {
+                    v.push(b);
+                    if b == b'"' && how != 3 {
+                        v.push(b'"');
+                    }
+                }
+                v.push(b'"');
+                if how == 4 {
+                    v.push(b'x');
+                }
+                v
+            }
+        })
+    }
+
+    /// Rows of mostly two values, each ended by any line end (or none),
+    /// blank lines between.
+    fn csv() -> impl Strategy<Value = Vec<u8>> {
+        let row = (
+            prop::sample::select(vec![1usize, 2, 2, 2, 2, 3])
+                .prop_flat_map(|n| prop::collection::vec(value(), n)),
+            prop::sample::select(vec![&b"\n"[..], b"\r\n", b"\r", b"", b"\n\n", b"\r\n\r\n"]),
+        );
+        prop::collection::vec(row, 0..8).prop_map(|rows| {
+            let mut out = Vec::new();
+            for (values, end) in rows {
+                out.extend_from_slice(&values.join(&b',')[..]);
+                out.extend_from_slice(end);
+            }
+            out
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn a_part_in_the_strict_form_reads_as_the_state_machine_reads_it(
+            bytes in prop_oneof![csv(), prop::collection::vec(prop::sample::select(CSV_BYTES), 0..24)]
+        ) {
+            let names = header(b"a,b\n");
+            if let Some(strict) = parse_strict(&bytes, &names) {
+                prop_assert_eq!(rows_of(strict), rows_of(parse_part(&bytes, 0, &names)));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn the_last_record_end_in_the_strict_form_is_the_state_machines(
+            bytes in prop_oneof![csv(), prop::collection::vec(prop::sample::select(CSV_BYTES), 0..24)],
+            cut in 0..64usize,
+        ) {
+            // A piece's bytes end anywhere, inside a record or a value.
+            let bytes = &bytes[..cut.min(bytes.len())];
+            if let Some(end) = last_strict_record_end(bytes) {
+                prop_assert_eq!(end, crate::ingest::stream::record_ends(bytes, false));
+            }
+        }
+    }
+
+    #[test]
+    fn well_formed_quoting_is_read_in_the_strict_form_and_strays_are_not() {
+        let names = header(b"a,b\n");
+        let strict = |b: &[u8]| parse_strict(b, &names).map(rows_of);
+        let row = |a: &str, b: &str| (vec![a.to_string(), b.to_string()], None);
+        assert_eq!(
+            strict(b"\"x,y\",\"q\"\"r\"\r\n\r\n\"line\nbreak\",z\n"),
+            Some((vec![row("x,y", "q\"r"), row("line\nbreak", "z")], true))
+        );
+        assert_eq!(strict(b"1,\"2\""), Some((vec![row("1", "2")], false)));
+        assert_eq!(
+            strict(b"1,\r2,3\r"),
+            Some((vec![row("1", ""), row("2", "3")], true))
+        );
+        for stray in [
+            &b"x\"y,1\n"[..],
+            b"\"x\"y,1\n",
+            b"\"x,1\n",
+            b"1,2,3\n",
+            b"1\n",
+            b"1,\xff\n",
+            b"\xc3,\xa9\n",
+            b"\xef\xbb\xbf1,2\n",
+        ] {
+            assert_eq!(strict(stray), None, "{:?}", String::from_utf8_lossy(stray));
+        }
     }
 }

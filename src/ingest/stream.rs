@@ -334,12 +334,14 @@ fn last_record_end(buf: &[u8]) -> Option<usize> {
         // No quote: every line end ends a record.
         return memchr::memrchr(b'\n', buf).map(|p| p + 1);
     }
-    record_ends(buf, false)
+    // The state machine walks a byte at a time: only when the quoting
+    // strays from the strict form.
+    super::records::last_strict_record_end(buf).unwrap_or_else(|| record_ends(buf, false))
 }
 
 /// Walks `buf` record by record with the CSV state machine; the end of the
 /// first (or last) record that ends in a line feed.
-fn record_ends(buf: &[u8], first: bool) -> Option<usize> {
+pub(super) fn record_ends(buf: &[u8], first: bool) -> Option<usize> {
     let mut reader = csv_core::Reader::new();
     let mut out = vec![0u8; 1 << 16];
     let mut ends = vec![0usize; 256];
