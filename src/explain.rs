@@ -200,9 +200,7 @@ fn not_found(judged: &Judged, case_id: &str) -> Error {
         .rejects
         .rows()
         .iter()
-        .filter(|r| {
-            r.table == Table::Cases && r.key.as_deref().map(str::trim) == Some(case_id.trim())
-        })
+        .filter(|r| r.table == Table::Cases && r.key.map(str::trim) == Some(case_id.trim()))
         .min_by_key(|r| r.row_number);
     let reason = match rejected {
         Some(r) => format!(

@@ -17,7 +17,7 @@ use crate::aggregate;
 use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
-use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, Source};
+use crate::ingest::{self, AsOfSource, Ingested, Reject, RejectReason, RejectRow, Source};
 use crate::measure::{calendars_for, measure_all_in_place, Measured};
 use crate::model::{Case, CaseRow, Month, Outcome, PeriodLabels, Table};
 use crate::output::manifest::{
@@ -341,14 +341,16 @@ fn no_usable_case(ingested: &Ingested) -> Error {
             reason: "no case to measure: the table has only its header; nothing written".into(),
         };
     }
-    let mut by_reason: BTreeMap<&str, (u64, &Reject)> = BTreeMap::new();
+    let mut by_reason: BTreeMap<&str, (u64, RejectRow)> = BTreeMap::new();
     for r in ingested
         .rejects
         .rows()
         .iter()
         .filter(|r| r.table == Table::Cases)
     {
-        let entry = by_reason.entry(r.reason.phrase()).or_insert((0, r));
+        let entry = by_reason
+            .entry(r.reason.phrase())
+            .or_insert_with(|| (0, r.clone()));
         entry.0 += 1;
         if r.row_number < entry.1.row_number {
             entry.1 = r;

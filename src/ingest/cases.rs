@@ -345,9 +345,11 @@ impl Found {
             index,
             rejected_ids: HashSet::default(),
         };
-        judged.rejected_ids = rejects.rows()[before..]
+        judged.rejected_ids = rejects
+            .rows()
             .iter()
-            .filter_map(|rj| rj.key.clone())
+            .skip(before)
+            .filter_map(|rj| rj.key.map(str::to_string))
             .filter(|k| judged.case_of(k).is_none())
             .collect();
         judged

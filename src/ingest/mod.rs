@@ -24,7 +24,7 @@ mod records;
 mod stream;
 mod text;
 
-pub use judge::{Contracts, NoContract, Reject, RejectReason, Rejects};
+pub use judge::{Contracts, NoContract, Reject, RejectReason, RejectRow, RejectRows, Rejects};
 pub use read::{
     read_all, read_vendor, Format, Input, Origins, Source, SourceFile, VendorImport, READ_IN_PIECES,
 };
@@ -539,7 +539,14 @@ mod tests {
                 .rows()
                 .iter()
                 .filter(|r| r.table == Table::Events)
-                .map(|r| (r.key.clone(), r.column.clone(), r.value.clone(), r.reason))
+                .map(|r| {
+                    (
+                        r.key.map(str::to_string),
+                        r.column.to_string(),
+                        r.value.map(str::to_string),
+                        r.reason,
+                    )
+                })
                 .collect();
             rejects.sort();
             (events, rejects)
@@ -625,7 +632,7 @@ mod tests {
             let pieces = judged(dir.path(), Some((1 << 20, piece_rows)));
             assert!(pieces.cases == whole.cases, "slices of {piece_rows}");
             assert!(pieces.events == whole.events, "slices of {piece_rows}");
-            assert_eq!(pieces.rejects.rows(), whole.rejects.rows());
+            assert!(pieces.rejects.rows().iter().eq(whole.rejects.rows().iter()));
             assert_eq!(pieces.files, whole.files);
             for t in Table::ALL {
                 assert_eq!(pieces.counts(t), whole.counts(t));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::calendar::Coverage;
 use crate::entitlements::check::{Finding, YearRow};
-use crate::ingest::{Reject, Rejects};
+use crate::ingest::{RejectRow, Rejects};
 use crate::model::{CaseRow, Outcome, Priority, Reason};
 use crate::policy::Policy;
 use crate::Result;
@@ -505,7 +505,7 @@ pub fn as_text(df: &DataFrame) -> Result<DataFrame> {
 /// The `rejects` frame, sorted by table and row (vendor records rejected
 /// on import, row 0, first, in the importer's order).
 pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
-    let mut sorted: Vec<&Reject> = rejects.rows().iter().collect();
+    let mut sorted: Vec<RejectRow> = rejects.rows().iter().collect();
     sorted.sort_by_key(|r| (r.table, r.row_number));
     let columns = vec![
         enum_column(
@@ -524,18 +524,15 @@ pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
         ),
         Column::new(
             "key".into(),
-            sorted.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>(),
+            sorted.iter().map(|r| r.key).collect::<Vec<_>>(),
         ),
         Column::new(
             "column".into(),
-            sorted.iter().map(|r| r.column.as_str()).collect::<Vec<_>>(),
+            sorted.iter().map(|r| r.column).collect::<Vec<_>>(),
         ),
         Column::new(
             "value".into(),
-            sorted
-                .iter()
-                .map(|r| r.value.as_deref())
-                .collect::<Vec<_>>(),
+            sorted.iter().map(|r| r.value).collect::<Vec<_>>(),
         ),
         Column::new(
             "reason".into(),
@@ -550,13 +547,13 @@ pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
         )?,
         Column::new(
             "file".into(),
-            sorted.iter().map(|r| r.file.as_str()).collect::<Vec<_>>(),
+            sorted.iter().map(|r| r.file).collect::<Vec<_>>(),
         ),
         Column::new(
             "locator".into(),
             sorted
                 .iter()
-                .map(|r| r.locator.as_str())
+                .map(|r| r.locator.as_ref())
                 .collect::<Vec<_>>(),
         ),
     ];

@@ -73,7 +73,7 @@ pub(crate) fn no_account(judged: &Judged, account: &str, why: NoContract) -> Str
             .rejects
             .rows()
             .iter()
-            .filter(|r| r.table == Table::Accounts && r.key.as_deref() == Some(account))
+            .filter(|r| r.table == Table::Accounts && r.key == Some(account))
             .collect();
         if let Some(first) = rejected.iter().min_by_key(|r| r.row_number) {
             return format!(
@@ -228,7 +228,7 @@ fn rejects(judged: &Judged, scope: &Scope, measured: &Measured, raw: &RawRows) -
     let account = &*scope.account;
     let mut groups: BTreeMap<(Table, RejectReason), Vec<u64>> = BTreeMap::new();
     for r in judged.ingested.rejects.rows() {
-        let key = r.key.as_deref().map(str::trim);
+        let key = r.key.map(str::trim);
         let mine = match r.table {
             Table::Cases => raw.case_rows.contains(&r.row_number),
             Table::Events => key.is_some_and(|k| raw.case_ids.contains(k)),

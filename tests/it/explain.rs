@@ -94,7 +94,7 @@ fn agree_on_every_case(input: &Path, policy: Option<PathBuf>, as_of: Option<&str
         .iter()
         .filter(|r| r.table == slt::model::Table::Cases)
     {
-        let Some(id) = r.key.as_deref() else { continue };
+        let Some(id) = r.key else { continue };
         if run.cases.iter().any(|c| &*c.case_id == id.trim()) {
             continue; // a duplicate row of a case measured once
         }
