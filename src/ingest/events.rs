@@ -23,9 +23,9 @@ use crate::timestamp::parse_rfc3339;
 /// Why an event row is rejected (judged in parallel, recorded in order).
 /// Boxed in results: most rows are events, and an unboxed reject would
 /// triple the size of every row's result.
-struct Fault {
-    column: String,
-    value: Option<String>,
+struct Fault<'t> {
+    column: &'t str,
+    value: Option<&'t str>,
     reason: RejectReason,
 }
 
@@ -119,15 +119,9 @@ fn judge(
     for (i, f) in faults {
         let row = first_row + i;
         if f.column.is_empty() {
-            r.reject_unreadable(row, f.value.as_deref().unwrap_or(""));
+            r.reject_unreadable(row, f.value.unwrap_or(""));
         } else {
-            r.reject(
-                row,
-                case_ids.get(i),
-                &f.column,
-                f.value.as_deref(),
-                f.reason,
-            );
+            r.reject(row, case_ids.get(i), f.column, f.value, f.reason);
         }
     }
 }
@@ -223,25 +217,23 @@ fn event<'t>(
     i: usize,
     row: usize,
     texts: &Texts<'t>,
-    cols: &Columns,
+    cols: &'t Columns,
     mapping: &Mapping,
     cases: &JudgedCases,
     case: Option<CaseRef>,
-) -> Result<Event, Box<Fault>> {
-    let fail = |column: &str, value: Option<&str>, reason: RejectReason| {
-        Box::new(Fault {
-            column: cols.name(column).to_string(),
-            value: value.map(str::to_string),
-            reason,
-        })
+) -> Result<Event, Fault<'t>> {
+    let fail = |column: &str, value: Option<&'t str>, reason: RejectReason| Fault {
+        column: cols.name(column),
+        value,
+        reason,
     };
     if let Some(why) = texts.broken.get(i) {
         // Recorded by `reject_unreadable`, which reads `CODE<TAB>DETAIL`.
-        return Err(Box::new(Fault {
-            column: String::new(),
-            value: Some(why.to_string()),
+        return Err(Fault {
+            column: "",
+            value: Some(why),
             reason: RejectReason::NotJson,
-        }));
+        });
     }
     let (case_ids, ats, kinds, values) = (texts.case_ids, texts.ats, texts.kinds, texts.values);
     let Some(case_id) = case_ids.get(i) else {
