@@ -450,8 +450,18 @@ impl Rejects {
     }
 
     /// Records a rejected row (its file and locator filled in when empty).
-    pub fn push(&mut self, reject: Reject) {
-        let given = (!reject.file.is_empty()).then_some((reject.file, reject.locator));
+    pub fn push(&mut self, mut reject: Reject) {
+        self.per_table[reject.table as usize] += 1;
+        let given = !reject.file.is_empty();
+        self.record_owned(&mut reject, given);
+    }
+
+    /// [`Rejects::record`] of `reject`, its file and locator given or not.
+    fn record_owned(&mut self, reject: &mut Reject, given: bool) {
+        let given = given.then(|| {
+            let file = std::mem::take(&mut reject.file);
+            (file, std::mem::take(&mut reject.locator))
+        });
         self.record(
             reject.table,
             reject.row_number,
@@ -461,7 +471,6 @@ impl Rejects {
             reject.reason,
             given,
         );
-        self.per_table[reject.table as usize] += 1;
     }
 
     /// Holds a reject: its file and locator `given`, or else found from
@@ -555,17 +564,9 @@ impl Rejects {
 
     /// Records a vendor record an importer rejected: not a row of any
     /// table (its `row_number` is 0), counted apart.
-    pub fn push_import(&mut self, reject: Reject) {
+    pub fn push_import(&mut self, mut reject: Reject) {
         self.imported += 1;
-        self.record(
-            reject.table,
-            reject.row_number,
-            reject.key.as_deref(),
-            &reject.column,
-            reject.value.as_deref(),
-            reject.reason,
-            Some((reject.file, reject.locator)),
-        );
+        self.record_owned(&mut reject, true);
     }
 
     /// Vendor records the importer rejected.

@@ -529,12 +529,7 @@ mod tests {
                 let values = (0..names.len())
                     .map(|c| Some(records.get(row, c).trim().to_string()).filter(|v| !v.is_empty()))
                     .collect();
-                let why = records
-                    .broken()
-                    .iter()
-                    .find(|(r, _)| *r == row)
-                    .map(|(_, w)| w.clone());
-                rows.push((values, why));
+                rows.push((values, broken_at(&records, row)));
             }
         }
         rows
@@ -647,6 +642,12 @@ mod tests {
         assert!(!parse_part(b"1,2", 0, &names).1);
     }
 
+    /// Why row `row` of `records` is broken, if it is.
+    fn broken_at(records: &Records, row: usize) -> Option<String> {
+        let found = records.broken().iter().find(|(r, _)| *r == row);
+        found.map(|(_, why)| why.clone())
+    }
+
     /// Every row's values (untrimmed) and why it is broken, and whether
     /// the last record ended before the bytes did.
     type Read = (Vec<(Vec<String>, Option<String>)>, bool);
@@ -657,12 +658,7 @@ mod tests {
                 let values = (0..records.width)
                     .map(|c| records.get(row, c).to_string())
                     .collect();
-                let why = records
-                    .broken()
-                    .iter()
-                    .find(|(r, _)| *r == row)
-                    .map(|(_, w)| w.clone());
-                (values, why)
+                (values, broken_at(&records, row))
             })
             .collect();
         (rows, whole)
