@@ -384,8 +384,28 @@ pub struct RejectRow<'a> {
     pub reason: RejectReason,
     /// The file the row came from.
     pub file: &'a str,
-    /// Where in that file (`row N`, or the vendor record).
-    pub locator: std::borrow::Cow<'a, str>,
+    /// Where in that file.
+    pub locator: Locator<'a>,
+}
+
+/// Where in its file a listed reject is: `row N`, or as given (a vendor
+/// record such as `/audits/12/events/2`). Written out by `Display`, so
+/// that a list of a million rejects makes no string per row to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locator<'a> {
+    /// `row N`.
+    Row(u64),
+    /// As given.
+    Given(&'a str),
+}
+
+impl std::fmt::Display for Locator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Locator::Row(n) => write!(f, "row {n}"),
+            Locator::Given(text) => f.write_str(text),
+        }
+    }
 }
 
 /// The rejects of a [`Rejects`], in the order they were found.
@@ -541,13 +561,13 @@ impl Rejects {
         let part = |at: usize, len: u32| (len != ABSENT).then(|| &self.text[at..at + len as usize]);
         let key = part(s.text, s.key_len);
         let value = part(s.text + key.map_or(0, str::len), s.value_len);
-        let row = || std::borrow::Cow::Owned(format!("row {}", s.row_number));
+        let row = Locator::Row(s.row_number);
         let (file, locator) = match s.place {
-            Place::Source(i) => (self.sources[i as usize].1.as_str(), row()),
-            Place::Row => ("", row()),
+            Place::Source(i) => (self.sources[i as usize].1.as_str(), row),
+            Place::Row => ("", row),
             Place::Given(i) => {
                 let (file, locator) = &self.given[i as usize];
-                (file.as_str(), std::borrow::Cow::Borrowed(locator.as_str()))
+                (file.as_str(), Locator::Given(locator))
             }
         };
         RejectRow {

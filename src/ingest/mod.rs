@@ -24,7 +24,9 @@ mod records;
 mod stream;
 mod text;
 
-pub use judge::{Contracts, NoContract, Reject, RejectReason, RejectRow, RejectRows, Rejects};
+pub use judge::{
+    Contracts, Locator, NoContract, Reject, RejectReason, RejectRow, RejectRows, Rejects,
+};
 pub use read::{
     read_all, read_vendor, Format, Input, Origins, Source, SourceFile, VendorImport, READ_IN_PIECES,
 };

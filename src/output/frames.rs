@@ -5,13 +5,15 @@
 //! UTC, counts 64-bit integers.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::calendar::Coverage;
 use crate::entitlements::check::{Finding, YearRow};
 use crate::ingest::{RejectRow, Rejects};
-use crate::model::{CaseRow, Outcome, Priority, Reason};
+use crate::model::{CaseRow, Outcome, Priority, Reason, Table};
 use crate::policy::Policy;
 use crate::Result;
 
@@ -248,7 +250,6 @@ pub fn case_slt_of<T: Send>(
 
 /// Every column of `case_slt` but `case_id`.
 fn case_slt_columns(rows: &[CaseRow]) -> Result<Vec<Column>> {
-    use rayon::prelude::*;
     let enums = |name: &'static str, f: RowText| -> Make<'_> {
         Box::new(move || row_enum_columns(rows, &[(name, f)]))
     };
@@ -505,59 +506,60 @@ pub fn as_text(df: &DataFrame) -> Result<DataFrame> {
 /// The `rejects` frame, sorted by table and row (vendor records rejected
 /// on import, row 0, first, in the importer's order).
 pub fn rejects(rejects: &Rejects) -> Result<DataFrame> {
-    let mut sorted: Vec<RejectRow> = rejects.rows().iter().collect();
-    sorted.sort_by_key(|r| (r.table, r.row_number));
-    let columns = vec![
-        enum_column(
-            "table",
-            &sorted
-                .iter()
-                .map(|r| Some(r.table.name()))
-                .collect::<Vec<_>>(),
-        )?,
-        Column::new(
-            "row_number".into(),
-            sorted
-                .iter()
-                .map(|r| r.row_number as i64)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "key".into(),
-            sorted.iter().map(|r| r.key).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "column".into(),
-            sorted.iter().map(|r| r.column).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "value".into(),
-            sorted.iter().map(|r| r.value).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "reason".into(),
-            sorted.iter().map(|r| r.reason.phrase()).collect::<Vec<_>>(),
-        ),
-        enum_column(
-            "reason_code",
-            &sorted
-                .iter()
-                .map(|r| Some(r.reason.code()))
-                .collect::<Vec<_>>(),
-        )?,
-        Column::new(
-            "file".into(),
-            sorted.iter().map(|r| r.file).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "locator".into(),
-            sorted
-                .iter()
-                .map(|r| r.locator.as_ref())
-                .collect::<Vec<_>>(),
-        ),
+    let rows = rejects.rows();
+    // Sorted by table and row, the list's order kept among equals (its
+    // place last in the key): places, not the rejects, are sorted.
+    let mut order: Vec<(Table, u64, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.table, r.row_number, i as u32))
+        .collect();
+    order.sort_unstable();
+    let sorted = || order.iter().map(|&(_, _, i)| rows.get(i as usize));
+    let text = |name: &str, f: for<'r> fn(RejectRow<'r>) -> Option<&'r str>| {
+        let values: Vec<Option<&str>> = sorted().map(f).collect();
+        Ok(Column::new(name.into(), values))
+    };
+    type Make<'a> = &'a (dyn Fn() -> Result<Column> + Sync);
+    let columns: [Make; 9] = [
+        &|| {
+            enum_column(
+                "table",
+                &sorted().map(|r| Some(r.table.name())).collect::<Vec<_>>(),
+            )
+        },
+        &|| {
+            let numbers: Vec<i64> = sorted().map(|r| r.row_number as i64).collect();
+            Ok(Column::new("row_number".into(), numbers))
+        },
+        &|| text("key", |r| r.key),
+        &|| text("column", |r| Some(r.column)),
+        &|| text("value", |r| r.value),
+        &|| text("reason", |r| Some(r.reason.phrase())),
+        &|| {
+            enum_column(
+                "reason_code",
+                &sorted().map(|r| Some(r.reason.code())).collect::<Vec<_>>(),
+            )
+        },
+        &|| text("file", |r| Some(r.file)),
+        &|| {
+            // Each `row N` written into one buffer, not a string of its own.
+            let mut locators = StringChunkedBuilder::new("locator".into(), order.len());
+            let mut buffer = String::new();
+            for r in sorted() {
+                buffer.clear();
+                write!(buffer, "{}", r.locator).expect("a string takes any text");
+                locators.append_value(&buffer);
+            }
+            Ok(locators.finish().into_column())
+        },
     ];
-    Ok(DataFrame::new(sorted.len(), columns)?)
+    let columns = columns
+        .par_iter()
+        .map(|make| make())
+        .collect::<Result<Vec<_>>>()?;
+    Ok(DataFrame::new(order.len(), columns)?)
 }
 
 /// `entitlements.parquet`: one row per account × contract year × yearly service.
