@@ -530,15 +530,7 @@ impl Rejects {
             None => ABSENT,
         };
         let (key_len, value_len) = (len(key), len(value));
-        let column = match self.column_places.get(column) {
-            Some(&c) => c,
-            None => {
-                let c = self.columns.len() as u32;
-                self.columns.push(column.to_string());
-                self.column_places.insert(column.to_string(), c);
-                c
-            }
-        };
+        let column = self.column_place(column);
         self.rows.push(Stored {
             row_number,
             text,
@@ -549,6 +541,17 @@ impl Rejects {
             table,
             reason,
         });
+    }
+
+    /// Where column name `name` is in `columns`, added if new.
+    fn column_place(&mut self, name: &str) -> u32 {
+        if let Some(&c) = self.column_places.get(name) {
+            return c;
+        }
+        let c = self.columns.len() as u32;
+        self.columns.push(name.to_string());
+        self.column_places.insert(name.to_string(), c);
+        c
     }
 
     fn give(&mut self, given: (String, String)) -> Place {
@@ -634,16 +637,8 @@ impl Rejects {
         self.given.extend(other.given);
         let columns: Vec<u32> = other
             .columns
-            .into_iter()
-            .map(|name| match self.column_places.get(&name) {
-                Some(&c) => c,
-                None => {
-                    let c = self.columns.len() as u32;
-                    self.columns.push(name.clone());
-                    self.column_places.insert(name, c);
-                    c
-                }
-            })
+            .iter()
+            .map(|name| self.column_place(name))
             .collect();
         self.rows.extend(other.rows.into_iter().map(|s| Stored {
             text: s.text + text,
