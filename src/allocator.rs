@@ -27,8 +27,8 @@
 
 /// Sets the allocator's arenas, trim and mmap thresholds (see the module docs).
 /// Call once, first thing in `main`.
-// The one `unsafe` in slt (the crate denies it elsewhere): a call into the C
-// library, which has no safe binding.
+// slt's `unsafe` is here (calls into the C library, which has no safe
+// binding) and in `ingest::ids`' prefetch hint; the crate denies it elsewhere.
 #[allow(unsafe_code)]
 pub fn give_memory_back() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
