@@ -6,8 +6,6 @@
 //! (through `[values.priority]`). Rows are judged in parallel: events are
 //! the largest table.
 
-use std::sync::{Mutex, PoisonError};
-
 use rayon::prelude::*;
 
 use super::cases::JudgedCases;
@@ -87,27 +85,35 @@ fn judge(
         values: cols.get("value"),
     };
     let found = find_cases(texts.case_ids, n, cases);
-    // Judged side by side straight into `events`; a row that is not an
-    // event leaves a placeholder there, taken out below (faults are rare).
-    let faults = Mutex::new(Vec::new());
+    // Judged side by side straight into `events`, a run of rows each; a
+    // row that is not an event leaves a placeholder there, taken out below,
+    // and its fault in its run's list (the lists in row order, so no lock
+    // is shared and no sort needed).
     let start = events.len();
-    events.par_extend(found.into_par_iter().enumerate().map(|(i, case)| {
-        event(i, first_row + i, &texts, cols, mapping, cases, case).unwrap_or_else(|f| {
+    events.resize(start + n, PLACEHOLDER);
+    let faults: Vec<Vec<(usize, Fault)>> = events[start..]
+        .par_chunks_mut(RUN)
+        .zip(found.par_chunks(RUN))
+        .enumerate()
+        .map(|(run, (slots, found))| {
+            let mut faults = Vec::new();
+            for (j, (slot, &case)) in slots.iter_mut().zip(found).enumerate() {
+                let i = run * RUN + j;
+                match event(i, first_row + i, &texts, cols, mapping, cases, case) {
+                    Ok(e) => *slot = e,
+                    Err(f) => faults.push((i, f)),
+                }
+            }
             faults
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push((i, f));
-            PLACEHOLDER
         })
-    }));
-    let mut faults = faults.into_inner().unwrap_or_else(PoisonError::into_inner);
-    if faults.is_empty() {
+        .collect();
+    drop(found);
+    if faults.iter().all(Vec::is_empty) {
         return;
     }
-    faults.sort_unstable_by_key(|(i, _)| *i);
     let judged = &mut events[start..];
     let mut kept = 0;
-    let mut next_fault = faults.iter().map(|(i, _)| *i).peekable();
+    let mut next_fault = faults.iter().flatten().map(|(i, _)| *i).peekable();
     for i in 0..judged.len() {
         if next_fault.next_if_eq(&i).is_none() {
             judged[kept] = judged[i];
@@ -117,7 +123,7 @@ fn judge(
     events.truncate(start + kept);
     let case_ids = cols.get("case_id");
     let mut r = rejects.of(Table::Events);
-    for (i, f) in faults {
+    for (i, f) in faults.into_iter().flatten() {
         let row = first_row + i;
         if f.column.is_empty() {
             r.reject_unreadable(row, f.value.unwrap_or(""));
