@@ -62,13 +62,14 @@ impl JudgedCases {
         }
     }
 
-    /// The cases of many ids at once, [`IdIndex::find_all`].
-    pub fn find_all<'a>(
+    /// The cases of many ids at once, [`IdIndex::find_each`].
+    pub fn find_each<'a>(
         &self,
-        queries: Vec<(u32, u64)>,
-        text: impl Fn(u32) -> &'a str + Sync,
-    ) -> Vec<(u32, Option<CaseRef>)> {
-        self.index.find_all(queries, text)
+        queries: &[(u32, u64)],
+        text: impl Fn(u32) -> &'a str,
+        answer: impl FnMut(u32, Option<CaseRef>),
+    ) {
+        self.index.find_each(queries, text, answer)
     }
 }
 

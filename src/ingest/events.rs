@@ -160,14 +160,14 @@ const TRIES: usize = 16;
 /// a row with the id of the row before has its case, and a new id is first
 /// compared with the case after the one found last. Where that mostly
 /// fails (events shuffled, or listed by time), the rest of the run is
-/// looked up all together, shard by shard ([`JudgedCases::find_all`]),
-/// rather than one cache miss after another.
+/// looked up all together ([`JudgedCases::find_each`]), their cache misses
+/// overlapping rather than one after another.
 fn find_cases(case_ids: text::Texts, n: usize, cases: &JudgedCases) -> Vec<Option<CaseRef>> {
     let mut found = vec![None; n];
-    let pending: Vec<Vec<(u32, u64)>> = found
+    found
         .par_chunks_mut(RUN)
         .enumerate()
-        .map(|(run, found)| {
+        .for_each(|(run, found)| {
             let mut pending = Vec::new();
             // The id of the row before and its case (or its hash, while
             // it waits to be looked up).
@@ -205,16 +205,11 @@ fn find_cases(case_ids: text::Texts, n: usize, cases: &JudgedCases) -> Vec<Optio
                 }
                 last = Some((id, answer));
             }
-            pending
-        })
-        .collect();
-    let pending: Vec<(u32, u64)> = pending.into_iter().flatten().collect();
-    if !pending.is_empty() {
-        let texts = |i: u32| case_ids.get(i as usize).unwrap_or_default();
-        for (i, case) in cases.find_all(pending, texts) {
-            found[i as usize] = case;
-        }
-    }
+            let texts = |i: u32| case_ids.get(i as usize).unwrap_or_default();
+            cases.find_each(&pending, texts, |i, case| {
+                found[i as usize - run * RUN] = case;
+            });
+        });
     found
 }
 

@@ -12,13 +12,16 @@
 //! and checking an event against its case's creation, reads the shard's
 //! table and one record, never the judged case. Reaching into the cases
 //! cost two cache misses more per event (the case, then its id). And ids
-//! looked up in no particular order ([`IdIndex::find_all`]) are taken
-//! shard by shard, and each lookup's slot and record asked of memory a
-//! few lookups before it is made, so the cache misses of several lookups
-//! overlap: an export whose events are not listed in the cases' order
-//! (shuffled, or by time) pays one on nearly every row — 3 s of a 5 s run
-//! on a shuffled 1 M export before the shards, 0.3 s of CPU more than now
-//! on a 1 M export with UUID ids before the prefetching.
+//! looked up in no particular order ([`IdIndex::find_each`]) have each
+//! lookup's slot and record asked of memory a few lookups before it is
+//! made, so the cache misses of several lookups overlap: an export whose
+//! events are not listed in the cases' order (shuffled, or by time) pays
+//! one on nearly every row. (Sorting the lookups by shard, so that each
+//! shard was read while in the cache, had saved most of 3 s of a 5 s run
+//! on a shuffled 1 M export when each lookup waited on its misses; with
+//! the misses overlapped, that sort — a copy of every id looked up, on
+//! one thread — no longer paid for itself: as fast without it on the UUID
+//! and the shuffled 1 M exports.)
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -49,7 +52,7 @@ pub struct CaseRef {
 /// Its table is open addressing with linear probing, each slot eight
 /// bytes: a tag of the id's hash and where its record starts. A slot's
 /// place is the hash's low bits, so a lookup knows which slot to read
-/// from the hash alone, and [`IdIndex::find_all`] can ask for the slots,
+/// from the hash alone, and [`IdIndex::find_each`] can ask for the slots,
 /// then the records, of lookups still to come while it finishes one
 /// (hashbrown's table hid where an id's slot is: its lookups waited on
 /// three cache misses one after the other, 10–15 % of the CPU of an
@@ -230,17 +233,7 @@ fn found_at(records: &[u8], r: usize) -> CaseRef {
     }
 }
 
-/// A query of [`IdIndex::find_all`], its text at `start..start + len` of
-/// the copied texts.
-#[derive(Debug, Clone, Copy, Default)]
-struct Query {
-    k: u32,
-    hash: u64,
-    start: usize,
-    len: usize,
-}
-
-/// How many lookups ahead [`IdIndex::find_all`] asks for a lookup's slot
+/// How many lookups ahead [`IdIndex::find_each`] asks for a lookup's slot
 /// (and half as many, its record).
 const AHEAD: usize = 32;
 
@@ -308,74 +301,37 @@ impl IdIndex {
         self.shards.get(shard(h))?.find(h, text.as_bytes())
     }
 
-    /// The case of each of `queries` — `(k, hash(text(k)))` — as `(k,
-    /// found)`, in no given order. Taken shard by shard, side by side.
-    pub fn find_all<'a>(
+    /// The case of each of `queries` — `(k, hash(text(k)))` — told to
+    /// `answer(k, found)`, in the order given. Each lookup's slot is asked
+    /// of memory [`AHEAD`] lookups before it is made, and its record half
+    /// as many before, so the cache misses of several lookups overlap
+    /// instead of following one another.
+    pub fn find_each<'a>(
         &self,
-        queries: Vec<(u32, u64)>,
-        text: impl Fn(u32) -> &'a str + Sync,
-    ) -> Vec<(u32, Option<CaseRef>)> {
+        queries: &[(u32, u64)],
+        text: impl Fn(u32) -> &'a str,
+        mut answer: impl FnMut(u32, Option<CaseRef>),
+    ) {
         if self.shards.is_empty() {
-            return queries.into_iter().map(|(k, _)| (k, None)).collect();
+            queries.iter().for_each(|&(k, _)| answer(k, None));
+            return;
         }
-        // A counting sort of the queries by shard, their text copied in
-        // the same order: each shard then reads its queries' text one
-        // after the other rather than strided through the whole piece of
-        // the file (a TLB miss each).
-        let mut starts = vec![0usize; SHARDS + 1];
-        let mut byte_starts = vec![0usize; SHARDS + 1];
-        for &(k, h) in &queries {
-            starts[shard(h) + 1] += 1;
-            byte_starts[shard(h) + 1] += text(k).len();
+        let shard_of = |h: u64| &self.shards[shard(h)];
+        for &(_, h) in queries.iter().take(AHEAD) {
+            shard_of(h).prefetch_slot(h);
         }
-        for s in 0..SHARDS {
-            starts[s + 1] += starts[s];
-            byte_starts[s + 1] += byte_starts[s];
+        for &(k, h) in queries.iter().take(AHEAD / 2) {
+            shard_of(h).prefetch_record(h, text(k).len());
         }
-        let (mut next, mut next_byte) = (starts.clone(), byte_starts.clone());
-        let mut sorted = vec![Query::default(); queries.len()];
-        let mut bytes = vec![0u8; byte_starts[SHARDS]];
-        for (k, hash) in queries {
-            let s = shard(hash);
-            let t = text(k).as_bytes();
-            let start = next_byte[s];
-            bytes[start..start + t.len()].copy_from_slice(t);
-            sorted[next[s]] = Query {
-                k,
-                hash,
-                start,
-                len: t.len(),
-            };
-            next[s] += 1;
-            next_byte[s] += t.len();
+        for (i, &(k, h)) in queries.iter().enumerate() {
+            if let Some(&(_, ahead)) = queries.get(i + AHEAD) {
+                shard_of(ahead).prefetch_slot(ahead);
+            }
+            if let Some(&(q, ahead)) = queries.get(i + AHEAD / 2) {
+                shard_of(ahead).prefetch_record(ahead, text(q).len());
+            }
+            answer(k, shard_of(h).find(h, text(k).as_bytes()));
         }
-        // In shard order, side by side: each worker takes a stretch of
-        // whole shards' queries, one after the other. Each lookup's slot
-        // is asked for [`AHEAD`] lookups before it, and its record half
-        // as many before, so the cache misses of several lookups overlap
-        // instead of following one another.
-        let shard_of = |q: &Query| &self.shards[shard(q.hash)];
-        let bytes = &bytes;
-        sorted
-            .par_chunks(1024)
-            .flat_map_iter(|run| {
-                for q in run.iter().take(AHEAD) {
-                    shard_of(q).prefetch_slot(q.hash);
-                }
-                for q in run.iter().take(AHEAD / 2) {
-                    shard_of(q).prefetch_record(q.hash, q.len);
-                }
-                run.iter().enumerate().map(move |(i, q)| {
-                    if let Some(ahead) = run.get(i + AHEAD) {
-                        shard_of(ahead).prefetch_slot(ahead.hash);
-                    }
-                    if let Some(ahead) = run.get(i + AHEAD / 2) {
-                        shard_of(ahead).prefetch_record(ahead.hash, ahead.len);
-                    }
-                    (q.k, shard_of(q).find(q.hash, &bytes[q.start..][..q.len]))
-                })
-            })
-            .collect()
     }
 
     /// Moves every id to `new_place(its place)`, and drops it where that is
@@ -492,9 +448,9 @@ mod tests {
 
     /// Ids looked up all at once, in no order, some twice, some unknown:
     /// each answer is what looking it up alone gives, and every query is
-    /// answered once.
+    /// answered once, in the order asked.
     #[test]
-    fn ids_found_all_at_once_are_found_as_one_by_one() {
+    fn ids_found_all_at_once_are_found_as_one_by_one_in_order() {
         let ids: Vec<String> = (0..20_000).map(|k| format!("{k:x}-case")).collect();
         let (index, _) = IdIndex::build(ids.len(), |k| ids[k as usize].as_str(), |k| -i64::from(k));
         // Queries: every 7th id backwards, repeats, and ids no case has.
@@ -506,18 +462,20 @@ mod tests {
                 _ => format!("{q:x}-other"),
             })
             .collect();
-        let queries = (0..asked.len() as u32)
+        let queries: Vec<(u32, u64)> = (0..asked.len() as u32)
             .map(|q| (q, hash(&asked[q as usize])))
             .collect();
-        let mut answers = index.find_all(queries, |q| asked[q as usize].as_str());
-        answers.sort_unstable_by_key(|a| a.0);
+        let mut answers = Vec::new();
+        let text = |q: u32| asked[q as usize].as_str();
+        index.find_each(&queries, text, |k, found| answers.push((k, found)));
         assert_eq!(answers.len(), asked.len());
         for (q, (k, found)) in answers.into_iter().enumerate() {
-            assert_eq!(k as usize, q);
+            assert_eq!(k as usize, q, "answered in the order asked");
             assert_eq!(found, index.find(&asked[q]), "{}", asked[q]);
             assert_eq!(found.is_some(), !asked[q].ends_with("other"));
         }
-        let none = IdIndex::default().find_all(vec![(4, hash("a"))], |_| "a");
+        let mut none = Vec::new();
+        IdIndex::default().find_each(&[(4, hash("a"))], |_| "a", |k, f| none.push((k, f)));
         assert_eq!(none, vec![(4, None)]);
     }
 
