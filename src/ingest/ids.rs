@@ -479,6 +479,67 @@ mod tests {
         assert_eq!(none, vec![(4, None)]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Any ids (short, from two letters: many repeats, the empty id
+        /// among them), any lookups, any of the first places dropped: the
+        /// index answers as a map of each id's first place does, before
+        /// and after renumbering, one by one and all at once.
+        #[test]
+        fn the_index_answers_as_a_map_of_first_places(
+            ids in proptest::collection::vec("[ab]{0,7}", 0..400),
+            asked in proptest::collection::vec("[ab]{0,8}", 0..200),
+            dropped in proptest::collection::vec(proptest::bool::ANY, 400),
+        ) {
+            let (mut index, mut repeats) =
+                IdIndex::build(ids.len(), |k| ids[k as usize].as_str(), |k| i64::from(k) * 7);
+            let mut first: std::collections::HashMap<&str, u32> = Default::default();
+            let mut want_repeats = Vec::new();
+            for (k, text) in ids.iter().enumerate() {
+                let f = *first.entry(text.as_str()).or_insert(k as u32);
+                if f != k as u32 {
+                    want_repeats.push((f, k as u32));
+                }
+            }
+            repeats.sort_unstable();
+            want_repeats.sort_unstable();
+            proptest::prop_assert_eq!(repeats, want_repeats);
+            let model = |text: &str, place: &dyn Fn(u32) -> Option<u32>| {
+                first.get(text).and_then(|&k| {
+                    place(k).map(|p| CaseRef { place: p, created_at: i64::from(k) * 7 })
+                })
+            };
+            let check = |index: &IdIndex, place: &dyn Fn(u32) -> Option<u32>| {
+                let queries: Vec<(u32, u64)> =
+                    (0..asked.len() as u32).map(|q| (q, hash(&asked[q as usize]))).collect();
+                let mut answers = Vec::new();
+                index.find_each(&queries, |q| asked[q as usize].as_str(), |q, f| answers.push((q, f)));
+                let want: Vec<_> = asked
+                    .iter()
+                    .enumerate()
+                    .map(|(q, text)| (q as u32, model(text, place)))
+                    .collect();
+                for text in ids.iter().chain(&asked) {
+                    proptest::prop_assert_eq!(index.find(text), model(text, place), "{:?}", text);
+                }
+                proptest::prop_assert_eq!(answers, want);
+                Ok(())
+            };
+            check(&index, &Some)?;
+            // The first places not dropped close up, in order.
+            let kept: Vec<u32> = {
+                let mut firsts: Vec<u32> = first.values().copied().collect();
+                firsts.sort_unstable();
+                firsts.retain(|&k| !dropped[k as usize]);
+                firsts
+            };
+            let new_place = |k: u32| kept.binary_search(&k).ok().map(|p| p as u32);
+            index.renumber(new_place);
+            proptest::prop_assert_eq!(index.len(), kept.len());
+            check(&index, &new_place)?;
+        }
+    }
+
     #[test]
     fn renumbering_moves_kept_ids_and_forgets_dropped_ones() {
         let ids: Vec<String> = (0..1000).map(|k| format!("id{k}")).collect();
