@@ -876,6 +876,7 @@ pub(crate) fn judge_in_pieces<S: Send>(
         frame,
         origins: None,
         pieces: None,
+        parsed: None,
     };
     let mut rows = 0usize;
     let mut next = pieces.next_piece()?;

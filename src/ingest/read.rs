@@ -1,11 +1,15 @@
 //! Reading an export's files: every table present in `--input` (or the
-//! demo embedded in the binary) into a polars DataFrame as read, with its
-//! path, format and SHA-256 — but the cases and events tables, which are
-//! opened here and read in pieces as they are judged ([`super::stream`]).
-//! No judgement here: [`super::judge`] and the per-table judges decide
-//! what each row means.
+//! demo embedded in the binary) as read, with its path, format and
+//! SHA-256 — but the cases and events tables, which are opened here and
+//! read in pieces as they are judged ([`super::stream`]). No judgement
+//! here: [`super::judge`] and the per-table judges decide what each row
+//! means.
 //!
-//! A table is `<dir>/<table>.csv`, `.parquet` or `.ndjson`. CSV is read by
+//! A table is `<dir>/<table>.csv`, `.parquet` or `.ndjson`. For a report
+//! or a review, a CSV table read whole is parsed as the pieces of the
+//! others are ([`super::records`]: one reader for every CSV table, and no
+//! frame of its text, [`read_parsed`]). Otherwise (vendor imports' tables,
+//! tests) CSV is read by
 //! polars' fast reader, or record by record when that refuses the file
 //! (ragged rows, bytes that are not UTF-8) or a row has fewer fields than
 //! the header, so that one bad row is one reject and not a lost file;
@@ -20,6 +24,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::records::Records;
 use super::stream::{CsvPieces, ParquetPieces, Pieces, PIECE_BYTES, PIECE_ROWS};
 use crate::model::Table;
 use crate::vendor::SourceKind;
@@ -97,6 +102,20 @@ pub struct Source {
     /// For a table read in pieces ([`super::stream`]): the file, still to
     /// be read; `frame` then holds only its columns, no row.
     pub pieces: Option<Pieces>,
+    /// For a CSV table parsed whole into its fields' text ([`read_parsed`]):
+    /// its rows, whose values `frame` does not hold (only, when any row is
+    /// unreadable, [`BROKEN_COLUMN`]).
+    pub(crate) parsed: Option<Parsed>,
+}
+
+/// A CSV table's rows as parsed text ([`super::records`]), and its
+/// columns' names as the header row gives them.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    /// Every row.
+    pub(crate) records: Arc<Records>,
+    /// The header's column names.
+    pub(crate) names: Vec<String>,
 }
 
 /// Where each row of a table derived from a vendor export came from.
@@ -377,7 +396,8 @@ pub(crate) fn read_all_in_pieces(
                 Some(source) => Ok(Some(source)),
                 None => read_table(input, table),
             },
-            _ => read_table(input, table),
+            Some(_) => read_parsed(input, table),
+            None => read_table(input, table),
         })
         .collect();
     let mut sources = Vec::with_capacity(Table::ALL.len());
@@ -433,6 +453,81 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
         frame,
         origins: None,
         pieces: None,
+        parsed: None,
+    }))
+}
+
+/// Reads one table whole: a CSV table as [`super::records`] parses the
+/// pieces of a table read in pieces (one piece, the whole file, parts
+/// parsed side by side), its rows' text never copied into a frame; any
+/// other format as [`read_table`] reads it.
+fn read_parsed(input: &Input, table: Table) -> Result<Option<Source>> {
+    let (path, reader, len): (String, Box<dyn std::io::Read + Send + Sync>, u64) = match input {
+        Input::Demo => (
+            format!("(bundled demo) {}.csv", table.name()),
+            Box::new(DEMO[table as usize]),
+            DEMO[table as usize].len() as u64,
+        ),
+        Input::Dir(dir) => match find_table(dir, table)? {
+            Some((path, Format::Csv)) => {
+                let file = std::fs::File::open(&path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let len = file.metadata().map_or(0, |m| m.len());
+                (path.display().to_string(), Box::new(file), len)
+            }
+            Some(_) => return read_table(input, table),
+            None => return Ok(None),
+        },
+    };
+    let io = |source: std::io::Error| Error::Read {
+        path: path.clone().into(),
+        source,
+    };
+    // One piece: the whole file (and one byte more, to see its end).
+    let whole = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(1);
+    let mut pieces = CsvPieces::open(reader, Some(len), path.clone(), whole).map_err(io)?;
+    if pieces.header().iter().all(u8::is_ascii_whitespace) {
+        // No header row (an empty file, or blank lines first): read whole,
+        // which says so as it always did.
+        return read_table(input, table);
+    }
+    // The header as the other readers take it (the same errors).
+    read_frame_chunked(pieces.header(), Format::Csv)
+        .map_err(|e| unreadable_as(&path, "csv", &e))?;
+    let names = super::records::header(pieces.header());
+    let header = pieces.header().len();
+    let mut parts = Vec::new();
+    while let Some(piece) = pieces.next_bytes().map_err(io)? {
+        parts.extend(super::records::parse_whole(piece, header, &names));
+    }
+    let records = Records::concat(parts);
+    let rows = records.len();
+    let frame = if records.broken().is_empty() {
+        DataFrame::empty_with_height(rows)
+    } else {
+        let mut why = vec![None; rows];
+        for (row, w) in records.broken() {
+            why[*row] = Some(w.as_str());
+        }
+        DataFrame::new(rows, vec![Column::new(BROKEN_COLUMN.into(), why)])
+            .expect("one column of `rows` rows")
+    };
+    Ok(Some(Source {
+        file: SourceFile {
+            table,
+            path,
+            format: Format::Csv,
+            sha256: Some(pieces.sha256()),
+        },
+        frame,
+        origins: None,
+        pieces: None,
+        parsed: Some(Parsed {
+            records: Arc::new(records),
+            names,
+        }),
     }))
 }
 
@@ -464,6 +559,7 @@ fn open_pieces(
                         frame,
                         origins: None,
                         pieces: Some(Pieces::Parquet(pieces)),
+                        parsed: None,
                     }));
                 }
                 Some(found) => found,
@@ -502,6 +598,7 @@ fn open_pieces(
         frame,
         origins: None,
         pieces: Some(Pieces::Csv(pieces)),
+        parsed: None,
     }))
 }
 
@@ -559,6 +656,7 @@ pub fn read_vendor(
         },
         frame,
         pieces: None,
+        parsed: None,
         origins: Some(Arc::new(Origins {
             files: files.clone(),
             rows,

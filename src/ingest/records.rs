@@ -66,6 +66,38 @@ impl Records {
     pub(crate) fn broken(&self) -> &[(usize, String)] {
         &self.broken
     }
+
+    /// The parts of one piece ([`parse`]) as one run of rows, in order:
+    /// parts that share the piece's text keep it, others' texts are put
+    /// one after another.
+    pub(crate) fn concat(parts: Vec<Records>) -> Records {
+        let spans = parts.iter().map(|p| p.spans.len()).sum::<usize>();
+        let mut parts = parts.into_iter();
+        let Some(mut all) = parts.next() else {
+            return Records::default();
+        };
+        all.spans.reserve_exact(spans - all.spans.len());
+        let mut text: Option<String> = None;
+        for part in parts {
+            let rows = all.len();
+            let offset = if Arc::ptr_eq(&part.text, &all.text) {
+                0
+            } else {
+                let joined = text.get_or_insert_with(|| all.text.as_str().to_owned());
+                let at = joined.len();
+                joined.push_str(&part.text);
+                at
+            };
+            all.spans
+                .extend(part.spans.iter().map(|&(s, e)| (s + offset, e + offset)));
+            all.broken
+                .extend(part.broken.into_iter().map(|(row, why)| (row + rows, why)));
+        }
+        if let Some(text) = text {
+            all.text = Arc::new(text);
+        }
+        all
+    }
 }
 
 /// The column names of `header` (the header row), as the record reader
@@ -101,6 +133,15 @@ pub(crate) fn header(header: &[u8]) -> Vec<String> {
 /// records), each read against the header's `names`, in file order.
 pub(crate) fn parse(piece: Vec<u8>, header: usize, names: &[String]) -> Vec<Records> {
     parse_in(piece, header, names, PART_BYTES)
+}
+
+/// [`parse`] for a piece that is a whole table: in as few parts as there
+/// are threads to parse them (fewer, larger parts: they are joined into
+/// one run of rows afterwards, [`Records::concat`], which copies all but
+/// the first).
+pub(crate) fn parse_whole(piece: Vec<u8>, header: usize, names: &[String]) -> Vec<Records> {
+    let every = (piece.len() / rayon::current_num_threads().max(1) + 1).max(PART_BYTES);
+    parse_in(piece, header, names, every)
 }
 
 /// [`parse`], parts cut after every `every` bytes.
@@ -535,6 +576,21 @@ mod tests {
         rows
     }
 
+    /// [`as_records`], the parts joined into one run of rows first.
+    fn as_joined(csv: &[u8], every: usize) -> Vec<(Vec<Option<String>>, Option<String>)> {
+        let h = crate::ingest::stream::first_record_end(csv).unwrap_or(csv.len());
+        let names = header(&csv[..h]);
+        let records = Records::concat(parse_in(csv.to_vec(), h, &names, every));
+        (0..records.len())
+            .map(|row| {
+                let values = (0..names.len())
+                    .map(|c| Some(records.get(row, c).trim().to_string()).filter(|v| !v.is_empty()))
+                    .collect();
+                (values, broken_at(&records, row))
+            })
+            .collect()
+    }
+
     /// The same, as a whole file is read into a frame (its columns in
     /// header order; polars keeps a header name's spaces, which the
     /// reading of the header, done once per file, judges).
@@ -563,7 +619,7 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_reads_as_the_whole_file_is_read_into_a_frame() {
+    fn a_piece_reads_as_the_whole_file_is_read_into_a_frame_in_parts_or_joined() {
         // (A one-column file is left out: polars reads its blank lines as
         // empty rows. The cases and events have several required columns.)
         let files: [&[u8]; 22] = [
@@ -597,6 +653,12 @@ mod tests {
                     as_records(csv, part),
                     whole,
                     "{:?}, parts of {part}",
+                    String::from_utf8_lossy(csv)
+                );
+                assert_eq!(
+                    as_joined(csv, part),
+                    whole,
+                    "{:?}, parts of {part} joined",
                     String::from_utf8_lossy(csv)
                 );
             }

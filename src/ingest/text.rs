@@ -80,17 +80,38 @@ fn text_column(
     Ok(Some(values.rechunk().into_owned()))
 }
 
+/// The trimmed values of canonical column `canonical` of `source` (empty
+/// as missing), whichever way the table was read; `None` when the table
+/// lacks a required column, or the file the column.
+pub(crate) fn trimmed_values(
+    source: &Source,
+    mapping: &Mapping,
+    canonical: &str,
+) -> Option<Vec<Option<String>>> {
+    let columns = Columns::of(source, mapping).ok()?;
+    let found = columns.find(canonical).2.is_some();
+    let texts = columns.get(canonical);
+    found.then(|| {
+        (0..source.frame.height())
+            .map(|i| texts.get(i).map(str::to_string))
+            .collect()
+    })
+}
+
 /// Why a required column is missing, and what to do: the columns found, a
 /// near match, the mapping line that would rename it, or a hint that the
 /// file is not comma-separated.
 fn missing_column(source: &Source, name: &str, canonical: &str) -> String {
-    let found: Vec<&str> = source
-        .frame
-        .get_column_names()
-        .into_iter()
-        .map(|c| c.as_str())
-        .filter(|c| *c != BROKEN_COLUMN)
-        .collect();
+    let found: Vec<&str> = match &source.parsed {
+        Some(parsed) => parsed.names.iter().map(String::as_str).collect(),
+        None => source
+            .frame
+            .get_column_names()
+            .into_iter()
+            .map(|c| c.as_str())
+            .filter(|c| *c != BROKEN_COLUMN)
+            .collect(),
+    };
     let hint = if name == canonical {
         String::new()
     } else {
@@ -217,6 +238,18 @@ impl Columns {
 
     /// Resolves every canonical column of `source`'s table.
     pub(crate) fn of(source: &Source, mapping: &Mapping) -> Result<Columns> {
+        if let Some(parsed) = &source.parsed {
+            return Columns::resolve(source, mapping, |canonical, name, required| {
+                match parsed.names.iter().position(|n| n == name) {
+                    Some(at) => Ok(Some(Values::Records(Arc::clone(&parsed.records), at))),
+                    None if required => Err(Error::Input {
+                        path: source.path().into(),
+                        reason: missing_column(source, name, canonical),
+                    }),
+                    None => Ok(None),
+                }
+            });
+        }
         Columns::resolve(source, mapping, |canonical, _, required| {
             let values = text_column(source, mapping, canonical, required)?;
             Ok(values.map(Values::Column))

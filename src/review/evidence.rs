@@ -37,17 +37,7 @@ impl RawRows {
         let Some(cases) = sources.iter().find(|s| s.table() == Table::Cases) else {
             return raw;
         };
-        let text = |canonical: &str| -> Option<Vec<Option<String>>> {
-            let name = mapping.source_column("cases", canonical);
-            let column = cases.frame.column(name).ok()?;
-            let s = column.cast(&polars::prelude::DataType::String).ok()?;
-            let values = s
-                .str()
-                .ok()?
-                .iter()
-                .map(|v| v.map(|v| v.trim().to_string()));
-            Some(values.collect())
-        };
+        let text = |canonical: &str| crate::ingest::trimmed_values(cases, mapping, canonical);
         let (Some(accounts), Some(ids)) = (text("account_id"), text("case_id")) else {
             return raw;
         };
