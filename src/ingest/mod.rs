@@ -2,11 +2,12 @@
 //! row of every table is either used or rejected with a reason.
 //!
 //! Two stages: [`read`] takes every table present (`accounts` and the
-//! optional `engagements` and `contacts`) into DataFrames as read, and
-//! opens `cases` and `events` to be read in pieces as they are judged
-//! (`stream`: a CSV or Parquet cases or events table is never held
-//! whole; a CSV piece is parsed straight into its fields' text,
-//! `records`); [`judge`] resolves each table's canonical columns through the
+//! optional `engagements` and `contacts`) as read (a CSV table parsed
+//! whole into its fields' text, `records`; another format into a
+//! DataFrame), and opens `cases` and `events` to be read in pieces as
+//! they are judged (`stream`: a CSV or Parquet cases or events table is
+//! never held whole; a CSV piece is parsed straight into its fields'
+//! text, `records`); [`judge`] resolves each table's canonical columns through the
 //! [`Mapping`] and runs its judge — [`accounts`] (contracts), [`cases`],
 //! [`events`], [`engagements`], [`contacts`] — in that order, each using
 //! what the earlier ones accepted. What comes out ([`Ingested`]) is plain
