@@ -7,8 +7,6 @@
 //! `added_at`, then file order) is kept and a later row that overlaps a
 //! kept one is rejected.
 
-use polars::prelude::PlHashMap as HashMap;
-
 use super::judge::{
     readable_account, required_instant, Contracts, RejectReason, Rejecter, Rejects,
 };
@@ -132,24 +130,14 @@ fn contact(
 /// same product: (file row, candidate index, reason).
 fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, RejectReason)> {
     let (added, removed) = (cols.get("added_at"), cols.get("removed_at"));
-    // Most contacts are named once: each key notes its first row, and only
-    // keys named again get a group (rows in file order).
-    let mut first: HashMap<(&str, &str, &str), (usize, Option<usize>)> =
-        HashMap::with_capacity_and_hasher(candidates.len(), Default::default());
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (k, c) in candidates.iter().enumerate() {
-        let key = (&*c.account, c.product.as_str(), c.contact_id.as_str());
-        let (head, group) = first.entry(key).or_insert((k, None));
-        if *head == k {
-            continue;
-        }
-        let g = *group.get_or_insert_with(|| {
-            groups.push(vec![*head]);
-            groups.len() - 1
-        });
-        groups[g].push(k);
-    }
-    drop(first);
+    // Most contacts are named once: only keys named again make a group
+    // (rows in file order).
+    let keys: Vec<(&str, &str, &str)> = candidates
+        .iter()
+        .map(|c| (&*c.account, c.product.as_str(), c.contact_id.as_str()))
+        .collect();
+    let groups = super::judge::repeated(&keys);
+    drop(keys);
     let mut late = Vec::new();
     for mut order in groups {
         order.sort_by_key(|&k| (candidates[k].added_at, candidates[k].row));

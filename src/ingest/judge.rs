@@ -947,33 +947,63 @@ pub(crate) struct Duplicate {
 
 /// The duplicates among `candidates` (candidate index, 0-based file row,
 /// id), compared with `same(row_a, row_b)`. Rows without an id are never
-/// duplicates. Ids are counted in one hash pass; only the few that repeat
-/// are grouped (in id order, members in file order).
+/// duplicates. Only the few ids that repeat are grouped ([`repeated`]; in
+/// id order, members in file order).
 pub(crate) fn duplicates<'a>(
     candidates: impl IntoIterator<Item = (usize, usize, &'a str)>,
     same: impl Fn(usize, usize) -> bool,
 ) -> Vec<Duplicate> {
     let candidates: Vec<(usize, usize, &str)> = candidates.into_iter().collect();
-    let mut seen: HashMap<&str, u32> =
-        HashMap::with_capacity_and_hasher(candidates.len(), Default::default());
-    for &(_, _, id) in &candidates {
-        *seen.entry(id).or_default() += 1;
-    }
-    let mut groups: Vec<(&str, Vec<(usize, usize)>)> = Vec::new();
-    let mut group_of: HashMap<&str, usize> = HashMap::default();
-    for &(k, row, id) in candidates.iter().filter(|c| seen[c.2] > 1) {
-        let g = *group_of.entry(id).or_insert_with(|| {
-            groups.push((id, Vec::new()));
-            groups.len() - 1
-        });
-        groups[g].1.push((k, row));
-    }
-    groups.sort_by(|a, b| a.0.cmp(b.0));
+    let ids: Vec<&str> = candidates.iter().map(|c| c.2).collect();
+    let mut groups = repeated(&ids);
+    groups.sort_by(|a, b| ids[a[0]].cmp(ids[b[0]]));
     let mut out = Vec::new();
-    for (_, group) in &groups {
-        settle(group, &same, &mut out);
+    for group in &groups {
+        let members: Vec<(usize, usize)> = group
+            .iter()
+            .map(|&i| (candidates[i].0, candidates[i].1))
+            .collect();
+        settle(&members, &same, &mut out);
     }
     out
+}
+
+/// The places of `keys` that hold a key held more than once, a group per
+/// such key: its places in order, the groups in the order of their first
+/// place. Every key's hash is sorted beside its place, so that equal keys
+/// are neighbours; only places sharing a hash are compared. No table of
+/// every key is built: on hundreds of thousands of keys a hash map's
+/// slots were a cache miss each, and its memory page faults.
+pub(crate) fn repeated<K: Eq + std::hash::Hash + Sync>(keys: &[K]) -> Vec<Vec<usize>> {
+    use std::hash::BuildHasher;
+    let state = polars::prelude::PlRandomState::default();
+    repeated_by(keys, |k| state.hash_one(k))
+}
+
+/// [`repeated`], keys hashed by `hash`.
+fn repeated_by<K: Eq + Sync>(keys: &[K], hash: impl Fn(&K) -> u64 + Sync) -> Vec<Vec<usize>> {
+    use rayon::prelude::*;
+    let mut hashed: Vec<(u64, usize)> = keys
+        .par_iter()
+        .enumerate()
+        .map(|(i, k)| (hash(k), i))
+        .collect();
+    hashed.par_sort_unstable();
+    let mut groups = Vec::new();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        // Places in order; keys that only share a hash are told apart.
+        let mut left: Vec<usize> = run.iter().map(|&(_, i)| i).collect();
+        while let Some(&first) = left.first() {
+            let (same, rest): (Vec<usize>, Vec<usize>) =
+                left.iter().partition(|&&i| keys[i] == keys[first]);
+            if same.len() > 1 {
+                groups.push(same);
+            }
+            left = rest;
+        }
+    }
+    groups.sort_unstable_by_key(|g| g[0]);
+    groups
 }
 
 /// The rejects of one group of rows sharing an id, (candidate index, row)
@@ -1185,6 +1215,33 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// What [`repeated`] must answer: each key held more than once, its
+    /// places in order, the keys in the order of their first place.
+    fn repeated_as_a_map(keys: &[String]) -> Vec<Vec<usize>> {
+        let mut places: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, k) in keys.iter().enumerate() {
+            places.entry(k).or_default().push(i);
+        }
+        let mut groups: Vec<Vec<usize>> = places.into_values().filter(|p| p.len() > 1).collect();
+        groups.sort_by_key(|g| g[0]);
+        groups
+    }
+
+    proptest::proptest! {
+        /// Any keys (from two letters: many repeats, the empty key among
+        /// them), hashed well, by their length only, or all to one hash:
+        /// keys sharing a hash are told apart by comparing them.
+        #[test]
+        fn repeated_keys_are_grouped_as_a_map_groups_them_whatever_their_hashes(
+            keys in proptest::collection::vec("[ab]{0,4}", 0..200)
+        ) {
+            let want = repeated_as_a_map(&keys);
+            proptest::prop_assert_eq!(repeated(&keys), want.clone());
+            proptest::prop_assert_eq!(repeated_by(&keys, |k| k.len() as u64), want.clone());
+            proptest::prop_assert_eq!(repeated_by(&keys, |_| 7), want);
+        }
     }
 
     #[test]
