@@ -865,7 +865,7 @@ pub(crate) fn judge_in_pieces<S: Send>(
 ) -> crate::Result<(super::stream::Pieces, u64)> {
     use super::read::Source;
     use super::stream::{Pieces, RawPiece};
-    use polars::prelude::{Column, DataFrame};
+    use polars::prelude::DataFrame;
     // The header's length and column names (every CSV piece starts with it).
     let header = match &pieces {
         Pieces::Csv(p) => (p.header().len(), super::records::header(p.header())),
@@ -891,17 +891,7 @@ pub(crate) fn judge_in_pieces<S: Send>(
                         let parts = super::records::parse(bytes, h, names);
                         for records in parts {
                             let n = records.len();
-                            // Why rows are unreadable, where [`unreadable`] looks.
-                            let frame = if records.broken().is_empty() {
-                                DataFrame::empty_with_height(n)
-                            } else {
-                                let mut why = vec![None; n];
-                                for (row, w) in records.broken() {
-                                    why[*row] = Some(w.as_str());
-                                }
-                                let column = Column::new(super::read::BROKEN_COLUMN.into(), why);
-                                DataFrame::new(n, vec![column]).expect("one column of n rows")
-                            };
+                            let frame = super::read::rows_frame(&records);
                             let piece = part(frame);
                             let records = std::sync::Arc::new(records);
                             let part_cols = Columns::of_records(&piece, mapping, &records, names)?;

@@ -503,17 +503,7 @@ fn read_parsed(input: &Input, table: Table) -> Result<Option<Source>> {
         parts.extend(super::records::parse_whole(piece, header, &names));
     }
     let records = Records::concat(parts);
-    let rows = records.len();
-    let frame = if records.broken().is_empty() {
-        DataFrame::empty_with_height(rows)
-    } else {
-        let mut why = vec![None; rows];
-        for (row, w) in records.broken() {
-            why[*row] = Some(w.as_str());
-        }
-        DataFrame::new(rows, vec![Column::new(BROKEN_COLUMN.into(), why)])
-            .expect("one column of `rows` rows")
-    };
+    let frame = rows_frame(&records);
     Ok(Some(Source {
         file: SourceFile {
             table,
@@ -529,6 +519,22 @@ fn read_parsed(input: &Input, table: Table) -> Result<Option<Source>> {
             names,
         }),
     }))
+}
+
+/// The frame standing for `records`' rows: as many rows, no column but,
+/// when a row is unreadable, why ([`BROKEN_COLUMN`], where
+/// [`super::text::unreadable`] looks).
+pub(super) fn rows_frame(records: &Records) -> DataFrame {
+    let rows = records.len();
+    if records.broken().is_empty() {
+        return DataFrame::empty_with_height(rows);
+    }
+    let mut why = vec![None; rows];
+    for (row, w) in records.broken() {
+        why[*row] = Some(w.as_str());
+    }
+    DataFrame::new(rows, vec![Column::new(BROKEN_COLUMN.into(), why)])
+        .expect("one column of `rows` rows")
 }
 
 /// Opens a CSV or Parquet table to be read in pieces as it is judged: its
