@@ -589,6 +589,32 @@ mod tests {
         }
     }
 
+    /// A header name with spaces around it is not the canonical name, in
+    /// a table parsed whole as in one read by polars: the same error, the
+    /// name as written shown beside a near match.
+    #[test]
+    fn a_spaced_header_name_is_missing_whether_parsed_whole_or_read_by_polars() {
+        let dir = demo_tables(&["cases", "events", "engagements"]);
+        let accounts =
+            include_str!("../../fixtures/demo/accounts.csv").replacen(",region,", ", region ,", 1);
+        std::fs::write(dir.path().join("accounts.csv"), accounts).unwrap();
+        let error = |piece_size| {
+            let input = Input::Dir(dir.path().to_path_buf());
+            let sources = read_all_in_pieces(&input, piece_size, &read::READ_IN_PIECES).unwrap();
+            let judged = judge(sources, &Mapping::default(), &Policy::bundled(), None, None);
+            judged.err().map(|e| e.to_string())
+        };
+        let parsed = error(Some((1 << 20, 1)));
+        assert!(
+            parsed
+                .as_deref()
+                .is_some_and(|e| e.contains("missing column `region`")
+                    && e.contains("did you mean ` region `?")),
+            "{parsed:?}"
+        );
+        assert_eq!(parsed, error(None));
+    }
+
     /// Events listed in no particular order (shuffled, as an export
     /// sorted by time or by nothing lists them), with ids no case has,
     /// ids of rejected cases, rows with no id and rows before their case's

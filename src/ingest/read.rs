@@ -493,14 +493,25 @@ fn read_parsed(input: &Input, table: Table) -> Result<Option<Source>> {
         // which says so as it always did.
         return read_table(input, table);
     }
-    // The header as the other readers take it (the same errors).
-    read_frame_chunked(pieces.header(), Format::Csv)
+    // The header as the tables read in pieces take it: the same errors,
+    // and the same column names to find the canonical columns by (a
+    // name's spaces kept, as there). The records are read against the
+    // header's fields, as a piece's are.
+    let columns = read_frame_chunked(pieces.header(), Format::Csv)
         .map_err(|e| unreadable_as(&path, "csv", &e))?;
-    let names = super::records::header(pieces.header());
+    let fields = super::records::header(pieces.header());
     let header = pieces.header().len();
     let mut parts = Vec::new();
     while let Some(piece) = pieces.next_bytes().map_err(io)? {
-        parts.extend(super::records::parse_whole(piece, header, &names));
+        parts.extend(super::records::parse_whole(piece, header, &fields));
+    }
+    let mut names: Vec<String> = columns
+        .get_column_names()
+        .into_iter()
+        .map(|c| c.to_string())
+        .collect();
+    if names.len() != fields.len() {
+        names = fields;
     }
     let records = Records::concat(parts);
     let frame = rows_frame(&records);
