@@ -156,14 +156,30 @@ fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 /// The file of `table` in `dir`: `None` when there is none and the table
-/// is optional; an error when a required table is missing, or a table has
-/// more than one file.
+/// is optional; an error when a required table is missing, a table has
+/// more than one file, or a table's name is not a regular file (a
+/// directory, a pipe, a link to nothing): never passed over as if the
+/// table were absent, its rows lost without a word.
 fn find_table(dir: &Path, table: Table) -> Result<Option<(PathBuf, Format)>> {
     let found: Vec<(PathBuf, Format)> = Format::ALL
         .iter()
         .map(|f| (dir.join(format!("{}.{}", table.name(), f.extension())), *f))
-        .filter(|(p, _)| p.is_file())
+        .filter(|(p, _)| p.symlink_metadata().is_ok())
         .collect();
+    if let Some((path, _)) = found.iter().find(|(p, _)| !p.is_file()) {
+        let what = match std::fs::metadata(path) {
+            Err(_) => "a link to nothing",
+            Ok(m) if m.is_dir() => "a directory",
+            Ok(_) => "not a regular file (a pipe, a socket or a device)",
+        };
+        return Err(Error::Input {
+            path: path.clone(),
+            reason: format!(
+                "the `{}` table's name is {what}: slt reads each table from a file; write it to one (or remove the name)",
+                table.name()
+            ),
+        });
+    }
     match found.len() {
         1 => Ok(found.into_iter().next()),
         0 if !table.required() => Ok(None),
@@ -753,4 +769,49 @@ fn vendor_events(imported: &crate::vendor::Imported) -> Result<DataFrame> {
         ),
     ];
     Ok(DataFrame::new(events.len(), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table's name that is no regular file is an error naming it, not
+    /// an absent table (whose rows would be lost without a word).
+    #[test]
+    fn a_table_name_that_is_not_a_regular_file_is_an_error_not_an_absent_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = Input::Dir(dir.path().to_path_buf());
+        assert!(matches!(read_table(&input, Table::Contacts), Ok(None)));
+        let contacts = dir.path().join("contacts.csv");
+        let error = |table| match read_table(&input, table) {
+            Err(Error::Input { path, reason }) => (path, reason),
+            other => panic!("{other:?}"),
+        };
+        std::fs::create_dir(&contacts).unwrap();
+        let (path, reason) = error(Table::Contacts);
+        assert_eq!(path, contacts);
+        assert!(reason.contains("is a directory"), "{reason}");
+        std::fs::remove_dir(&contacts).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("gone.csv"), &contacts).unwrap();
+            let (path, reason) = error(Table::Contacts);
+            assert_eq!(path, contacts);
+            assert!(reason.contains("a link to nothing"), "{reason}");
+            std::fs::remove_file(&contacts).unwrap();
+            let fifo = dir.path().join("engagements.csv");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                let (path, reason) = error(Table::Engagements);
+                assert_eq!(path, fifo);
+                assert!(reason.contains("not a regular file"), "{reason}");
+            }
+        }
+        std::fs::write(
+            &contacts,
+            "account_id,product,contact_id,added_at,removed_at\n",
+        )
+        .unwrap();
+        assert!(matches!(read_table(&input, Table::Contacts), Ok(Some(_))));
+    }
 }
