@@ -576,16 +576,22 @@ mod tests {
         assert!(parsed.engagements.len() > 100 && parsed.contacts.len() > 100);
         assert!(parsed.engagements == by_polars.engagements);
         assert!(parsed.contacts == by_polars.contacts);
-        assert!(parsed.cases == by_polars.cases);
         assert_eq!(parsed.contracts.accounts(), by_polars.contracts.accounts());
-        let (a, b) = (parsed.rejects.rows(), by_polars.rejects.rows());
-        assert_eq!(a.len(), b.len());
-        for (p, w) in a.iter().zip(b.iter()) {
-            assert_eq!(p, w);
-        }
-        assert_eq!(parsed.files, by_polars.files);
+        assert_judged_alike(&parsed, &by_polars, "parsed whole");
+    }
+
+    /// `a` and `b` judged every row alike: the same cases, events and
+    /// rejects, files and counts.
+    fn assert_judged_alike(a: &Ingested, b: &Ingested, what: &str) {
+        assert!(a.cases == b.cases, "{what}");
+        assert!(a.events == b.events, "{what}");
+        assert!(
+            a.rejects.rows().iter().eq(b.rejects.rows().iter()),
+            "{what}"
+        );
+        assert_eq!(a.files, b.files, "{what}");
         for t in Table::ALL {
-            assert_eq!(parsed.counts(t), by_polars.counts(t));
+            assert_eq!(a.counts(t), b.counts(t), "{what}");
         }
     }
 
@@ -761,13 +767,7 @@ mod tests {
         assert!(duplicates.count() >= 6, "{:?}", whole.rejects.rows());
         for piece_rows in [7, 999, 1000, 4097, 1 << 20] {
             let pieces = judged(dir.path(), Some((1 << 20, piece_rows)));
-            assert!(pieces.cases == whole.cases, "slices of {piece_rows}");
-            assert!(pieces.events == whole.events, "slices of {piece_rows}");
-            assert!(pieces.rejects.rows().iter().eq(whole.rejects.rows().iter()));
-            assert_eq!(pieces.files, whole.files);
-            for t in Table::ALL {
-                assert_eq!(pieces.counts(t), whole.counts(t));
-            }
+            assert_judged_alike(&pieces, &whole, &format!("slices of {piece_rows}"));
         }
     }
 
