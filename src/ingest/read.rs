@@ -478,43 +478,19 @@ pub fn read_table(input: &Input, table: Table) -> Result<Option<Source>> {
 /// parsed side by side), its rows' text never copied into a frame; any
 /// other format as [`read_table`] reads it.
 fn read_parsed(input: &Input, table: Table) -> Result<Option<Source>> {
-    let (path, reader, len): (String, Box<dyn std::io::Read + Send + Sync>, u64) = match input {
-        Input::Demo => (
-            format!("(bundled demo) {}.csv", table.name()),
-            Box::new(DEMO[table as usize]),
-            DEMO[table as usize].len() as u64,
-        ),
-        Input::Dir(dir) => match find_table(dir, table)? {
-            Some((path, Format::Csv)) => {
-                let file = std::fs::File::open(&path).map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                let len = file.metadata().map_or(0, |m| m.len());
-                (path.display().to_string(), Box::new(file), len)
-            }
-            Some(_) => return read_table(input, table),
-            None => return Ok(None),
-        },
+    let (mut pieces, columns) = match open_csv(input, table, None)? {
+        Opened::Csv(pieces, columns) => (*pieces, columns),
+        Opened::Other(_) | Opened::NoHeader => return read_table(input, table),
+        Opened::Absent => return Ok(None),
     };
+    let path = pieces.path().to_string();
     let io = |source: std::io::Error| Error::Read {
         path: path.clone().into(),
         source,
     };
-    // One piece: the whole file (and one byte more, to see its end).
-    let whole = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(1);
-    let mut pieces = CsvPieces::open(reader, Some(len), path.clone(), whole).map_err(io)?;
-    if pieces.header().iter().all(u8::is_ascii_whitespace) {
-        // No header row (an empty file, or blank lines first): read whole,
-        // which says so as it always did.
-        return read_table(input, table);
-    }
-    // The header as the tables read in pieces take it: the same errors,
-    // and the same column names to find the canonical columns by (a
-    // name's spaces kept, as there). The records are read against the
-    // header's fields, as a piece's are.
-    let columns = read_frame_chunked(pieces.header(), Format::Csv)
-        .map_err(|e| unreadable_as(&path, "csv", &e))?;
+    // The columns are found by the names the tables read in pieces are
+    // checked by (a name's spaces kept, as there); the records are read
+    // against the header's fields, as a piece's are.
     let fields = super::records::header(pieces.header());
     let header = pieces.header().len();
     let mut parts = Vec::new();
@@ -572,67 +548,89 @@ fn open_pieces(
     table: Table,
     (piece_bytes, piece_rows): (usize, usize),
 ) -> Result<Option<Source>> {
+    let (path, format, frame, pieces) = match open_csv(input, table, Some(piece_bytes))? {
+        Opened::Csv(pieces, frame) => {
+            let path = pieces.path().to_string();
+            (path, Format::Csv, frame, Pieces::Csv(*pieces))
+        }
+        Opened::Other((path, Format::Parquet)) => {
+            let (pieces, frame) = ParquetPieces::open(path.clone(), piece_rows)?;
+            let path = path.display().to_string();
+            (path, Format::Parquet, frame, Pieces::Parquet(pieces))
+        }
+        Opened::NoHeader => return read_table(input, table),
+        Opened::Other(_) | Opened::Absent => return Ok(None),
+    };
+    Ok(Some(Source {
+        file: SourceFile {
+            table,
+            path,
+            format,
+            sha256: None,
+        },
+        frame,
+        origins: None,
+        pieces: Some(pieces),
+        parsed: None,
+    }))
+}
+
+/// What opening a table's file gave ([`open_csv`]).
+enum Opened {
+    /// A CSV file, its header row read, and its columns (no row) as the
+    /// header check reads them.
+    Csv(Box<CsvPieces>, DataFrame),
+    /// A file of another format.
+    Other((PathBuf, Format)),
+    /// A CSV file with no header row (an empty file, or blank lines
+    /// first): read whole, which says so.
+    NoHeader,
+    /// No file: an absent optional table.
+    Absent,
+}
+
+/// Opens the CSV file of `table` to be read in pieces of about
+/// `piece_bytes` bytes (`None`: the whole file as one piece), and reads
+/// its header row: the columns of every CSV table read through
+/// [`CsvPieces`] are checked by the same names, with the same errors.
+fn open_csv(input: &Input, table: Table, piece_bytes: Option<usize>) -> Result<Opened> {
     let (path, reader, len): (String, Box<dyn std::io::Read + Send + Sync>, _) = match input {
         Input::Demo => (
             format!("(bundled demo) {}.csv", table.name()),
             Box::new(DEMO[table as usize]),
             Some(DEMO[table as usize].len() as u64),
         ),
-        Input::Dir(dir) => {
-            let (path, format) = match find_table(dir, table)? {
-                Some((path, Format::Parquet)) => {
-                    let (pieces, frame) = ParquetPieces::open(path.clone(), piece_rows)?;
-                    return Ok(Some(Source {
-                        file: SourceFile {
-                            table,
-                            path: path.display().to_string(),
-                            format: Format::Parquet,
-                            sha256: None,
-                        },
-                        frame,
-                        origins: None,
-                        pieces: Some(Pieces::Parquet(pieces)),
-                        parsed: None,
-                    }));
-                }
-                Some(found) => found,
-                None => return Ok(None),
-            };
-            if format != Format::Csv {
-                return Ok(None);
+        Input::Dir(dir) => match find_table(dir, table)? {
+            Some((path, Format::Csv)) => {
+                let file = std::fs::File::open(&path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let len = file.metadata().ok().map(|m| m.len());
+                (path.display().to_string(), Box::new(file), len)
             }
-            let file = std::fs::File::open(&path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let len = file.metadata().ok().map(|m| m.len());
-            (path.display().to_string(), Box::new(file), len)
-        }
-    };
-    let io = |source: std::io::Error| Error::Read {
-        path: path.clone().into(),
-        source,
-    };
-    let pieces = CsvPieces::open(reader, len, path.clone(), piece_bytes).map_err(io)?;
-    if pieces.header().iter().all(u8::is_ascii_whitespace) {
-        // No header row (an empty file, or blank lines first): read whole,
-        // which says so as it always did.
-        return read_table(input, table);
-    }
-    let frame = read_frame_chunked(pieces.header(), Format::Csv)
-        .map_err(|e| unreadable_as(&path, "csv", &e))?;
-    Ok(Some(Source {
-        file: SourceFile {
-            table,
-            path,
-            format: Format::Csv,
-            sha256: None,
+            Some(other) => return Ok(Opened::Other(other)),
+            None => return Ok(Opened::Absent),
         },
-        frame,
-        origins: None,
-        pieces: Some(Pieces::Csv(pieces)),
-        parsed: None,
-    }))
+    };
+    // The whole file: its size and one byte more, to see its end (pieces
+    // of the usual size when the size is not known).
+    let whole = || {
+        len.and_then(|n| usize::try_from(n).ok())
+            .map_or(PIECE_BYTES, |n| n.saturating_add(1))
+    };
+    let piece_bytes = piece_bytes.unwrap_or_else(whole);
+    let pieces =
+        CsvPieces::open(reader, len, path.clone(), piece_bytes).map_err(|source| Error::Read {
+            path: path.clone().into(),
+            source,
+        })?;
+    if pieces.header().iter().all(u8::is_ascii_whitespace) {
+        return Ok(Opened::NoHeader);
+    }
+    let columns = read_frame_chunked(pieces.header(), Format::Csv)
+        .map_err(|e| unreadable_as(&path, "csv", &e))?;
+    Ok(Opened::Csv(Box::new(pieces), columns))
 }
 
 /// The file at `path` cannot be read as `format`: the reader's first line.
