@@ -377,4 +377,24 @@ mod tests {
         assert_eq!(t, -500_000);
         assert_eq!(format_rfc3339(t), "1969-12-31T23:59:59.500Z");
     }
+
+    proptest::proptest! {
+        /// Every instant of slt's range reads back from its text as itself
+        /// and is no open-end sentinel (what lets a typed timestamp column
+        /// be read without text), and the instants just outside it are out
+        /// of range.
+        #[test]
+        fn an_instant_in_range_reads_back_from_its_text(
+            t in MIN_INSTANT..MAX_INSTANT,
+            past in 1i64..1_000_000_000_000_000,
+        ) {
+            let text = format_rfc3339(t);
+            proptest::prop_assert_eq!(parse_rfc3339(&text), Ok(t));
+            proptest::prop_assert!(!is_open_end_sentinel(&text));
+            for outside in [MIN_INSTANT - past, MAX_INSTANT + past - 1] {
+                let parsed = parse_rfc3339(&format_rfc3339(outside));
+                proptest::prop_assert!(matches!(parsed, Err(TimestampError::OutOfRange(_))));
+            }
+        }
+    }
 }

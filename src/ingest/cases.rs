@@ -27,7 +27,8 @@ use super::stream::Pieces;
 use super::text::{unreadable, Columns, Texts};
 use crate::mapping::Mapping;
 use crate::model::{Case, Event, Priority, Table};
-use crate::timestamp::{parse_rfc3339, Instant};
+use crate::timestamp::Instant;
+use std::borrow::Cow;
 
 /// The judged cases, and how events find theirs.
 #[derive(Debug, Default)]
@@ -234,7 +235,7 @@ impl Found {
                     value,
                     reason,
                 }) => {
-                    r.reject(row, key, cols.name(column), value, reason);
+                    r.reject(row, key, cols.name(column), value.as_deref(), reason);
                     continue;
                 }
             };
@@ -377,14 +378,7 @@ impl RowTexts<'_> {
     fn signature(&self, i: usize, buffer: &mut Vec<u8>) -> u128 {
         buffer.clear();
         for values in &self.every {
-            match values.get(i) {
-                None => buffer.push(0),
-                Some(v) => {
-                    buffer.push(1);
-                    buffer.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                    buffer.extend_from_slice(v.as_bytes());
-                }
-            }
+            values.identify(i, buffer);
         }
         xxh3_128(buffer)
     }
@@ -411,7 +405,7 @@ enum RowFault<'t> {
     Reject {
         key: Option<&'t str>,
         column: &'static str,
-        value: Option<&'t str>,
+        value: Option<Cow<'t, str>>,
         reason: RejectReason,
     },
 }
@@ -429,12 +423,12 @@ fn contract_of(
         Ok((account, contract)) => Ok((account.clone(), contract.tier, contract.region)),
         Err(why) => {
             let (column, value) = match why {
-                NoContract::NoneInForce => ("created_at", texts.createds.get(i)),
-                _ => ("account_id", Some(account)),
+                NoContract::NoneInForce => ("created_at", texts.createds.value(i)),
+                _ => ("account_id", Some(Cow::Borrowed(account))),
             };
             Err(NoContractFault {
                 column,
-                value: value.map(str::to_string),
+                value: value.map(Cow::into_owned),
                 reason: why.reason(),
             })
         }
@@ -477,7 +471,11 @@ fn check<'t>(i: usize, texts: &RowTexts<'t>, with: &Judging) -> Result<Candidate
         Some(Ok(p)) => p,
         Some(Err(_)) => {
             let reason = RejectReason::UnknownPriority;
-            return Err(fault("priority", priorities.get(i), reason));
+            return Err(fault(
+                "priority",
+                priorities.get(i).map(Cow::Borrowed),
+                reason,
+            ));
         }
         None => {
             // A vendor case whose priority was never set: no target is guessed.
@@ -490,29 +488,29 @@ fn check<'t>(i: usize, texts: &RowTexts<'t>, with: &Judging) -> Result<Candidate
         }
     };
     let (createds, closeds) = (texts.createds, texts.closeds);
-    let created_at = match createds.get(i).map(parse_rfc3339) {
+    let created_at = match createds.instant(i) {
         Some(Ok(t)) => t,
         Some(Err(e)) => {
             let reason = RejectReason::of_timestamp(&e);
-            return Err(fault("created_at", createds.get(i), reason));
+            return Err(fault("created_at", createds.value(i), reason));
         }
         None => return Err(fault("created_at", None, missing)),
     };
-    let closed_at = match closeds.get(i).map(parse_rfc3339) {
+    let closed_at = match closeds.instant(i) {
         Some(Ok(t)) if t < created_at => {
             let reason = RejectReason::ClosedBeforeCreated;
-            return Err(fault("closed_at", closeds.get(i), reason));
+            return Err(fault("closed_at", closeds.value(i), reason));
         }
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             let reason = RejectReason::of_timestamp(&e);
-            return Err(fault("closed_at", closeds.get(i), reason));
+            return Err(fault("closed_at", closeds.value(i), reason));
         }
         None => None,
     };
     if with.as_of.is_some_and(|as_of| created_at > as_of) {
         let reason = RejectReason::CreatedAfterAsOf;
-        return Err(fault("created_at", createds.get(i), reason));
+        return Err(fault("created_at", createds.value(i), reason));
     }
     Ok(Candidate {
         priority,

@@ -13,7 +13,7 @@ use super::judge::{
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
 use crate::model::{Contact, Table};
-use crate::timestamp::{is_open_end_sentinel, parse_rfc3339, Instant};
+use crate::timestamp::Instant;
 
 /// Judges every row of the contacts table.
 pub(crate) fn judge(
@@ -49,7 +49,7 @@ pub(crate) fn judge(
             i,
             texts.accounts.get(i),
             cols.name("added_at"),
-            added.get(i),
+            added.value(i).as_deref(),
             reason,
         );
     }
@@ -90,20 +90,18 @@ fn contact(
     };
     let added_at = required_instant(r, i, key, cols, "added_at")?;
     let removed = texts.removed;
-    let removed_at = match removed
-        .get(i)
-        .filter(|t| !is_open_end_sentinel(t))
-        .map(parse_rfc3339)
-    {
+    let removed_at = match removed.end_instant(i) {
         Some(Ok(t)) if t <= added_at => {
             let reason = RejectReason::EndNotAfterStart;
-            r.reject(i, key, cols.name("removed_at"), removed.get(i), reason);
+            let value = removed.value(i);
+            r.reject(i, key, cols.name("removed_at"), value.as_deref(), reason);
             return None;
         }
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             let reason = RejectReason::of_timestamp(&e);
-            r.reject(i, key, cols.name("removed_at"), removed.get(i), reason);
+            let value = removed.value(i);
+            r.reject(i, key, cols.name("removed_at"), value.as_deref(), reason);
             return None;
         }
         None => None,
@@ -155,7 +153,7 @@ fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, Rej
             };
             let (i, first) = (c.row as usize, candidates[o].row as usize);
             let identical =
-                (added.get(i), removed.get(i)) == (added.get(first), removed.get(first));
+                (added.value(i), removed.value(i)) == (added.value(first), removed.value(first));
             let reason = if identical {
                 RejectReason::IdenticalDuplicate
             } else {

@@ -7,6 +7,8 @@
 //! through `[values.track]`). Rows sharing an `engagement_id` collapse into
 //! the first when identical, and are all rejected when they differ.
 
+use std::borrow::Cow;
+
 use super::judge::{
     duplicates, readable_account, required_instant, Contracts, NoContract, RejectReason, Rejecter,
     Rejects,
@@ -45,7 +47,7 @@ pub(crate) fn judge(
     }
     let ids = cols.get("engagement_id");
     let signature = |i: usize| {
-        ["account_id", "kind", "track", "delivered_at", "product"].map(|c| cols.get(c).get(i))
+        ["account_id", "kind", "track", "delivered_at", "product"].map(|c| cols.get(c).value(i))
     };
     let mut dups = duplicates(
         candidates
@@ -134,10 +136,10 @@ fn engagement(
         Ok((id, c)) => (id.clone(), c.tier),
         Err(why) => {
             let (column, value) = match why {
-                NoContract::NoneInForce => ("delivered_at", cols.get("delivered_at").get(i)),
-                _ => ("account_id", key),
+                NoContract::NoneInForce => ("delivered_at", cols.get("delivered_at").value(i)),
+                _ => ("account_id", key.map(Cow::Borrowed)),
             };
-            r.reject(i, key, cols.name(column), value, why.reason());
+            r.reject(i, key, cols.name(column), value.as_deref(), why.reason());
             return None;
         }
     };

@@ -16,7 +16,7 @@ use super::stream::Pieces;
 use super::text::{self, unreadable, Columns};
 use crate::mapping::Mapping;
 use crate::model::{Event, EventKind, Priority, Table};
-use crate::timestamp::parse_rfc3339;
+use std::borrow::Cow;
 
 /// Why an event row is rejected (judged in parallel, recorded in order):
 /// its column's name and its value borrowed from the piece, so that a
@@ -24,7 +24,7 @@ use crate::timestamp::parse_rfc3339;
 /// unwrapped as soon as it is made, never stored.
 struct Fault<'t> {
     column: &'t str,
-    value: Option<&'t str>,
+    value: Option<Cow<'t, str>>,
     reason: RejectReason,
 }
 
@@ -126,9 +126,9 @@ fn judge(
     for (i, f) in faults.into_iter().flatten() {
         let row = first_row + i;
         if f.column.is_empty() {
-            r.reject_unreadable(row, f.value.unwrap_or(""));
+            r.reject_unreadable(row, f.value.as_deref().unwrap_or(""));
         } else {
-            r.reject(row, case_ids.get(i), f.column, f.value, f.reason);
+            r.reject(row, case_ids.get(i), f.column, f.value.as_deref(), f.reason);
         }
     }
 }
@@ -224,7 +224,7 @@ fn event<'t>(
     cases: &JudgedCases,
     case: Option<CaseRef>,
 ) -> Result<Event, Fault<'t>> {
-    let fail = |column: &str, value: Option<&'t str>, reason: RejectReason| Fault {
+    let fail = |column: &str, value: Option<Cow<'t, str>>, reason: RejectReason| Fault {
         column: cols.name(column),
         value,
         reason,
@@ -233,7 +233,7 @@ fn event<'t>(
         // Recorded by `reject_unreadable`, which reads `CODE<TAB>DETAIL`.
         return Err(Fault {
             column: "",
-            value: Some(why),
+            value: Some(Cow::Borrowed(why)),
             reason: RejectReason::NotJson,
         });
     }
@@ -251,11 +251,11 @@ fn event<'t>(
         } else {
             RejectReason::UnknownCase
         };
-        return Err(fail("case_id", Some(case_id), reason));
+        return Err(fail("case_id", Some(Cow::Borrowed(case_id)), reason));
     };
-    let at = match ats.get(i).map(parse_rfc3339) {
+    let at = match ats.instant(i) {
         Some(Ok(t)) => t,
-        Some(Err(e)) => return Err(fail("at", ats.get(i), RejectReason::of_timestamp(&e))),
+        Some(Err(e)) => return Err(fail("at", ats.value(i), RejectReason::of_timestamp(&e))),
         None => return Err(fail("at", None, RejectReason::MissingValue)),
     };
     let Some(kind) = kinds
@@ -266,10 +266,10 @@ fn event<'t>(
             None => RejectReason::MissingValue,
             Some(_) => RejectReason::UnknownEventKind,
         };
-        return Err(fail("kind", kinds.get(i), reason));
+        return Err(fail("kind", kinds.value(i), reason));
     };
     if at < created_at {
-        return Err(fail("at", ats.get(i), RejectReason::BeforeCaseCreation));
+        return Err(fail("at", ats.value(i), RejectReason::BeforeCaseCreation));
     }
     let priority = match kind {
         EventKind::PriorityChange => match values
@@ -278,7 +278,11 @@ fn event<'t>(
         {
             Some(Ok(p)) => Some(p),
             Some(Err(_)) => {
-                return Err(fail("value", values.get(i), RejectReason::UnknownPriority))
+                return Err(fail(
+                    "value",
+                    values.value(i),
+                    RejectReason::UnknownPriority,
+                ))
             }
             None => return Err(fail("value", None, RejectReason::MissingValue)),
         },

@@ -750,11 +750,12 @@ pub(crate) fn required_instant(
     canonical: &str,
 ) -> Option<Instant> {
     let texts = cols.get(canonical);
-    match texts.get(i).map(parse_rfc3339) {
+    match texts.instant(i) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             let reason = RejectReason::of_timestamp(&e);
-            r.reject(i, key, cols.name(canonical), texts.get(i), reason);
+            let value = texts.value(i);
+            r.reject(i, key, cols.name(canonical), value.as_deref(), reason);
             None
         }
         None => {

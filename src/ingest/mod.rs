@@ -583,13 +583,19 @@ mod tests {
     /// `a` and `b` judged every row alike: the same cases, events and
     /// rejects, files and counts.
     fn assert_judged_alike(a: &Ingested, b: &Ingested, what: &str) {
+        assert_rows_judged_alike(a, b, what);
+        assert_eq!(a.files, b.files, "{what}");
+    }
+
+    /// `a` and `b` judged every row alike, as [`assert_judged_alike`],
+    /// their files perhaps not the same bytes (nor their hashes).
+    fn assert_rows_judged_alike(a: &Ingested, b: &Ingested, what: &str) {
         assert!(a.cases == b.cases, "{what}");
         assert!(a.events == b.events, "{what}");
         assert!(
             a.rejects.rows().iter().eq(b.rejects.rows().iter()),
             "{what}"
         );
-        assert_eq!(a.files, b.files, "{what}");
         for t in Table::ALL {
             assert_eq!(a.counts(t), b.counts(t), "{what}");
         }
@@ -768,6 +774,175 @@ mod tests {
         for piece_rows in [7, 999, 1000, 4097, 1 << 20] {
             let pieces = judged(dir.path(), Some((1 << 20, piece_rows)));
             assert_judged_alike(&pieces, &whole, &format!("slices of {piece_rows}"));
+        }
+    }
+
+    /// Timestamps typed in a Parquet export (any unit, with or without a
+    /// time zone) are judged as their text in UTC would be: the same
+    /// cases, events, contacts and engagements, the same rejects with the
+    /// same values, whether an instant is read as itself (inside slt's
+    /// range) or through its text (outside it, or without a zone), read
+    /// whole or in slices. Edge values are planted: the first and last
+    /// instants of the range and the ones just outside it, a far-future
+    /// end, sub-microsecond and negative nanoseconds, nulls.
+    #[test]
+    fn typed_timestamps_judge_as_their_utc_text_does() {
+        use crate::timestamp::{format_rfc3339, parse_rfc3339, MAX_INSTANT, MIN_INSTANT};
+        use polars::prelude::*;
+
+        let read_csv = |bytes: Vec<u8>| {
+            CsvReadOptions::default()
+                .with_infer_schema_length(Some(0))
+                .with_parse_options(
+                    CsvParseOptions::default().with_encoding(CsvEncoding::LossyUtf8),
+                )
+                .with_ignore_errors(true)
+                .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+                .finish()
+                .unwrap()
+        };
+        let demo = |t: &str| {
+            std::fs::read(format!(
+                "{}/fixtures/demo/{t}.csv",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let edges = [
+            MIN_INSTANT - 1,
+            MIN_INSTANT,
+            MAX_INSTANT - 1,
+            MAX_INSTANT,
+            MAX_INSTANT + 86_400_000_000 * 365 * 50,
+            -1,
+        ];
+        // (table, column, unit, zoned): each variant types the columns so.
+        let variants: [[(&str, &str, TimeUnit, bool); 6]; 2] = [
+            [
+                ("cases", "created_at", TimeUnit::Nanoseconds, true),
+                ("cases", "closed_at", TimeUnit::Milliseconds, true),
+                ("events", "at", TimeUnit::Microseconds, true),
+                ("engagements", "delivered_at", TimeUnit::Milliseconds, true),
+                ("contacts", "added_at", TimeUnit::Microseconds, true),
+                ("contacts", "removed_at", TimeUnit::Nanoseconds, true),
+            ],
+            [
+                ("cases", "created_at", TimeUnit::Microseconds, true),
+                ("cases", "closed_at", TimeUnit::Microseconds, true),
+                ("events", "at", TimeUnit::Nanoseconds, true),
+                ("engagements", "delivered_at", TimeUnit::Microseconds, false),
+                ("contacts", "added_at", TimeUnit::Milliseconds, true),
+                ("contacts", "removed_at", TimeUnit::Microseconds, false),
+            ],
+        ];
+        for variant in variants {
+            // Both exports are written to one directory in turn, so that
+            // the rejects name the same files.
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("accounts.csv"), demo("accounts")).unwrap();
+            let mut frames = Vec::new();
+            for table in ["cases", "events", "engagements", "contacts"] {
+                let bytes = match table {
+                    "cases" => hostile_cases(),
+                    _ => demo(table),
+                };
+                let (mut typed_frame, mut text_frame) = (read_csv(bytes.clone()), read_csv(bytes));
+                let typed_here = variant.iter().enumerate().filter(|(_, v)| v.0 == table);
+                for (k, &(_, column, unit, zoned)) in typed_here {
+                    let per_micro = match unit {
+                        TimeUnit::Nanoseconds => 1000,
+                        TimeUnit::Microseconds => 1,
+                        TimeUnit::Milliseconds => 1,
+                    };
+                    let texts = typed_frame.column(column).unwrap().str().unwrap().clone();
+                    // The instants as the unit holds them, edges planted
+                    // every 97 rows, not the same in two columns of a row
+                    // (nanoseconds a little past the micro).
+                    let values: Vec<Option<i64>> = texts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            let planted = (i % 97 == 5).then(|| edges[(i / 97 + k) % edges.len()]);
+                            let t = planted.or_else(|| t.and_then(|t| parse_rfc3339(t).ok()))?;
+                            Some(match unit {
+                                TimeUnit::Milliseconds => t.div_euclid(1000),
+                                _ => t.saturating_mul(per_micro) + (per_micro - 1) * (i as i64 % 2),
+                            })
+                        })
+                        .collect();
+                    // What the export would have written as text: the
+                    // instant in UTC (a finer unit truncated toward the
+                    // past), as slt's range clamps it, `Z` only if zoned.
+                    let rendered: Vec<Option<String>> = values
+                        .iter()
+                        .map(|&v| {
+                            let micros = match unit {
+                                TimeUnit::Nanoseconds => v?.div_euclid(1000),
+                                TimeUnit::Microseconds => v?,
+                                TimeUnit::Milliseconds => v?.saturating_mul(1000),
+                            };
+                            let t = format_rfc3339(micros.clamp(MIN_INSTANT, MAX_INSTANT));
+                            Some(if zoned {
+                                t
+                            } else {
+                                t.trim_end_matches('Z').into()
+                            })
+                        })
+                        .collect();
+                    let zone = zoned.then(|| {
+                        TimeZone::opt_try_new(Some(if column == "created_at" {
+                            "Asia/Tokyo"
+                        } else {
+                            "UTC"
+                        }))
+                        .unwrap()
+                        .unwrap()
+                    });
+                    let instants =
+                        Int64Chunked::from_iter_options(column.into(), values.into_iter())
+                            .into_datetime(unit, zone)
+                            .into_column();
+                    typed_frame.with_column(instants).unwrap();
+                    let strings =
+                        StringChunked::from_iter_options(column.into(), rendered.into_iter());
+                    text_frame.with_column(strings.into_column()).unwrap();
+                }
+                frames.push((table, typed_frame, text_frame));
+            }
+            let write = |typed: bool| {
+                for (table, typed_frame, text_frame) in &frames {
+                    let mut frame = if typed { typed_frame } else { text_frame }.clone();
+                    let file = std::fs::File::create(dir.path().join(format!("{table}.parquet")));
+                    ParquetWriter::new(file.unwrap())
+                        .with_row_group_size(Some(1000))
+                        .finish(&mut frame)
+                        .unwrap();
+                }
+            };
+            write(false);
+            let as_text = judged(dir.path(), None);
+            let reasons: std::collections::BTreeSet<RejectReason> =
+                as_text.rejects.rows().iter().map(|r| r.reason).collect();
+            for reason in [
+                RejectReason::OutOfRange,
+                RejectReason::ClosedBeforeCreated,
+                RejectReason::BeforeCaseCreation,
+                RejectReason::IdenticalDuplicate,
+            ] {
+                assert!(reasons.contains(&reason), "{reason:?}: {reasons:?}");
+            }
+            let naive = variant.iter().any(|v| !v.3);
+            let without_offset = RejectReason::TimestampWithoutOffset;
+            assert_eq!(reasons.contains(&without_offset), naive, "{reasons:?}");
+            assert!(as_text.events.len() > 10_000 && as_text.contacts.len() > 100);
+            write(true);
+            for piece_size in [None, Some((1 << 20, 999))] {
+                let as_typed = judged(dir.path(), piece_size);
+                let what = format!("{variant:?}, pieces {piece_size:?}");
+                assert_rows_judged_alike(&as_typed, &as_text, &what);
+                assert!(as_typed.engagements == as_text.engagements, "{what}");
+                assert!(as_typed.contacts == as_text.contacts, "{what}");
+            }
         }
     }
 

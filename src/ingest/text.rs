@@ -1,7 +1,9 @@
 //! An input table's columns as text: every canonical column resolved
-//! through the mapping to its name in the file, typed Parquet and NDJSON
-//! columns rendered to text first (so one strict parser judges every
-//! timestamp), values read in place, trimmed, empty as missing.
+//! through the mapping to its name in the file, values read in place,
+//! trimmed, empty as missing. Typed Parquet and NDJSON columns are
+//! rendered to text first (so one strict parser judges every value), but
+//! for timestamp columns: their instants are read as their UTC text would
+//! be, without making it ([`InstantColumn`]).
 
 use polars::prelude::*;
 
@@ -11,17 +13,22 @@ use super::read::{Source, BROKEN_COLUMN};
 use super::records::Records;
 use crate::mapping::Mapping;
 use crate::model::Table;
-use crate::timestamp::format_rfc3339;
+use crate::timestamp::{
+    format_rfc3339, is_open_end_sentinel, parse_rfc3339, Instant, TimestampError, MAX_INSTANT,
+    MIN_INSTANT,
+};
 use crate::{Error, Result};
+use std::borrow::Cow;
 
-/// Column `canonical` of `source` (renamed through the mapping) as one
-/// chunk of text; `None` when an optional column is absent.
-fn text_column(
+/// Column `canonical` of `source` (renamed through the mapping): one
+/// chunk of text, or a typed timestamp column's instants; `None` when an
+/// optional column is absent.
+fn column_values(
     source: &Source,
     mapping: &Mapping,
     canonical: &str,
     required: bool,
-) -> Result<Option<StringChunked>> {
+) -> Result<Option<Values>> {
     let name = mapping.source_column(source.table().name(), canonical);
     let Ok(column) = source.frame.column(name) else {
         if required {
@@ -36,36 +43,12 @@ fn text_column(
     let values = match series.dtype() {
         DataType::String => series.str().expect("string").clone(),
         DataType::Datetime(unit, zone) => {
-            let per_micro = match unit {
-                TimeUnit::Nanoseconds => 1000,
-                TimeUnit::Microseconds => 1,
-                TimeUnit::Milliseconds => -1000,
-            };
-            let ca = series.datetime().expect("datetime").physical().clone();
-            let has_zone = zone.is_some();
-            StringChunked::from_iter_options(
-                name.into(),
-                ca.iter().map(|v| {
-                    v.map(|v| {
-                        let micros = if per_micro > 0 {
-                            v.div_euclid(per_micro)
-                        } else {
-                            v.saturating_mul(-per_micro)
-                        };
-                        let text =
-                            format_rfc3339(micros.clamp(
-                                crate::timestamp::MIN_INSTANT,
-                                crate::timestamp::MAX_INSTANT,
-                            ));
-                        if has_zone {
-                            text
-                        } else {
-                            // A naive timestamp: no offset, so it will be rejected.
-                            text.trim_end_matches('Z').to_string()
-                        }
-                    })
-                }),
-            )
+            let ca = series.datetime().expect("datetime").physical();
+            return Ok(Some(Values::Instants(InstantColumn::new(
+                ca,
+                *unit,
+                zone.is_some(),
+            ))));
         }
         _ => series
             .cast(&DataType::String)
@@ -77,7 +60,88 @@ fn text_column(
             .expect("cast to string")
             .clone(),
     };
-    Ok(Some(values.rechunk().into_owned()))
+    Ok(Some(Values::Column(values.rechunk().into_owned())))
+}
+
+/// A typed timestamp column (Parquet) as instants. Its text, what
+/// slt would have read had the export written it out (RFC 3339 in UTC,
+/// `Z`, no offset for a column without a time zone), is made only when
+/// asked for ([`InstantColumn::text`]): an instant in slt's range reads
+/// as itself ([`Texts::instant`]), and any other value as its text does,
+/// so that typed and text columns are judged alike.
+pub(crate) struct InstantColumn {
+    /// Microseconds since the epoch (a unit finer than that truncated,
+    /// toward the past; a coarser one saturating).
+    micros: Int64Chunked,
+    /// Whether the column has a time zone: without one, no instant is
+    /// known (the text has no offset, and is rejected as such).
+    zoned: bool,
+    /// The whole column as text, made the first time a value's text is
+    /// read through [`Texts::get`].
+    text: std::sync::OnceLock<StringChunked>,
+}
+
+impl InstantColumn {
+    fn new(physical: &Int64Chunked, unit: TimeUnit, zoned: bool) -> InstantColumn {
+        let micros = match unit {
+            TimeUnit::Microseconds => physical.rechunk().into_owned(),
+            TimeUnit::Nanoseconds => physical
+                .apply_values(|v| v.div_euclid(1000))
+                .rechunk()
+                .into_owned(),
+            TimeUnit::Milliseconds => physical
+                .apply_values(|v| v.saturating_mul(1000))
+                .rechunk()
+                .into_owned(),
+        };
+        InstantColumn {
+            micros,
+            zoned,
+            text: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The microseconds at `row`, `None` when null.
+    #[inline]
+    fn micros(&self, row: usize) -> Option<Instant> {
+        match self.micros.chunks().first() {
+            Some(_) => self.micros.downcast_as_array().get(row),
+            None => None,
+        }
+    }
+
+    /// The instant `t` of this column as text: RFC 3339 in UTC, clamped
+    /// to slt's range (so that an instant past it reads as out of range),
+    /// without its `Z` when the column has no time zone.
+    fn render(&self, t: Instant) -> String {
+        let text = format_rfc3339(t.clamp(MIN_INSTANT, MAX_INSTANT));
+        if self.zoned {
+            text
+        } else {
+            // A naive timestamp: no offset, so it will be rejected.
+            text.trim_end_matches('Z').to_string()
+        }
+    }
+
+    /// `t` as an instant of slt's range, when it reads as itself: a
+    /// zoned column's value inside `[MIN_INSTANT, MAX_INSTANT)`.
+    #[inline]
+    fn in_range(&self, t: Instant) -> Option<Instant> {
+        (self.zoned && (MIN_INSTANT..MAX_INSTANT).contains(&t)).then_some(t)
+    }
+
+    /// The whole column as text, made once.
+    fn text(&self) -> &StringChunked {
+        self.text.get_or_init(|| {
+            let array = self.micros.downcast_as_array();
+            StringChunked::from_iter_options(
+                self.micros.name().clone(),
+                (0..array.len()).map(|row| array.get(row).map(|t| self.render(t))),
+            )
+            .rechunk()
+            .into_owned()
+        })
+    }
 }
 
 /// The trimmed values of canonical column `canonical` of `source` (empty
@@ -159,6 +223,8 @@ pub(crate) enum Texts<'a> {
     Column(&'a <StringType as PolarsDataType>::Array),
     /// Column `.1` of parsed records.
     Records(&'a Records, usize),
+    /// A typed timestamp column.
+    Instants(&'a InstantColumn),
 }
 
 impl<'a> Texts<'a> {
@@ -179,8 +245,85 @@ impl<'a> Texts<'a> {
             Texts::Absent => None,
             Texts::Column(array) => array.get(row),
             Texts::Records(records, column) => Some(records.get(row, column)),
+            Texts::Instants(instants) => {
+                let text = instants.text();
+                text.downcast_as_array().get(row)
+            }
         };
         text.map(trim).filter(|s| !s.is_empty())
+    }
+
+    /// The value at `row` as an instant, as [`parse_rfc3339`] reads its
+    /// text (`None` when there is no value): a typed column's instant in
+    /// slt's range is read as itself, without text.
+    #[inline]
+    pub(crate) fn instant(&self, row: usize) -> Option<Result<Instant, TimestampError>> {
+        match *self {
+            Texts::Instants(instants) => instants.micros(row).map(|t| match instants.in_range(t) {
+                Some(t) => Ok(t),
+                None => parse_rfc3339(&instants.render(t)),
+            }),
+            _ => self.get(row).map(parse_rfc3339),
+        }
+    }
+
+    /// The value at `row` as an end instant: `None` when there is none or
+    /// it is a far-future sentinel ([`is_open_end_sentinel`]), else as
+    /// [`Texts::instant`].
+    #[inline]
+    pub(crate) fn end_instant(&self, row: usize) -> Option<Result<Instant, TimestampError>> {
+        match *self {
+            Texts::Instants(instants) => {
+                let t = instants.micros(row)?;
+                match instants.in_range(t) {
+                    Some(t) => Some(Ok(t)),
+                    None => {
+                        let text = instants.render(t);
+                        (!is_open_end_sentinel(&text)).then(|| parse_rfc3339(&text))
+                    }
+                }
+            }
+            _ => self
+                .get(row)
+                .filter(|t| !is_open_end_sentinel(t))
+                .map(parse_rfc3339),
+        }
+    }
+
+    /// The value at `row` as a reject shows it: [`Texts::get`]'s text, a
+    /// typed column's value made text for that row alone.
+    pub(crate) fn value(&self, row: usize) -> Option<Cow<'a, str>> {
+        match *self {
+            Texts::Instants(instants) => {
+                instants.micros(row).map(|t| Cow::Owned(instants.render(t)))
+            }
+            _ => self.get(row).map(Cow::Borrowed),
+        }
+    }
+
+    /// Appends what tells row `row`'s value from another row's of the same
+    /// column to `buffer`: a missing value, the text, or a typed column's
+    /// instant as it reads (clamped to slt's range, as its text is), each
+    /// told from the others by a first byte.
+    pub(crate) fn identify(&self, row: usize, buffer: &mut Vec<u8>) {
+        match *self {
+            Texts::Instants(instants) => match instants.micros(row) {
+                None => buffer.push(0),
+                Some(t) => {
+                    buffer.push(2);
+                    let t = t.clamp(MIN_INSTANT, MAX_INSTANT);
+                    buffer.extend_from_slice(&t.to_le_bytes());
+                }
+            },
+            _ => match self.get(row) {
+                None => buffer.push(0),
+                Some(v) => {
+                    buffer.push(1);
+                    buffer.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                    buffer.extend_from_slice(v.as_bytes());
+                }
+            },
+        }
     }
 }
 
@@ -224,6 +367,8 @@ enum Values {
     Column(StringChunked),
     /// A column of parsed records.
     Records(Arc<Records>, usize),
+    /// A typed timestamp column.
+    Instants(InstantColumn),
 }
 
 impl Columns {
@@ -251,8 +396,7 @@ impl Columns {
             });
         }
         Columns::resolve(source, mapping, |canonical, _, required| {
-            let values = text_column(source, mapping, canonical, required)?;
-            Ok(values.map(Values::Column))
+            column_values(source, mapping, canonical, required)
         })
     }
 
@@ -312,6 +456,7 @@ impl Columns {
             None => Texts::Absent,
             Some(Values::Column(ca)) => Texts::of(ca),
             Some(Values::Records(records, at)) => Texts::Records(records, *at),
+            Some(Values::Instants(instants)) => Texts::Instants(instants),
         }
     }
 
