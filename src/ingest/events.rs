@@ -20,7 +20,8 @@ use std::borrow::Cow;
 
 /// Why an event row is rejected (judged in parallel, recorded in order):
 /// its column's name and its value borrowed from the piece, so that a
-/// million bad rows make no string of their own here. A row's result is
+/// million bad rows make no string of their own here (but for a typed
+/// timestamp's value, made text for its row). A row's result is
 /// unwrapped as soon as it is made, never stored.
 struct Fault<'t> {
     column: &'t str,

@@ -239,6 +239,8 @@ impl<'a> Texts<'a> {
     }
 
     /// The value at `row`: `None` when null, blank, or the column is absent.
+    /// A typed timestamp column is made text whole the first time (the
+    /// judges read its instants with [`Texts::instant`] instead).
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
         let text = match *self {
