@@ -133,10 +133,9 @@ impl InstantColumn {
     /// The whole column as text, made once.
     fn text(&self) -> &StringChunked {
         self.text.get_or_init(|| {
-            let array = self.micros.downcast_as_array();
             StringChunked::from_iter_options(
                 self.micros.name().clone(),
-                (0..array.len()).map(|row| array.get(row).map(|t| self.render(t))),
+                self.micros.iter().map(|t| t.map(|t| self.render(t))),
             )
             .rechunk()
             .into_owned()
@@ -249,7 +248,10 @@ impl<'a> Texts<'a> {
             Texts::Records(records, column) => Some(records.get(row, column)),
             Texts::Instants(instants) => {
                 let text = instants.text();
-                text.downcast_as_array().get(row)
+                let one_chunk = text.chunks().len() == 1;
+                one_chunk
+                    .then(|| text.downcast_as_array().get(row))
+                    .flatten()
             }
         };
         text.map(trim).filter(|s| !s.is_empty())
