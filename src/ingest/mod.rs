@@ -784,9 +784,9 @@ mod tests {
     /// range) or through its text (outside it, or without a zone), read
     /// whole or in slices. The contract bounds are typed too: the judge
     /// reads them through their text, made once per column. Edge values
-    /// are planted: the first and last
-    /// instants of the range and the ones just outside it, a far-future
-    /// end, sub-microsecond and negative nanoseconds, nulls.
+    /// are planted: the first and last instants of the range and the ones
+    /// just outside it, a far-future end, sub-microsecond and negative
+    /// nanoseconds, nulls.
     #[test]
     fn typed_timestamps_judge_as_their_utc_text_does() {
         use crate::timestamp::{format_rfc3339, parse_rfc3339, MAX_INSTANT, MIN_INSTANT};
