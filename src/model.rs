@@ -573,15 +573,15 @@ pub struct Engagement {
     /// Account id.
     pub account: Arc<str>,
     /// `engagement_id`, when the table has one.
-    pub id: Option<String>,
+    pub id: Option<Box<str>>,
     /// What was delivered.
     pub service: Service,
     /// Track of a field activity.
     pub track: Option<Track>,
     /// When it was delivered.
     pub delivered_at: Instant,
-    /// Product it was about, if given.
-    pub product: Option<String>,
+    /// Product it was about, if given (one shared copy per product).
+    pub product: Option<Arc<str>>,
     /// Tier index of the contract in force at `delivered_at`.
     pub tier: usize,
 }
@@ -590,8 +590,8 @@ impl Engagement {
     /// Its `engagement_id`, or `row N` (1-based data row) without one.
     pub fn evidence(&self) -> String {
         self.id
-            .clone()
-            .unwrap_or_else(|| format!("row {}", self.row + 1))
+            .as_deref()
+            .map_or_else(|| format!("row {}", self.row + 1), str::to_string)
     }
 }
 
@@ -602,10 +602,10 @@ pub struct Contact {
     pub row: u32,
     /// Account id.
     pub account: Arc<str>,
-    /// Product the contact is named on.
-    pub product: String,
+    /// Product the contact is named on (one shared copy per product).
+    pub product: Arc<str>,
     /// Contact id.
-    pub contact_id: String,
+    pub contact_id: Arc<str>,
     /// When the contact was named.
     pub added_at: Instant,
     /// When the contact was removed (`None`: still named).

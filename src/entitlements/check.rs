@@ -241,23 +241,17 @@ fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec
     // contacts sorted by their ranks and row (comparing the texts in the
     // sort was most of the stage, with long account ids).
     let accounts = text_ranks(contacts.par_iter().map(|c| &*c.account));
-    let products = text_ranks(contacts.par_iter().map(|c| c.product.as_str()));
+    let products = text_ranks(contacts.par_iter().map(|c| &*c.product));
     let mut order: Vec<(u32, u32, u32)> = contacts
         .par_iter()
         .enumerate()
-        .map(|(i, c)| {
-            (
-                accounts[&*c.account],
-                products[c.product.as_str()],
-                i as u32,
-            )
-        })
+        .map(|(i, c)| (accounts[&*c.account], products[&*c.product], i as u32))
         .collect();
     order.par_sort_unstable();
     let order: Vec<u32> = order.into_iter().map(|(_, _, i)| i).collect();
     let key = |i: u32| {
         let c = &contacts[i as usize];
-        (&*c.account, c.product.as_str())
+        (&*c.account, &*c.product)
     };
     let runs: Vec<&[u32]> = order.chunk_by(|&a, &b| key(a) == key(b)).collect();
     let limit = |tier: usize| policy.entitlements.tiers[tier].named_contacts_per_product;
@@ -401,7 +395,7 @@ fn service_findings(policy: &Policy, engagements: &[Engagement], as_of: Instant)
                 rule: Rule::ServiceNotEntitled,
                 account: e.account.clone(),
                 tier: e.tier,
-                product: e.product.clone(),
+                product: e.product.as_deref().map(str::to_string),
                 at: e.delivered_at,
                 until: None,
                 allowed: None,

@@ -33,6 +33,7 @@ pub mod check;
 
 use chrono::{Months, Timelike};
 use chrono_tz::Tz;
+use std::sync::Arc;
 
 use crate::calendar::zone::resolve_local;
 use crate::model::Contract;
@@ -223,7 +224,7 @@ pub fn status(entitled: u32, delivered: u32, due: u32) -> Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
     /// Contact id.
-    pub contact_id: String,
+    pub contact_id: Arc<str>,
     /// When the contact was named.
     pub from: Instant,
     /// When the contact was removed (`None`: still named).
@@ -313,7 +314,7 @@ pub fn contact_breaches(
 }
 
 fn ids(active: &[&Named]) -> Vec<String> {
-    let mut v: Vec<String> = active.iter().map(|n| n.contact_id.clone()).collect();
+    let mut v: Vec<String> = active.iter().map(|n| n.contact_id.to_string()).collect();
     v.sort();
     v
 }

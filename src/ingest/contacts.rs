@@ -8,7 +8,8 @@
 //! kept one is rejected.
 
 use super::judge::{
-    readable_account, required_instant, Contracts, RejectReason, Rejecter, Rejects,
+    judge_rows_side_by_side, readable_account, required_instant, Contracts, Interner, RejectReason,
+    Rejecter, Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
@@ -17,12 +18,11 @@ use crate::timestamp::Instant;
 
 /// Judges every row of the contacts table.
 pub(crate) fn judge(
-    source: &Source,
-    cols: &Columns,
+    (source, cols): (&Source, &Columns),
     contracts: &Contracts,
+    interner: &Interner,
     rejects: &mut Rejects,
 ) -> Vec<Contact> {
-    let mut r = rejects.of(Table::Contacts);
     let broken = unreadable(source);
     let texts = RowTexts {
         accounts: cols.get("account_id"),
@@ -30,15 +30,19 @@ pub(crate) fn judge(
         contact_ids: cols.get("contact_id"),
         removed: cols.get("removed_at"),
     };
-    let mut candidates: Vec<Contact> = Vec::with_capacity(source.frame.height());
-    for i in 0..source.frame.height() {
-        let Some(account) = readable_account(&mut r, i, &broken, &texts.accounts, cols) else {
-            continue;
-        };
-        if let Some(c) = contact(&mut r, i, account, &texts, cols, contracts) {
-            candidates.push(c);
-        }
-    }
+    let height = source.frame.height();
+    let interned = &*interner;
+    let candidates = judge_rows_side_by_side(
+        rejects,
+        Table::Contacts,
+        height,
+        Interner::default,
+        |r, own, i| {
+            let account = readable_account(r, i, &broken, &texts.accounts, cols)?;
+            contact(r, i, account, (&texts, cols, contracts), (interned, own))
+        },
+    );
+    let mut r = rejects.of(Table::Contacts);
     let mut late = overlapping(&candidates, cols);
     late.sort();
     let mut drop = vec![false; candidates.len()];
@@ -74,9 +78,8 @@ fn contact(
     r: &mut Rejecter,
     i: usize,
     account: &str,
-    texts: &RowTexts,
-    cols: &Columns,
-    contracts: &Contracts,
+    (texts, cols, contracts): (&RowTexts, &Columns, &Contracts),
+    (interned, own): (&Interner, &mut Interner),
 ) -> Option<Contact> {
     let key = Some(account);
     let missing = RejectReason::MissingValue;
@@ -117,8 +120,8 @@ fn contact(
     Some(Contact {
         row: i as u32,
         account: shared,
-        product: product.to_string(),
-        contact_id: contact_id.to_string(),
+        product: interned.or(own, product),
+        contact_id: contact_id.into(),
         added_at,
         removed_at,
     })
@@ -132,7 +135,7 @@ fn overlapping(candidates: &[Contact], cols: &Columns) -> Vec<(usize, usize, Rej
     // (rows in file order).
     let keys: Vec<(&str, &str, &str)> = candidates
         .iter()
-        .map(|c| (&*c.account, c.product.as_str(), c.contact_id.as_str()))
+        .map(|c| (&*c.account, &*c.product, &*c.contact_id))
         .collect();
     let groups = super::judge::repeated(&keys);
     drop(keys);

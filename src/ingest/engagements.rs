@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 
 use super::judge::{
-    duplicates, readable_account, required_instant, Contracts, NoContract, RejectReason, Rejecter,
-    Rejects,
+    duplicates, judge_rows_side_by_side, readable_account, required_instant, Contracts, Interner,
+    NoContract, RejectReason, Rejecter, Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
@@ -24,9 +24,9 @@ pub(crate) fn judge(
     cols: &Columns,
     mapping: &Mapping,
     contracts: &Contracts,
+    interner: &Interner,
     rejects: &mut Rejects,
 ) -> Vec<Engagement> {
-    let mut r = rejects.of(Table::Engagements);
     let broken = unreadable(source);
     let accounts = cols.get("account_id");
     let texts = RowTexts {
@@ -35,16 +35,20 @@ pub(crate) fn judge(
         ids: cols.get("engagement_id"),
         products: cols.get("product"),
     };
-    let mut candidates = Vec::with_capacity(source.frame.height());
-    for i in 0..source.frame.height() {
-        let Some(account) = readable_account(&mut r, i, &broken, &accounts, cols) else {
-            continue;
-        };
-        let judging = (cols, &texts, mapping, contracts);
-        if let Some(e) = engagement(&mut r, i, account, judging) {
-            candidates.push(e);
-        }
-    }
+    let height = source.frame.height();
+    let shared = &*interner;
+    let candidates = judge_rows_side_by_side(
+        rejects,
+        Table::Engagements,
+        height,
+        Interner::default,
+        |r, own, i| {
+            let account = readable_account(r, i, &broken, &accounts, cols)?;
+            let judging = (cols, &texts, mapping, contracts);
+            engagement(r, i, account, judging, (shared, own))
+        },
+    );
+    let mut r = rejects.of(Table::Engagements);
     let ids = cols.get("engagement_id");
     let signature = |i: usize| {
         ["account_id", "kind", "track", "delivered_at", "product"].map(|c| cols.get(c).value(i))
@@ -94,6 +98,7 @@ fn engagement(
     i: usize,
     account: &str,
     (cols, texts, mapping, contracts): (&Columns, &RowTexts, &Mapping, &Contracts),
+    (interned, own): (&Interner, &mut Interner),
 ) -> Option<Engagement> {
     let key = Some(account);
     let kinds = texts.kinds;
@@ -146,11 +151,11 @@ fn engagement(
     Some(Engagement {
         row: i as u32,
         account: shared,
-        id: texts.ids.get(i).map(str::to_string),
+        id: texts.ids.get(i).map(Box::from),
         service,
         track,
         delivered_at,
-        product: texts.products.get(i).map(str::to_string),
+        product: texts.products.get(i).map(|p| interned.or(own, p)),
         tier,
     })
 }

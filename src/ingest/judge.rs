@@ -719,6 +719,42 @@ impl Rejecter<'_> {
     }
 }
 
+/// Judges rows `0..height` of `table` in parts of [`ROWS_PER_PART`] side
+/// by side: `judge` sees each row once, in file order within its part,
+/// with a rejecter of that part's own list and a state of its own, made
+/// by `state`. Returns what it kept, in file order, the parts' rejects
+/// added to `rejects` in file order: the same rows and rejects as one pass
+/// over every row.
+pub(crate) fn judge_rows_side_by_side<T: Send, S>(
+    rejects: &mut Rejects,
+    table: Table,
+    height: usize,
+    state: impl Fn() -> S + Sync,
+    judge: impl Fn(&mut Rejecter, &mut S, usize) -> Option<T> + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    let blank = rejects.sibling();
+    let parts: Vec<(Vec<T>, Rejects)> = (0..height.div_ceil(ROWS_PER_PART))
+        .into_par_iter()
+        .map(|p| {
+            let (mut own, mut s) = (blank.sibling(), state());
+            let mut r = own.of(table);
+            let rows = p * ROWS_PER_PART..height.min((p + 1) * ROWS_PER_PART);
+            let kept = rows.filter_map(|i| judge(&mut r, &mut s, i)).collect();
+            (kept, own)
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(parts.iter().map(|(k, _)| k.len()).sum());
+    for (part, own) in parts {
+        kept.extend(part);
+        rejects.append(own);
+    }
+    kept
+}
+
+/// Rows of a part judged by [`judge_rows_side_by_side`].
+const ROWS_PER_PART: usize = 1 << 15;
+
 /// The account id of row `i`, or `None` once the row is rejected as
 /// unreadable or without an account id.
 pub(crate) fn readable_account<'a>(
@@ -811,6 +847,15 @@ impl Interner {
                 Some((k, _)) => Seen::Shared(k.clone()),
                 None => Seen::New(text),
             },
+        }
+    }
+
+    /// This interner's copy of `text` if it has one, else `own`'s (for
+    /// rows judged side by side, each part with an interner of its own).
+    pub(crate) fn or(&self, own: &mut Interner, text: &str) -> Arc<str> {
+        match self.seen.get_key_value(text) {
+            Some((k, _)) => k.clone(),
+            None => own.get(text),
         }
     }
 
@@ -1113,6 +1158,63 @@ impl NoContract {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_judged_side_by_side_come_back_as_one_pass_gives_them() {
+        // Rows over several parts, some kept, some rejected (in varying
+        // columns, a part's state carried from row to row within it), and
+        // a reject already in the list before them.
+        let height = 3 * ROWS_PER_PART + 17;
+        let judge = |r: &mut Rejecter, seen: &mut usize, i: usize| {
+            *seen += 1;
+            if i % 7 == 3 || i % 1000 == 999 {
+                let column = if i % 2 == 0 { "kind" } else { "delivered_at" };
+                let value = format!("v{i} after {seen}");
+                r.reject(
+                    i,
+                    Some("A-1"),
+                    column,
+                    Some(&value),
+                    RejectReason::MissingValue,
+                );
+                return None;
+            }
+            Some((i, *seen))
+        };
+        let start = || {
+            let mut list = Rejects::default();
+            list.locate(Table::Engagements, "engagements.csv", None);
+            list.of(Table::Accounts)
+                .reject(4, None, "tier", None, RejectReason::MissingValue);
+            list
+        };
+
+        let (mut serial, mut side_by_side) = (start(), start());
+        let mut seen = 0;
+        let mut r = serial.of(Table::Engagements);
+        let one_pass: Vec<(usize, usize)> = (0..height)
+            .filter_map(|i| {
+                // One pass's count restarts where a part would.
+                if i % ROWS_PER_PART == 0 {
+                    seen = 0;
+                }
+                judge(&mut r, &mut seen, i)
+            })
+            .collect();
+        let parts =
+            judge_rows_side_by_side(&mut side_by_side, Table::Engagements, height, || 0, judge);
+
+        assert_eq!(parts, one_pass);
+        assert!(one_pass.len() > 3 * ROWS_PER_PART / 2);
+        let rows =
+            |list: &Rejects| -> Vec<Reject> { list.rows().iter().map(|r| r.to_owned()).collect() };
+        assert_eq!(rows(&side_by_side), rows(&serial));
+        assert_eq!(
+            side_by_side.count(Table::Engagements),
+            serial.count(Table::Engagements)
+        );
+        assert_eq!(side_by_side.count(Table::Accounts), 1);
+    }
 
     #[test]
     fn rejects_held_compactly_read_back_as_they_were_pushed() {

@@ -285,11 +285,13 @@ pub fn judge(
                     &columns[i],
                     mapping,
                     &contracts,
+                    &interner,
                     &mut optional_rejects,
                 )
             });
             let contacts = k.map_or_else(Vec::new, |i| {
-                contacts::judge(&sources[i], &columns[i], &contracts, &mut optional_rejects)
+                let source = (&sources[i], &columns[i]);
+                contacts::judge(source, &contracts, &interner, &mut optional_rejects)
             });
             (engagements, contacts)
         },

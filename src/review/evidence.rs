@@ -138,7 +138,7 @@ impl Evidence {
                     service: e.service,
                     id: e.evidence(),
                     delivered_at: e.delivered_at,
-                    product: e.product.clone(),
+                    product: e.product.as_deref().map(str::to_string),
                     track: e.track,
                 })
                 .collect();
