@@ -31,7 +31,7 @@ pub(crate) fn judge(
         removed: cols.get("removed_at"),
     };
     let height = source.frame.height();
-    let interned = &*interner;
+    let interned = interner;
     let candidates = judge_rows_side_by_side(
         rejects,
         Table::Contacts,

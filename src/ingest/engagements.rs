@@ -36,7 +36,7 @@ pub(crate) fn judge(
         products: cols.get("product"),
     };
     let height = source.frame.height();
-    let shared = &*interner;
+    let shared = interner;
     let candidates = judge_rows_side_by_side(
         rejects,
         Table::Engagements,

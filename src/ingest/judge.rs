@@ -1168,7 +1168,11 @@ mod tests {
         let judge = |r: &mut Rejecter, seen: &mut usize, i: usize| {
             *seen += 1;
             if i % 7 == 3 || i % 1000 == 999 {
-                let column = if i % 2 == 0 { "kind" } else { "delivered_at" };
+                let column = if i.is_multiple_of(2) {
+                    "kind"
+                } else {
+                    "delivered_at"
+                };
                 let value = format!("v{i} after {seen}");
                 r.reject(
                     i,
@@ -1195,7 +1199,7 @@ mod tests {
         let one_pass: Vec<(usize, usize)> = (0..height)
             .filter_map(|i| {
                 // One pass's count restarts where a part would.
-                if i % ROWS_PER_PART == 0 {
+                if i.is_multiple_of(ROWS_PER_PART) {
                     seen = 0;
                 }
                 judge(&mut r, &mut seen, i)
