@@ -724,7 +724,10 @@ impl Rejecter<'_> {
 /// with a rejecter of that part's own list and a state of its own, made
 /// by `state`. Returns what it kept, in file order, the parts' rejects
 /// added to `rejects` in file order: the same rows and rejects as one pass
-/// over every row.
+/// over every row. The parts are judged [`PARTS_AT_ONCE`] at a time, each
+/// wave's rows moved into the result before the next: the parts of the
+/// whole table held at once beside the result were 0.5 GiB more at peak
+/// on 6 M engagements.
 pub(crate) fn judge_rows_side_by_side<T: Send, S>(
     rejects: &mut Rejects,
     table: Table,
@@ -734,26 +737,33 @@ pub(crate) fn judge_rows_side_by_side<T: Send, S>(
 ) -> Vec<T> {
     use rayon::prelude::*;
     let blank = rejects.sibling();
-    let parts: Vec<(Vec<T>, Rejects)> = (0..height.div_ceil(ROWS_PER_PART))
-        .into_par_iter()
-        .map(|p| {
-            let (mut own, mut s) = (blank.sibling(), state());
-            let mut r = own.of(table);
-            let rows = p * ROWS_PER_PART..height.min((p + 1) * ROWS_PER_PART);
-            let kept = rows.filter_map(|i| judge(&mut r, &mut s, i)).collect();
-            (kept, own)
-        })
-        .collect();
-    let mut kept = Vec::with_capacity(parts.iter().map(|(k, _)| k.len()).sum());
-    for (part, own) in parts {
-        kept.extend(part);
-        rejects.append(own);
+    let part = |p: usize| {
+        let (mut own, mut s) = (blank.sibling(), state());
+        let mut r = own.of(table);
+        let rows = p * ROWS_PER_PART..height.min((p + 1) * ROWS_PER_PART);
+        let kept: Vec<T> = rows.filter_map(|i| judge(&mut r, &mut s, i)).collect();
+        (kept, own)
+    };
+    let mut kept = Vec::with_capacity(height);
+    let parts = height.div_ceil(ROWS_PER_PART);
+    for wave in (0..parts).step_by(PARTS_AT_ONCE) {
+        let judged: Vec<(Vec<T>, Rejects)> = (wave..parts.min(wave + PARTS_AT_ONCE))
+            .into_par_iter()
+            .map(part)
+            .collect();
+        for (part, own) in judged {
+            kept.extend(part);
+            rejects.append(own);
+        }
     }
     kept
 }
 
 /// Rows of a part judged by [`judge_rows_side_by_side`].
 const ROWS_PER_PART: usize = 1 << 15;
+
+/// Parts judged at once by [`judge_rows_side_by_side`].
+const PARTS_AT_ONCE: usize = 8;
 
 /// The account id of row `i`, or `None` once the row is rejected as
 /// unreadable or without an account id.

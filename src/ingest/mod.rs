@@ -266,6 +266,22 @@ pub fn judge(
     // need only the contracts) are judged side by side; their rejects are
     // put back in table order.
     let mut optional_rejects = rejects.sibling();
+    // Each optional table's text is let go as soon as it is judged.
+    let mut own = |i: Option<usize>| {
+        i.map(|i| {
+            let empty = Source {
+                file: sources[i].file.clone(),
+                frame: polars::prelude::DataFrame::empty(),
+                origins: None,
+                pieces: None,
+                parsed: None,
+            };
+            let released = text::Columns::released(sources[i].table());
+            let source = std::mem::replace(&mut sources[i], empty);
+            (source, std::mem::replace(&mut columns[i], released))
+        })
+    };
+    let (g, k) = (own(g), own(k));
     let pieces = sources[e].pieces.take();
     let (events, (engagements, contacts)) = rayon::join(
         || {
@@ -279,19 +295,23 @@ pub fn judge(
             )
         },
         || {
-            let engagements = g.map_or_else(Vec::new, |i| {
+            let engagements = g.map_or_else(Vec::new, |(source, cols)| {
                 engagements::judge(
-                    &sources[i],
-                    &columns[i],
+                    &source,
+                    &cols,
                     mapping,
                     &contracts,
                     &interner,
                     &mut optional_rejects,
                 )
             });
-            let contacts = k.map_or_else(Vec::new, |i| {
-                let source = (&sources[i], &columns[i]);
-                contacts::judge(source, &contracts, &interner, &mut optional_rejects)
+            let contacts = k.map_or_else(Vec::new, |(source, cols)| {
+                contacts::judge(
+                    (&source, &cols),
+                    &contracts,
+                    &interner,
+                    &mut optional_rejects,
+                )
             });
             (engagements, contacts)
         },
