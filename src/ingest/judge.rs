@@ -726,8 +726,8 @@ impl Rejecter<'_> {
 /// added to `rejects` in file order: the same rows and rejects as one pass
 /// over every row. The parts are judged [`PARTS_AT_ONCE`] at a time, each
 /// wave's rows moved into the result before the next: the parts of the
-/// whole table held at once beside the result were 0.5 GiB more at peak
-/// on 6 M engagements.
+/// whole table held at once beside the result were 0.2–0.4 GiB more at
+/// peak on 6 M engagements.
 pub(crate) fn judge_rows_side_by_side<T: Send, S>(
     rejects: &mut Rejects,
     table: Table,
