@@ -6,6 +6,10 @@
 //! overlapping time would be counted twice: the earlier row (by
 //! `added_at`, then file order) is kept and a later row that overlaps a
 //! kept one is rejected.
+//!
+//! Rows are judged in parts side by side
+//! ([`super::judge::judge_rows_side_by_side`]); overlaps are found once
+//! every part is judged.
 
 use super::judge::{
     judge_rows_side_by_side, readable_account, required_instant, Contracts, Interner, RejectReason,
@@ -31,7 +35,6 @@ pub(crate) fn judge(
         removed: cols.get("removed_at"),
     };
     let height = source.frame.height();
-    let interned = interner;
     let candidates = judge_rows_side_by_side(
         rejects,
         Table::Contacts,
@@ -39,7 +42,7 @@ pub(crate) fn judge(
         Interner::default,
         |r, own, i| {
             let account = readable_account(r, i, &broken, &texts.accounts, cols)?;
-            contact(r, i, account, (&texts, cols, contracts), (interned, own))
+            contact(r, i, account, (&texts, cols, contracts), (interner, own))
         },
     );
     let mut r = rejects.of(Table::Contacts);

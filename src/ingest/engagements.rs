@@ -6,6 +6,10 @@
 //! `field_activity` also needs its track (`technical` or `strategic`,
 //! through `[values.track]`). Rows sharing an `engagement_id` collapse into
 //! the first when identical, and are all rejected when they differ.
+//!
+//! Rows are judged in parts side by side
+//! ([`super::judge::judge_rows_side_by_side`]); repeated ids are settled
+//! once every part is judged.
 
 use std::borrow::Cow;
 
@@ -36,7 +40,6 @@ pub(crate) fn judge(
         products: cols.get("product"),
     };
     let height = source.frame.height();
-    let shared = interner;
     let candidates = judge_rows_side_by_side(
         rejects,
         Table::Engagements,
@@ -45,7 +48,7 @@ pub(crate) fn judge(
         |r, own, i| {
             let account = readable_account(r, i, &broken, &accounts, cols)?;
             let judging = (cols, &texts, mapping, contracts);
-            engagement(r, i, account, judging, (shared, own))
+            engagement(r, i, account, judging, (interner, own))
         },
     );
     let mut r = rejects.of(Table::Engagements);
