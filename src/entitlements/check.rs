@@ -5,6 +5,7 @@
 
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
@@ -114,19 +115,9 @@ pub struct YearRow {
 fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<YearRow> {
     let ent = &policy.entitlements;
     let services = ent.yearly_services();
-    let mut by_account: HashMap<&str, Vec<&Engagement>, Xxh3DefaultBuilder> = HashMap::default();
-    for e in ingested
-        .engagements
-        .iter()
-        .filter(|e| e.delivered_at <= as_of)
-    {
-        by_account.entry(&e.account).or_default().push(e);
-    }
+    let by_account = delivered_by_account(&ingested.engagements, as_of);
     let account_rows = |(account, rows): &(&Arc<str>, &[Contract])| {
-        let delivered = by_account
-            .get(&***account)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let delivered = by_account.of(account);
         let mut out = Vec::new();
         for span in spans(rows) {
             for year in contract_years(&span, as_of) {
@@ -169,6 +160,58 @@ fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Year
         .par_iter()
         .flat_map_iter(account_rows)
         .collect()
+}
+
+/// The engagements delivered by `as_of`, grouped by account: their places
+/// sorted by the address of their account's shared id (an engagement's
+/// account is the contracts' shared id, so one address is one account),
+/// and each account's runs of that list (one per address, should two
+/// copies of one id be met). The places are sorted side by side and only
+/// the runs, one per account, go into a map by id: a map entry per
+/// engagement, on one thread, was 1.8 s of 6.1 M engagements over 500,000
+/// accounts.
+fn delivered_by_account(engagements: &[Engagement], as_of: Instant) -> ByAccount<'_> {
+    let mut order: Vec<(usize, u32)> = engagements
+        .par_iter()
+        .enumerate()
+        .filter(|(_, e)| e.delivered_at <= as_of)
+        .map(|(i, e)| (Arc::as_ptr(&e.account) as *const u8 as usize, i as u32))
+        .collect();
+    order.par_sort_unstable();
+    let mut runs: HashMap<&str, Vec<Range<usize>>, Xxh3DefaultBuilder> = HashMap::default();
+    let mut start = 0;
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        let account = &*engagements[run[0].1 as usize].account;
+        runs.entry(account)
+            .or_default()
+            .push(start..start + run.len());
+        start += run.len();
+    }
+    ByAccount {
+        engagements,
+        order,
+        runs,
+    }
+}
+
+/// Engagements grouped by account ([`delivered_by_account`]).
+struct ByAccount<'a> {
+    engagements: &'a [Engagement],
+    order: Vec<(usize, u32)>,
+    runs: HashMap<&'a str, Vec<Range<usize>>, Xxh3DefaultBuilder>,
+}
+
+impl<'a> ByAccount<'a> {
+    /// The engagements of `account`.
+    fn of(&self, account: &str) -> Vec<&'a Engagement> {
+        self.runs
+            .get(account)
+            .into_iter()
+            .flatten()
+            .flat_map(|run| &self.order[run.clone()])
+            .map(|&(_, i)| &self.engagements[i as usize])
+            .collect()
+    }
 }
 
 /// The rules a finding can break.
@@ -414,6 +457,40 @@ fn service_findings(policy: &Policy, engagements: &[Engagement], as_of: Instant)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engagements_group_by_account_text_whatever_copy_of_the_id_they_hold() {
+        // Two copies of account A's id (as a hand-built export may hold),
+        // one of B's; rows interleaved, one delivered after the as-of.
+        let (a1, a2, b): (Arc<str>, Arc<str>, Arc<str>) = ("A".into(), "A".into(), "B".into());
+        let engagement = |row: u32, account: &Arc<str>, at: Instant| Engagement {
+            row,
+            account: account.clone(),
+            id: None,
+            service: Service::ServiceReview,
+            track: None,
+            delivered_at: at,
+            product: None,
+            tier: 0,
+        };
+        let all = [
+            engagement(0, &a1, 10),
+            engagement(1, &b, 10),
+            engagement(2, &a2, 10),
+            engagement(3, &a1, 99),
+            engagement(4, &a2, 20),
+            engagement(5, &a1, 30),
+        ];
+        let grouped = delivered_by_account(&all, 50);
+        let rows = |account: &str| {
+            let mut rows: Vec<u32> = grouped.of(account).iter().map(|e| e.row).collect();
+            rows.sort_unstable();
+            rows
+        };
+        assert_eq!(rows("A"), [0, 2, 4, 5]);
+        assert_eq!(rows("B"), [1]);
+        assert!(rows("C").is_empty());
+    }
 
     #[test]
     fn text_ranks_follow_text_order_and_equal_texts_share_a_rank() {
