@@ -10,7 +10,8 @@
 use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use std::sync::Arc;
 
-use super::judge::{parse_bound, parse_end_bound, Contracts, Interner, RejectReason, Rejects};
+use super::contracts::Contracts;
+use super::judge::{parse_bound, parse_end_bound, Interner, RejectReason, Rejects};
 use super::read::Source;
 use super::text::{unreadable, Columns};
 use crate::mapping::Mapping;

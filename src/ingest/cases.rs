@@ -18,10 +18,9 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
 
+use super::contracts::{Contracts, NoContract};
 use super::ids::{CaseRef, IdIndex};
-use super::judge::{
-    judge_in_pieces, settle, Contracts, Interner, NoContract, RejectReason, Rejects, Seen,
-};
+use super::judge::{judge_in_pieces, settle, Interner, RejectReason, Rejects, Seen};
 use super::read::Source;
 use super::stream::Pieces;
 use super::text::{unreadable, Columns, Texts};
@@ -200,9 +199,11 @@ impl Found {
             cols.get("language"),
         ];
         let known: &Interner = interner;
-        let checked: Vec<Result<Checked, RowFault>> = (0..source.frame.height())
+        let height = source.frame.height();
+        let checked: Vec<Result<Checked, RowFault>> = (0..height)
             .into_par_iter()
             .map_init(Vec::new, |buffer, i| {
+                (with.contracts).look_ahead(i, height, |k| texts.accounts.get(k));
                 let c = check(i, &texts, with)?;
                 let contract = contract_of(i, &texts, with.contracts, c.created_at);
                 Ok(Checked {

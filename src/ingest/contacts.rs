@@ -11,9 +11,10 @@
 //! ([`super::judge::judge_rows_side_by_side`]); overlaps are found once
 //! every part is judged.
 
+use super::contracts::Contracts;
 use super::judge::{
-    judge_rows_side_by_side, readable_account, required_instant, Contracts, Interner, RejectReason,
-    Rejecter, Rejects,
+    judge_rows_side_by_side, readable_account, required_instant, Interner, RejectReason, Rejecter,
+    Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
@@ -41,6 +42,7 @@ pub(crate) fn judge(
         height,
         Interner::default,
         |r, own, i| {
+            contracts.look_ahead(i, height, |k| texts.accounts.get(k));
             let account = readable_account(r, i, &broken, &texts.accounts, cols)?;
             contact(r, i, account, (&texts, cols, contracts), (interner, own))
         },

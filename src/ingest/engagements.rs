@@ -13,9 +13,10 @@
 
 use std::borrow::Cow;
 
+use super::contracts::{Contracts, NoContract};
 use super::judge::{
-    duplicates, judge_rows_side_by_side, readable_account, required_instant, Contracts, Interner,
-    NoContract, RejectReason, Rejecter, Rejects,
+    duplicates, judge_rows_side_by_side, readable_account, required_instant, Interner,
+    RejectReason, Rejecter, Rejects,
 };
 use super::read::Source;
 use super::text::{unreadable, Columns, Texts};
@@ -46,6 +47,7 @@ pub(crate) fn judge(
         height,
         Interner::default,
         |r, own, i| {
+            contracts.look_ahead(i, height, |k| accounts.get(k));
             let account = readable_account(r, i, &broken, &accounts, cols)?;
             let judging = (cols, &texts, mapping, contracts);
             engagement(r, i, account, judging, (interner, own))

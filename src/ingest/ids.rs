@@ -201,7 +201,7 @@ impl Shard {
 /// to come will read it. Nothing else (it reads nothing, never faults).
 #[inline(always)]
 #[allow(unsafe_code)]
-fn prefetch(at: *const u8) {
+pub(crate) fn prefetch(at: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it dereferences nothing, cannot fault
     // on any address, and changes no state the program can see.

@@ -1,19 +1,19 @@
 //! What every table's judge shares: rejects and their accounting, the
-//! contract bounds, duplicate ids, interned text, and the one rule for the
-//! contract in force.
+//! contract bounds, duplicate ids and interned text (the contract in force
+//! is [`super::contracts`]'s).
 //!
 //! Nothing is lost: every data row a judge reads is either used or pushed
 //! to [`Rejects`] with the table, row, key, column, value and reason, and
 //! [`Rejects`] counts them per table, so that rows read = rows used + rows
 //! rejected holds by construction ([`super::Ingested::counts`]).
 
-use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use polars::prelude::PlHashMap as HashMap;
 use std::sync::Arc;
 
 use super::read::Origins;
 use super::text::{Columns, Texts};
 use crate::calendar::zone::resolve_local;
-use crate::model::{Contract, Table};
+use crate::model::Table;
 use crate::timestamp::{
     is_open_end_sentinel, parse_rfc3339, Instant, TimestampError, MAX_INSTANT, MIN_INSTANT,
 };
@@ -1071,103 +1071,10 @@ pub(crate) fn settle(
     out.extend(rejected.map(|&(candidate, _)| Duplicate { candidate, reason }));
 }
 
-/// Every account's contract rows, as judged: the one place that says
-/// which contract is in force.
-#[derive(Debug, Default)]
-pub struct Contracts {
-    /// Used rows per account id, sorted by `from`.
-    by_account: HashMap<Arc<str>, Vec<Contract>>,
-    /// Every account id the accounts table names (used rows or not).
-    known: HashSet<Arc<str>>,
-}
-
-/// Why a row that refers to an account has no contract to go by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoContract {
-    /// The accounts table does not name the account.
-    UnknownAccount,
-    /// It does, but every one of its rows was rejected.
-    OnlyRejectedRows,
-    /// It has contracts, none in force at the instant asked.
-    NoneInForce,
-}
-
-impl Contracts {
-    /// Contracts from the used rows, and the ids of every account named.
-    pub(crate) fn new(
-        by_account: HashMap<Arc<str>, Vec<Contract>>,
-        known: HashSet<Arc<str>>,
-    ) -> Self {
-        let mut by_account = by_account;
-        by_account.retain(|_, rows| !rows.is_empty());
-        for rows in by_account.values_mut() {
-            rows.sort_by_key(|c| c.from);
-        }
-        Contracts { by_account, known }
-    }
-
-    /// The account's used contract rows, sorted by `from`, or why there are none.
-    pub fn rows(&self, account: &str) -> Result<&[Contract], NoContract> {
-        self.account(account).map(|(_, rows)| rows)
-    }
-
-    /// The account's shared id and its used contract rows, sorted by
-    /// `from`, or why there are none.
-    pub fn account(&self, account: &str) -> Result<(&Arc<str>, &[Contract]), NoContract> {
-        match self.by_account.get_key_value(account) {
-            Some((id, rows)) => Ok((id, rows)),
-            None if self.known.contains(account) => Err(NoContract::OnlyRejectedRows),
-            None => Err(NoContract::UnknownAccount),
-        }
-    }
-
-    /// The account's shared id and its contract in force at `t`.
-    pub fn in_force(
-        &self,
-        account: &str,
-        t: Instant,
-    ) -> Result<(&Arc<str>, &Contract), NoContract> {
-        let (id, rows) = match self.by_account.get_key_value(account) {
-            Some(found) => found,
-            None => {
-                return Err(self
-                    .rows(account)
-                    .err()
-                    .unwrap_or(NoContract::UnknownAccount))
-            }
-        };
-        rows.iter()
-            .find(|c| c.in_force(t))
-            .map(|c| (id, c))
-            .ok_or(NoContract::NoneInForce)
-    }
-
-    /// Every account with a used contract row, sorted by id.
-    pub fn accounts(&self) -> Vec<(&Arc<str>, &[Contract])> {
-        let mut all: Vec<_> = self
-            .by_account
-            .iter()
-            .map(|(id, rows)| (id, rows.as_slice()))
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(b.0));
-        all
-    }
-}
-
-impl NoContract {
-    /// The reject reason.
-    pub(crate) fn reason(&self) -> RejectReason {
-        match self {
-            NoContract::UnknownAccount => RejectReason::UnknownAccount,
-            NoContract::OnlyRejectedRows => RejectReason::AccountWithoutContract,
-            NoContract::NoneInForce => RejectReason::NoContractInForce,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars::prelude::PlHashSet as HashSet;
 
     #[test]
     fn rows_judged_side_by_side_come_back_as_one_pass_gives_them() {
@@ -1349,37 +1256,6 @@ mod tests {
             proptest::prop_assert_eq!(repeated_by(&keys, |k| k.len() as u64), want.clone());
             proptest::prop_assert_eq!(repeated_by(&keys, |_| 7), want);
         }
-    }
-
-    #[test]
-    fn the_contract_in_force_and_why_there_is_none() {
-        let utc = chrono_tz::UTC;
-        let c = |from: i64, to: Option<i64>| Contract {
-            tier: 0,
-            region: 0,
-            zone: utc,
-            from,
-            to,
-        };
-        let mut by_account = HashMap::default();
-        by_account.insert(Arc::from("A"), vec![c(10, Some(20)), c(20, None)]);
-        by_account.insert(Arc::from("R"), vec![]);
-        let known = ["A", "R"].into_iter().map(Arc::from).collect();
-        let contracts = Contracts::new(by_account, known);
-        assert_eq!(contracts.in_force("A", 20).unwrap().1.from, 20);
-        assert_eq!(contracts.in_force("A", 19).unwrap().1.from, 10);
-        assert_eq!(
-            contracts.in_force("A", 9).unwrap_err(),
-            NoContract::NoneInForce
-        );
-        assert_eq!(
-            contracts.in_force("R", 15).unwrap_err(),
-            NoContract::OnlyRejectedRows
-        );
-        assert_eq!(
-            contracts.in_force("Z", 15).unwrap_err(),
-            NoContract::UnknownAccount
-        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 mod accounts;
 pub mod cases;
 mod contacts;
+pub mod contracts;
 mod engagements;
 mod events;
 mod ids;
@@ -26,9 +27,8 @@ mod records;
 mod stream;
 mod text;
 
-pub use judge::{
-    Contracts, Locator, NoContract, Reject, RejectReason, RejectRow, RejectRows, Rejects,
-};
+pub use contracts::{Contracts, NoContract};
+pub use judge::{Locator, Reject, RejectReason, RejectRow, RejectRows, Rejects};
 pub use read::{
     read_all, read_vendor, Format, Input, Origins, Source, SourceFile, VendorImport, READ_IN_PIECES,
 };
