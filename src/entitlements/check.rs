@@ -283,12 +283,23 @@ fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec
     // order: each text ranked once among the few distinct ones, then the
     // contacts sorted by their ranks and row (comparing the texts in the
     // sort was most of the stage, with long account ids).
+    // Exports list an account's contacts together: a text the same as the
+    // row before's takes its rank without a lookup.
     let accounts = text_ranks(contacts.par_iter().map(|c| &*c.account));
     let products = text_ranks(contacts.par_iter().map(|c| &*c.product));
     let mut order: Vec<(u32, u32, u32)> = contacts
         .par_iter()
         .enumerate()
-        .map(|(i, c)| (accounts[&*c.account], products[&*c.product], i as u32))
+        .map_init(
+            || (Ranked::default(), Ranked::default()),
+            |(account, product), (i, c)| {
+                let ranks = (
+                    account.rank(&accounts, &c.account),
+                    product.rank(&products, &c.product),
+                );
+                (ranks.0, ranks.1, i as u32)
+            },
+        )
         .collect();
     order.par_sort_unstable();
     let order: Vec<u32> = order.into_iter().map(|(_, _, i)| i).collect();
@@ -336,15 +347,40 @@ fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec
     runs.par_iter().flat_map_iter(run_findings).collect()
 }
 
-/// Each distinct text of `texts` and its rank in text order.
+/// The last text ranked on a thread, and its rank.
+#[derive(Default)]
+struct Ranked<'t>(Option<(&'t str, u32)>);
+
+impl<'t> Ranked<'t> {
+    /// The rank of `text` in `ranks`, looked up unless it is the last one's.
+    fn rank(&mut self, ranks: &hashbrown::HashMap<&str, u32>, text: &'t str) -> u32 {
+        match self.0 {
+            Some((last, rank)) if last == text => rank,
+            _ => {
+                let rank = ranks[text];
+                self.0 = Some((text, rank));
+                rank
+            }
+        }
+    }
+}
+
+/// Each distinct text of `texts` and its rank in text order (a text the
+/// same as the one before it is not hashed again).
 fn text_ranks<'t>(
     texts: impl ParallelIterator<Item = &'t str>,
 ) -> hashbrown::HashMap<&'t str, u32> {
     let mut distinct: Vec<&str> = texts
-        .fold(hashbrown::HashSet::<&str>::default, |mut seen, t| {
-            seen.insert(t);
-            seen
-        })
+        .fold(
+            || (hashbrown::HashSet::<&str>::default(), None),
+            |(mut seen, last), t| {
+                if last != Some(t) {
+                    seen.insert(t);
+                }
+                (seen, Some(t))
+            },
+        )
+        .map(|(seen, _)| seen)
         .reduce(hashbrown::HashSet::default, |mut a, b| {
             a.extend(b);
             a
@@ -457,6 +493,27 @@ fn service_findings(policy: &Policy, engagements: &[Engagement], as_of: Instant)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Texts in runs and not (few letters: many repeats), ranked as
+        /// the contacts are: each gets its place among the sorted
+        /// distinct texts, whether the one before it was the same or not.
+        #[test]
+        fn texts_in_runs_or_not_get_their_place_in_text_order(
+            texts in proptest::collection::vec("[ab]{0,2}", 0..80)
+        ) {
+            let ranks = text_ranks(texts.par_iter().map(String::as_str));
+            let mut sorted: Vec<&str> = texts.iter().map(String::as_str).collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let mut last = Ranked::default();
+            for t in &texts {
+                let want = sorted.binary_search(&t.as_str()).unwrap() as u32;
+                proptest::prop_assert_eq!(last.rank(&ranks, t), want);
+            }
+            proptest::prop_assert_eq!(ranks.len(), sorted.len());
+        }
+    }
 
     #[test]
     fn engagements_group_by_account_text_whatever_copy_of_the_id_they_hold() {

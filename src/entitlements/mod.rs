@@ -271,11 +271,13 @@ pub fn contact_breaches(
     let mut out: Vec<ContactBreach> = Vec::new();
     let mut open: Option<ContactBreach> = None;
     for t in instants {
-        let active: Vec<&Named> = named
-            .iter()
-            .filter(|n| n.from <= t && n.to.is_none_or(|to| t < to))
-            .collect();
-        let count = active.len() as u32;
+        // Counted without a list: the names are only wanted at a new peak.
+        let active = || {
+            named
+                .iter()
+                .filter(move |n| n.from <= t && n.to.is_none_or(|to| t < to))
+        };
+        let count = active().count() as u32;
         let tier = spans.iter().find(|s| s.in_force(t)).map(|s| s.tier);
         let over = tier
             .map(|tier| (tier, limit(tier)))
@@ -284,7 +286,7 @@ pub fn contact_breaches(
             (Some((tier, _)), Some(b)) if b.tier == tier => {
                 if count > b.peak {
                     b.peak = count;
-                    b.named_at_peak = ids(&active);
+                    b.named_at_peak = ids(active());
                 }
             }
             (Some((tier, allowed)), _) => {
@@ -298,7 +300,7 @@ pub fn contact_breaches(
                     until: None,
                     allowed,
                     peak: count,
-                    named_at_peak: ids(&active),
+                    named_at_peak: ids(active()),
                 });
             }
             (None, Some(_)) => {
@@ -313,8 +315,8 @@ pub fn contact_breaches(
     out
 }
 
-fn ids(active: &[&Named]) -> Vec<String> {
-    let mut v: Vec<String> = active.iter().map(|n| n.contact_id.to_string()).collect();
+fn ids<'n>(active: impl Iterator<Item = &'n Named>) -> Vec<String> {
+    let mut v: Vec<String> = active.map(|n| n.contact_id.to_string()).collect();
     v.sort();
     v
 }
