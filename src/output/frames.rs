@@ -659,6 +659,12 @@ mod tests {
         Series::new(name.into(), values).cast(&dtype).unwrap()
     }
 
+    /// The codes of an enum column.
+    fn codes_of(s: &Series) -> Vec<Option<u32>> {
+        let codes = s.cast(&DataType::UInt32).unwrap();
+        codes.u32().unwrap().iter().collect()
+    }
+
     /// Codes and texts of an enum column, to compare two of them.
     fn codes_and_texts(s: &Series) -> (Series, Series) {
         (
@@ -713,14 +719,7 @@ mod tests {
             None,
         ];
         let column = enum_column("account_id", &values).unwrap();
-        let s = column.as_materialized_series();
-        let codes: Vec<Option<u32>> = s
-            .cast(&DataType::UInt32)
-            .unwrap()
-            .u32()
-            .unwrap()
-            .iter()
-            .collect();
+        let codes = codes_of(column.as_materialized_series());
         assert_eq!(codes, [Some(0), Some(0), Some(1), Some(0), None]);
     }
 
@@ -730,14 +729,7 @@ mod tests {
         let texts = ["b", "a", "b", "c"];
         let codes = vec![vec![Some(0), Some(1), Some(2), None, Some(3), Some(2)]];
         let made = enum_columns_of_slots(std::iter::once("x"), &texts, codes).unwrap();
-        let s = made[0].as_materialized_series();
-        let codes: Vec<Option<u32>> = s
-            .cast(&DataType::UInt32)
-            .unwrap()
-            .u32()
-            .unwrap()
-            .iter()
-            .collect();
+        let codes = codes_of(made[0].as_materialized_series());
         assert_eq!(codes, [Some(1), Some(0), Some(1), None, Some(2), Some(1)]);
         let texts: Vec<Option<String>> =
             text_values(&DataFrame::new(6, made).unwrap(), "x").unwrap();
