@@ -293,11 +293,8 @@ fn contact_findings(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec
         .map_init(
             || (Ranked::default(), Ranked::default()),
             |(account, product), (i, c)| {
-                let ranks = (
-                    account.rank(&accounts, &c.account),
-                    product.rank(&products, &c.product),
-                );
-                (ranks.0, ranks.1, i as u32)
+                let a = account.rank(&accounts, &c.account);
+                (a, product.rank(&products, &c.product), i as u32)
             },
         )
         .collect();

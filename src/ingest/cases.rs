@@ -203,7 +203,8 @@ impl Found {
         let checked: Vec<Result<Checked, RowFault>> = (0..height)
             .into_par_iter()
             .map_init(Vec::new, |buffer, i| {
-                (with.contracts).look_ahead(i, height, |k| texts.accounts.get(k));
+                with.contracts
+                    .look_ahead(i, height, |k| texts.accounts.get(k));
                 let c = check(i, &texts, with)?;
                 let contract = contract_of(i, &texts, with.contracts, c.created_at);
                 Ok(Checked {

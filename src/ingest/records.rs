@@ -100,10 +100,10 @@ impl Records {
 }
 
 /// Where each value of a [`Records`] lies in its text, start and end:
-/// as `u32` while the text is under 4 GiB, as `usize` past that. A span
-/// is most of the memory of a table read whole (6.1 M engagements of six
-/// columns: 585 MB of `usize` pairs, written when parsed and again when
-/// the parts are joined, for 446 MB of text), and half of it as `u32`.
+/// as `u32` while the text is under 4 GiB, as `usize` past that. The
+/// spans are most of the memory of a table read whole (6.1 M engagements
+/// of six columns: 585 MB of `usize` pairs, written when parsed and again
+/// when the parts are joined, for 446 MB of text); as `u32`, half that.
 #[derive(Debug)]
 enum Spans {
     /// Every offset under 2^32.
