@@ -7,7 +7,8 @@
 //! computes the same numbers natively ([`aggregates`]): one sort of the
 //! cases by group, each group's response minutes sorted on their own, and a
 //! linear scan, instead of a per-group `QUANTILE_CONT` over a million tiny
-//! groups. The native result is the SQL result to the bit (same rows, same
+//! groups. The cases' text dimensions are ranked once ([`Dimensions`]),
+//! for the aggregates and for `case_slt`'s enum columns alike. The native result is the SQL result to the bit (same rows, same
 //! order, the same interpolation arithmetic as polars' `QUANTILE_CONT`),
 //! its text columns already the enums they are written as: the tests in
 //! `tests/it/outputs.rs` compare the two on generated exports.
@@ -16,7 +17,7 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 use rayon::prelude::*;
 
-use crate::model::{CaseRow, Priority};
+use crate::model::{CaseRow, PeriodLabels, Priority};
 use crate::output::frames::enum_column_of_ranks;
 use crate::Result;
 
@@ -33,47 +34,49 @@ pub fn run_query(case_slt: &DataFrame, sql: &str) -> Result<DataFrame> {
 }
 
 /// `attainment.parquet` and `account_attainment.parquet`, as
-/// `sql/attainment.sql` and `sql/account_attainment.sql` compute them:
-/// made side by side, sharing the ranks of the period labels.
-pub fn aggregates(cases: &[CaseRow]) -> Result<(DataFrame, DataFrame)> {
-    // Period labels ranked in text order (`month` rows sort before
-    // `quarter` rows, and labels of one type never meet the other's).
-    let periods = Ranks::of(cases, |c| [c.period(), c.month()]);
+/// `sql/attainment.sql` and `sql/account_attainment.sql` compute them,
+/// made side by side of the cases and their ranks ([`Dimensions::of`]
+/// the same cases).
+pub fn aggregates(cases: &[CaseRow], dims: &Dimensions) -> Result<(DataFrame, DataFrame)> {
+    assert_eq!(cases.len(), dims.codes.len(), "the ranks of these cases");
     let (attainment, account_attainment) = rayon::join(
-        || attainment(cases, &periods),
-        || account_attainment(cases, &periods),
+        || attainment(cases, dims),
+        || account_attainment(cases, dims),
     );
     Ok((attainment?, account_attainment?))
 }
 
 /// `attainment.parquet`: period × tier × priority × region.
-fn attainment(cases: &[CaseRow], periods: &Ranks) -> Result<DataFrame> {
-    let tiers = Ranks::of(cases, |c| [&*c.tier]);
-    let regions = Ranks::of(cases, |c| [&*c.region]);
-    let groups = groups(cases, periods, |c| {
-        (tiers.rank(&c.tier) << 16) | (priority_rank(c.priority) << 12) | regions.rank(&c.region)
+fn attainment(cases: &[CaseRow], dims: &Dimensions) -> Result<DataFrame> {
+    assert!(
+        dims.regions.len() <= 1 << 12 && dims.tiers.len() <= 1 << (DIMS_BITS - 16),
+        "more tiers or regions than a key holds"
+    );
+    let groups = groups(cases, dims, |c, k| {
+        (u64::from(k.tier) << 16) | (priority_rank(c.priority) << 12) | u64::from(k.region)
     });
     let priorities = Priority::ALL.map(Priority::as_str);
+    let (tiers, regions) = (texts(&dims.tiers), texts(&dims.regions));
     let columns: [Dimension; 3] = [
-        ("tier", &tiers.sorted, &|d| d >> 16),
+        ("tier", &tiers, &|d| d >> 16),
         ("priority", &priorities, &|d| (d >> 12) & 0xf),
-        ("region", &regions.sorted, &|d| d & 0xfff),
+        ("region", &regions, &|d| d & 0xfff),
     ];
-    frame(&groups, periods, &columns)
+    frame(&groups, dims, &columns)
 }
 
 /// `account_attainment.parquet`: period × account × priority.
-fn account_attainment(cases: &[CaseRow], periods: &Ranks) -> Result<DataFrame> {
-    let accounts = Ranks::of(cases, |c| [&*c.account_id]);
-    let groups = groups(cases, periods, |c| {
-        (accounts.rank(&c.account_id) << 4) | priority_rank(c.priority)
+fn account_attainment(cases: &[CaseRow], dims: &Dimensions) -> Result<DataFrame> {
+    let groups = groups(cases, dims, |c, k| {
+        (u64::from(k.account) << 4) | priority_rank(c.priority)
     });
     let priorities = Priority::ALL.map(Priority::as_str);
+    let accounts = texts(&dims.accounts);
     let columns: [Dimension; 2] = [
-        ("account_id", &accounts.sorted, &|d| d >> 4),
+        ("account_id", &accounts, &|d| d >> 4),
         ("priority", &priorities, &|d| d & 0xf),
     ];
-    frame(&groups, periods, &columns)
+    frame(&groups, dims, &columns)
 }
 
 /// A dimension column of an aggregate: its name, its values in text
@@ -84,67 +87,199 @@ fn priority_rank(p: Priority) -> u64 {
     p.index() as u64
 }
 
-/// The distinct values of a dimension in text order, so that ranks sort
-/// as the text does (`ORDER BY`). A row's text is shared (an interned
-/// `Arc<str>`), so a value is found by its address, not hashed as text:
-/// [`Ranks::rank`] knows only the values it was made from, and two
-/// addresses holding the same text have the same rank.
-struct Ranks<'a> {
-    sorted: Vec<&'a str>,
-    index: PlHashMap<(usize, usize), u64>,
+/// Texts as the `&str`s a column is made of.
+pub fn texts(all: &[Box<str>]) -> Vec<&str> {
+    all.iter().map(|t| &**t).collect()
 }
 
-impl<'a> Ranks<'a> {
-    /// The ranks of the values `values` gives for each case (the cases
-    /// walked in parallel, a map of the addresses seen per slice, one
-    /// slice per thread: in slices of 2^16 cases, each slice's map held
-    /// most of the accounts, and merging them cost more than filling them).
-    fn of<const N: usize>(
-        cases: &'a [CaseRow],
-        values: impl Fn(&'a CaseRow) -> [&'a str; N] + Sync,
-    ) -> Ranks<'a> {
+/// The text dimensions of the measured cases, ranked once: each
+/// dimension's distinct values in text order (so that ranks sort as the
+/// text does, `ORDER BY`), and each case's ranks. The aggregates group by
+/// the ranks, and `case_slt`'s enum columns are made of them
+/// ([`crate::output::frames::case_slt_of`]): a row's text is looked up
+/// once, not once for each aggregate, period type and column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dimensions {
+    /// Account ids, in text order.
+    pub accounts: Vec<Box<str>>,
+    /// Tiers, in text order.
+    pub tiers: Vec<Box<str>>,
+    /// Regions, in text order.
+    pub regions: Vec<Box<str>>,
+    /// Every quarter and month label, in text order (`2026-01` sorts
+    /// before `2026-Q1`; `case_slt`'s `period` and `month` share them).
+    pub periods: Vec<Box<str>>,
+    /// For a month label's place in `periods`, its quarter's place.
+    quarter_of: Vec<u32>,
+    /// Each case's ranks, in the cases' order.
+    pub codes: Vec<Codes>,
+}
+
+/// One case's ranks among the values of [`Dimensions`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Codes {
+    /// Its account id's place in `accounts`.
+    pub account: u32,
+    /// Its month label's place in `periods`.
+    pub month: u32,
+    /// Its tier's place in `tiers`.
+    pub tier: u32,
+    /// Its region's place in `regions`.
+    pub region: u32,
+}
+
+impl Dimensions {
+    /// The ranks of `cases`' accounts, tiers, regions and period labels.
+    ///
+    /// A row's texts are shared (interned `Arc<str>`s, one pair of labels
+    /// per month), so a value is found by its address, not hashed as text;
+    /// two addresses holding the same text have the same rank. The cases
+    /// are walked once, in one slice per thread, each slice numbering the
+    /// addresses it meets (a value at the address the case before had is
+    /// not looked up again) and writing each case's numbers; once every
+    /// value is known and sorted, each slice's numbers become ranks.
+    pub fn of(cases: &[CaseRow]) -> Dimensions {
         let slice = cases
             .len()
             .div_ceil(rayon::current_num_threads().max(1))
             .max(1 << 16);
-        let seen = cases
+        let mut codes = vec![Codes::default(); cases.len()];
+        let slices: Vec<Slots> = cases
             .par_chunks(slice)
-            .map(|chunk| {
-                let mut seen: PlHashMap<(usize, usize), &'a str> = PlHashMap::default();
-                // A case's value is often the one before's (the same month,
-                // tier, region): that one is not hashed again.
-                let mut before = [(0, 0); N];
-                for c in chunk {
-                    for (k, v) in values(c).into_iter().enumerate() {
-                        if address(v) != before[k] {
-                            before[k] = address(v);
-                            seen.entry(address(v)).or_insert(v);
-                        }
-                    }
-                }
-                seen
-            })
-            .reduce(PlHashMap::default, |mut all, part| {
-                for (k, v) in part {
-                    all.entry(k).or_insert(v);
-                }
-                all
-            });
-        let mut sorted: Vec<&'a str> = seen.values().copied().collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        let index = seen
-            .into_iter()
-            .map(|(k, v)| {
-                let rank = sorted.binary_search(&v).expect("a value seen") as u64;
-                (k, rank)
+            .zip(codes.par_chunks_mut(slice))
+            .map(|(chunk, codes)| Slots::of(chunk, codes))
+            .collect();
+        // Each dimension's distinct texts in text order, and for each
+        // slice, each of its numbers' rank.
+        let rank = |k: usize| {
+            // The slices share most of their values (the same addresses):
+            // each address's text is sorted and searched once.
+            let mut at: PlHashMap<(usize, usize), &str> = PlHashMap::default();
+            for s in &slices {
+                at.extend(s.texts[k].iter().map(|&t| (address(t), t)));
+            }
+            let mut sorted: Vec<&str> = at.values().copied().collect();
+            sorted.par_sort_unstable();
+            sorted.dedup();
+            let at: Vec<((usize, usize), &str)> = at.into_iter().collect();
+            let rank_of: PlHashMap<(usize, usize), u32> = at
+                .par_iter()
+                .map(|&(address, text)| (address, place(&sorted, text)))
+                .collect();
+            let ranks: Vec<Vec<u32>> = slices
+                .iter()
+                .map(|s| s.texts[k].iter().map(|&t| rank_of[&address(t)]).collect())
+                .collect();
+            (sorted, ranks)
+        };
+        let [accounts, tiers, regions] = [0, 1, 2].map(rank);
+        // Period labels: each month's pair gives its month's place and,
+        // through `quarter_of`, its quarter's.
+        let mut periods: Vec<&str> = slices
+            .iter()
+            .flat_map(|s| &s.labels)
+            .flat_map(|l| [&*l.period, &*l.month])
+            .collect();
+        periods.sort_unstable();
+        periods.dedup();
+        let mut quarter_of = vec![0; periods.len()];
+        let months: Vec<Vec<u32>> = slices
+            .iter()
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(|l| {
+                        let month = place(&periods, &l.month);
+                        quarter_of[month as usize] = place(&periods, &l.period);
+                        month
+                    })
+                    .collect()
             })
             .collect();
-        Ranks { sorted, index }
+        codes
+            .par_chunks_mut(slice)
+            .enumerate()
+            .for_each(|(s, codes)| {
+                for k in codes {
+                    *k = Codes {
+                        account: accounts.1[s][k.account as usize],
+                        month: months[s][k.month as usize],
+                        tier: tiers.1[s][k.tier as usize],
+                        region: regions.1[s][k.region as usize],
+                    };
+                }
+            });
+        let owned = |texts: Vec<&str>| texts.into_iter().map(Box::from).collect();
+        Dimensions {
+            accounts: owned(accounts.0),
+            tiers: owned(tiers.0),
+            regions: owned(regions.0),
+            periods: owned(periods),
+            quarter_of,
+            codes,
+        }
     }
 
-    fn rank(&self, value: &str) -> u64 {
-        self.index[&address(value)]
+    /// A case's quarter label's place in `periods`.
+    pub fn quarter(&self, codes: &Codes) -> u32 {
+        self.quarter_of[codes.month as usize]
+    }
+}
+
+/// `text`'s place in `sorted`, which holds it.
+fn place(sorted: &[&str], text: &str) -> u32 {
+    sorted.binary_search(&text).expect("a value seen") as u32
+}
+
+/// The values one slice of cases holds, each numbered as first met (by
+/// address): the account ids, tiers, regions, and the period labels.
+#[derive(Default)]
+struct Slots<'a> {
+    texts: [Vec<&'a str>; 3],
+    labels: Vec<&'a PeriodLabels>,
+}
+
+impl<'a> Slots<'a> {
+    /// The values of `cases`, and in `codes` each case's numbers.
+    fn of(cases: &'a [CaseRow], codes: &mut [Codes]) -> Slots<'a> {
+        let mut slots = Slots::default();
+        let mut numbers: [PlHashMap<(usize, usize), u32>; 3] = Default::default();
+        let mut label_numbers: PlHashMap<usize, u32> = PlHashMap::default();
+        // The case before's addresses and numbers.
+        let mut before = [((0, 0), 0); 3];
+        let mut labels_before = (0, 0);
+        for (c, out) in cases.iter().zip(codes) {
+            let texts: [&str; 3] = [&c.account_id, &c.tier, &c.region];
+            let mut number = [0; 3];
+            for (k, text) in texts.into_iter().enumerate() {
+                let at = address(text);
+                if at != before[k].0 {
+                    let seen = &mut slots.texts[k];
+                    let n = *numbers[k].entry(at).or_insert_with(|| {
+                        seen.push(text);
+                        seen.len() as u32 - 1
+                    });
+                    before[k] = (at, n);
+                }
+                number[k] = before[k].1;
+            }
+            let at = std::sync::Arc::as_ptr(&c.labels) as usize;
+            if at != labels_before.0 {
+                let seen = &mut slots.labels;
+                let n = *label_numbers.entry(at).or_insert_with(|| {
+                    seen.push(&c.labels);
+                    seen.len() as u32 - 1
+                });
+                labels_before = (at, n);
+            }
+            *out = Codes {
+                account: number[0],
+                month: labels_before.1,
+                tier: number[1],
+                region: number[2],
+            };
+        }
+        slots
     }
 }
 
@@ -173,47 +308,54 @@ struct Group {
 /// period, packed in text order in at most [`DIMS_BITS`] bits), for
 /// quarters and months, sorted as the queries' `ORDER BY period_type,
 /// period, …`.
-fn groups(cases: &[CaseRow], periods: &Ranks, dims: impl Fn(&CaseRow) -> u64 + Sync) -> Vec<Group> {
-    // Month groups sort before quarter groups: each period type is its own
-    // pass, so that one entry per case is held at a time.
-    let mut all = period_groups(cases, periods, &dims, false);
-    all.append(&mut period_groups(cases, periods, &dims, true));
+fn groups(
+    cases: &[CaseRow],
+    dims: &Dimensions,
+    packed: impl Fn(&CaseRow, &Codes) -> u64 + Sync,
+) -> Vec<Group> {
+    // One entry per case, 16 bytes: its key (period rank, dimensions, and
+    // in the lowest two bits the outcome, so that a group is a run of keys
+    // equal but for those) and its response minutes (the bits of a
+    // non-negative float, which sort as the float does; none: u64::MAX).
+    assert!(
+        dims.periods.len() <= 1 << (64 - DIMS_BITS - 2),
+        "more period labels than a key holds"
+    );
+    let mut entries: Vec<(u64, u64)> = cases
+        .par_iter()
+        .zip(&dims.codes)
+        .map(|(c, k)| {
+            let group = (u64::from(k.month) << DIMS_BITS) | packed(c, k);
+            let minutes = c.response_minutes.map_or(u64::MAX, f64::to_bits);
+            ((group << 2) | c.outcome.index() as u64, minutes)
+        })
+        .collect();
+    // Month groups sort before quarter groups. The quarters' entries are
+    // the months', each relabelled with its month's quarter (the cases
+    // are not read again).
+    let mut all = period_groups(&mut entries, false);
+    let shift = DIMS_BITS + 2;
+    entries.par_iter_mut().for_each(|e| {
+        let quarter = u64::from(dims.quarter_of[(e.0 >> shift) as usize]);
+        e.0 = (quarter << shift) | (e.0 & ((1 << shift) - 1));
+    });
+    all.append(&mut period_groups(&mut entries, true));
     all
 }
 
 /// Bits of a group's packed dimensions other than the period.
 const DIMS_BITS: u32 = 44;
 
-/// The groups of one period type (`quarter` or month), sorted by key.
-fn period_groups(
-    cases: &[CaseRow],
-    periods: &Ranks<'_>,
-    dims: &(impl Fn(&CaseRow) -> u64 + Sync),
-    quarter: bool,
-) -> Vec<Group> {
-    // One entry per case, 16 bytes: its key (period rank, dimensions, and
-    // in the lowest two bits the outcome, so that a group is a run of keys
-    // equal but for those) and its response minutes (the bits of a
-    // non-negative float, which sort as the float does; none: u64::MAX).
-    // Sorted by key alone; each group's minutes are then sorted on their own.
-    assert!(
-        periods.sorted.len() <= 1 << (64 - DIMS_BITS - 2),
-        "more period labels than a key holds"
-    );
-    let mut entries: Vec<(u64, u64)> = cases
-        .par_iter()
-        .map(|c| {
-            let label = if quarter { c.period() } else { c.month() };
-            let group = (periods.rank(label) << DIMS_BITS) | dims(c);
-            let minutes = c.response_minutes.map_or(u64::MAX, f64::to_bits);
-            ((group << 2) | c.outcome.index() as u64, minutes)
-        })
-        .collect();
+/// The groups of one period type (`quarter` or month) of its entries (see
+/// [`groups`]), sorted by key: the entries are sorted by key alone, then
+/// each group's minutes on their own.
+fn period_groups(entries: &mut [(u64, u64)], quarter: bool) -> Vec<Group> {
     entries.par_sort_unstable_by_key(|e| e.0);
     if entries.is_empty() {
         // No case (a shard of a small export may have none): no group.
         return Vec::new();
     }
+    let entries = &*entries;
     let mut starts: Vec<usize> = vec![0];
     starts.extend((1..entries.len()).filter(|&i| entries[i].0 >> 2 != entries[i - 1].0 >> 2));
     starts.push(entries.len());
@@ -281,10 +423,11 @@ fn quantile(sorted: &[f64], nulls: usize, q: f64) -> Option<f64> {
 /// but for the text columns, which are enums of the values they hold (as
 /// [`crate::output::frames::strings_to_enums`] makes them when written),
 /// built from the ranks without a column of text.
-fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFrame> {
+fn frame(groups: &[Group], ranked: &Dimensions, dims: &[Dimension]) -> Result<DataFrame> {
     // The text columns side by side, and beside them the numbers.
+    let periods = texts(&ranked.periods);
     let (texts, mut numbers) = rayon::join(
-        || text_columns(groups, periods, dims),
+        || text_columns(groups, &periods, dims),
         || number_columns(groups),
     );
     let mut columns = texts?;
@@ -294,7 +437,7 @@ fn frame(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<DataFr
 
 /// The aggregate's text columns, side by side: `period_type`, `period`,
 /// then `dims`.
-fn text_columns(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result<Vec<Column>> {
+fn text_columns(groups: &[Group], periods: &[&str], dims: &[Dimension]) -> Result<Vec<Column>> {
     /// Where a column's rank comes from.
     #[derive(Clone, Copy)]
     enum Of {
@@ -304,7 +447,7 @@ fn text_columns(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result
     }
     let mut specs: Vec<(&str, &[&str], Of)> = vec![
         ("period_type", &["month", "quarter"], Of::PeriodType),
-        ("period", &periods.sorted, Of::Period),
+        ("period", periods, Of::Period),
     ];
     specs.extend(
         dims.iter()
@@ -319,8 +462,7 @@ fn text_columns(groups: &[Group], periods: &Ranks, dims: &[Dimension]) -> Result
                 Of::Period => g.period,
                 Of::Dim(i) => (dims[i].2)(g.dims),
             };
-            let codes: Vec<u32> = groups.iter().map(|g| rank(g) as u32).collect();
-            enum_column_of_ranks(name, texts, &codes)
+            enum_column_of_ranks(name, texts, groups.iter().map(|g| rank(g) as u32))
         })
         .collect()
 }
@@ -403,31 +545,67 @@ mod tests {
 
     /// Runs of one shared id, the same text at other addresses, and
     /// different ids of the same length one after another, over more
-    /// cases than one thread's slice: every distinct text is ranked, in
-    /// text order, whatever address it is at.
+    /// cases than one thread's slice; tiers, regions and months likewise:
+    /// every distinct text is ranked, in text order, whatever address it
+    /// is at, and each case's quarter is its month's.
     #[test]
-    fn account_ranks_follow_text_order_over_runs_copies_and_slices() {
+    fn ranks_follow_text_order_over_runs_copies_and_slices() {
+        use crate::model::PeriodLabels;
         let texts = ["A-07", "A-03", "B", "A-10", "A-03", "", "A-07", "ZZ"];
         let shared: Vec<Arc<str>> = texts.iter().map(|&t| Arc::from(t)).collect();
+        let tiers: [Arc<str>; 2] = ["Online".into(), "Elite".into()];
+        let regions: [Arc<str>; 3] = ["EMEA".into(), "AMER".into(), "APJ".into()];
+        let labels = |month: u32| {
+            Arc::new(PeriodLabels {
+                period: format!("2026-Q{}", (month - 1) / 3 + 1).into(),
+                month: format!("2026-{month:02}").into(),
+            })
+        };
+        let months: Vec<Arc<PeriodLabels>> = (1..=12).map(labels).collect();
         let cases: Vec<CaseRow> = (0..300_000usize)
             .map(|i| {
                 let k = (i / (1 + i % 5) + i * 7) % texts.len();
-                if i % 11 == 0 {
+                let mut case = if i % 11 == 0 {
                     // The same text at an address of its own.
                     case_of(&Arc::from(texts[k]))
                 } else {
                     case_of(&shared[k])
-                }
+                };
+                case.tier = match i % 13 {
+                    0 => Arc::from(&*tiers[i % 2]),
+                    _ => Arc::clone(&tiers[(i / 7) % 2]),
+                };
+                case.region = Arc::clone(&regions[(i / 1000) % 3]);
+                let month = (i / 25_000) % 12;
+                case.labels = match i % 17 {
+                    0 => labels(month as u32 + 1),
+                    _ => Arc::clone(&months[month]),
+                };
+                case
             })
             .collect();
-        let ranks = Ranks::of(&cases, |c| [&*c.account_id]);
-        let mut expected: Vec<&str> = texts.to_vec();
-        expected.sort_unstable();
-        expected.dedup();
-        assert_eq!(ranks.sorted, expected);
-        for c in &cases {
-            let rank = ranks.rank(&c.account_id) as usize;
-            assert_eq!(expected[rank], &*c.account_id);
+        let dims = Dimensions::of(&cases);
+        let sorted = |all: &[&str]| {
+            let mut all = all.to_vec();
+            all.sort_unstable();
+            all.dedup();
+            all.into_iter().map(Box::from).collect::<Vec<Box<str>>>()
+        };
+        assert_eq!(dims.accounts, sorted(&texts));
+        assert_eq!(dims.tiers, sorted(&["Online", "Elite"]));
+        assert_eq!(dims.regions, sorted(&["EMEA", "AMER", "APJ"]));
+        let all_labels: Vec<&str> = months
+            .iter()
+            .flat_map(|l| [&*l.period, &*l.month])
+            .collect();
+        assert_eq!(dims.periods, sorted(&all_labels));
+        assert_eq!(dims.codes.len(), cases.len());
+        for (c, k) in cases.iter().zip(&dims.codes) {
+            assert_eq!(&*dims.accounts[k.account as usize], &*c.account_id);
+            assert_eq!(&*dims.tiers[k.tier as usize], &*c.tier);
+            assert_eq!(&*dims.regions[k.region as usize], &*c.region);
+            assert_eq!(&*dims.periods[k.month as usize], c.month());
+            assert_eq!(&*dims.periods[dims.quarter(k) as usize], c.period());
         }
     }
 

@@ -79,12 +79,14 @@ pub fn merge(dirs: &[PathBuf], settings: &Settings) -> Result<Run> {
     let rejects = Rejects::from_rows(rejects);
 
     let manifest = merged_manifest(&shards, &cases, &entitlements, &rejects)?;
-    let (attainment, account_attainment) = aggregate::aggregates(&cases)?;
+    let dimensions = aggregate::Dimensions::of(&cases);
+    let (attainment, account_attainment) = aggregate::aggregates(&cases, &dimensions)?;
     Ok(Run {
         as_of,
         attainment,
         account_attainment,
         cases,
+        dimensions,
         source_rows: None,
         entitlements,
         rejects,

@@ -13,7 +13,7 @@ use polars::prelude::DataFrame;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::aggregate;
+use crate::aggregate::{self, Dimensions};
 use crate::calendar::{micros_to_minutes, CalendarError};
 use crate::config::Settings;
 use crate::entitlements::check::{self, Checked};
@@ -38,6 +38,9 @@ pub struct Run {
     /// makes them the `case_slt` frame; writing the report gives them up
     /// for it).
     pub cases: Vec<CaseRow>,
+    /// The ranks of `cases`' text dimensions, which the aggregates were
+    /// made of and `case_slt`'s enum columns are (given up with `cases`).
+    pub dimensions: Dimensions,
     /// With `--shard`: each case's 0-based row in the cases table, in the
     /// order of `cases` (the shard's `case_slt` carries it as `source_row`).
     pub source_rows: Option<Vec<u32>>,
@@ -146,7 +149,13 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
         std::mem::take(&mut ingested.engagements),
         std::mem::take(&mut ingested.contacts),
     );
-    let (aggregates, ()) = rayon::join(|| aggregate::aggregates(&cases), || drop(spent));
+    let ((aggregates, dimensions), ()) = rayon::join(
+        || {
+            let dimensions = Dimensions::of(&cases);
+            (aggregate::aggregates(&cases, &dimensions), dimensions)
+        },
+        || drop(spent),
+    );
     let (attainment, account_attainment) = aggregates?;
     timing.aggregate = millis(stage.finish(
         &format!(
@@ -161,6 +170,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Run> {
     Ok(Run {
         as_of,
         cases,
+        dimensions,
         source_rows,
         attainment,
         account_attainment,

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use crate::aggregate::{self, Codes, Dimensions};
 use crate::calendar::Coverage;
 use crate::entitlements::check::{Finding, YearRow};
 use crate::ingest::{RejectRow, Rejects};
@@ -107,11 +108,27 @@ pub fn shared_enum_columns(columns: &[(&str, &[Option<&str>])]) -> Result<Vec<Co
 /// An enum column of `codes`, each the position of its text in `texts`
 /// (sorted, distinct): the enum is the texts the codes use, as
 /// [`enum_column`] makes it of the same values, built without hashing one.
-pub fn enum_column_of_ranks(name: &str, texts: &[&str], codes: &[u32]) -> Result<Column> {
+pub fn enum_column_of_ranks(
+    name: &str,
+    texts: &[&str],
+    codes: impl Iterator<Item = u32> + Clone,
+) -> Result<Column> {
+    Ok(enum_columns_of_ranks(&[name], texts, &[codes])?.remove(0))
+}
+
+/// Enum columns named `names` sharing one enum, each of its `codes` (the
+/// positions of their texts in `texts`, sorted and distinct): the enum is
+/// the texts any of them uses, as [`shared_enum_columns`] makes it of the
+/// same values.
+pub fn enum_columns_of_ranks<I: Iterator<Item = u32> + Clone>(
+    names: &[&str],
+    texts: &[&str],
+    codes: &[I],
+) -> Result<Vec<Column>> {
     debug_assert!(texts.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
     let mut used = vec![false; texts.len()];
-    for &c in codes {
-        used[c as usize] = true;
+    for codes in codes {
+        codes.clone().for_each(|c| used[c as usize] = true);
     }
     let present: Vec<&str> = texts
         .iter()
@@ -124,8 +141,11 @@ pub fn enum_column_of_ranks(name: &str, texts: &[&str], codes: &[u32]) -> Result
         *slot = next;
         next += u32::from(*u);
     }
-    let codes = codes.iter().map(|&c| Some(renumbered[c as usize]));
-    Ok(enum_columns_of_slots(std::iter::once(name), &present, vec![codes])?.remove(0))
+    let codes = codes
+        .iter()
+        .map(|codes| codes.clone().map(|c| Some(renumbered[c as usize])))
+        .collect();
+    enum_columns_of_sorted(names.iter().copied(), &present, codes)
 }
 
 /// Enum columns named `names` from their codes, each a slot of `texts`
@@ -151,15 +171,26 @@ fn enum_columns_of_slots<'a, C: IntoIterator<Item = Option<u32>>>(
         }
         rank[slot as usize] = cats.len() as u32 - 1;
     }
+    let codes = codes
+        .into_iter()
+        .map(|codes| codes.into_iter().map(|c| c.map(|c| rank[c as usize])))
+        .collect();
+    enum_columns_of_sorted(names, &cats, codes)
+}
+
+/// Enum columns named `names` sharing the enum of `cats` (sorted,
+/// distinct), each of its codes (positions in `cats`).
+fn enum_columns_of_sorted<'a, C: Iterator<Item = Option<u32>>>(
+    names: impl Iterator<Item = &'a str>,
+    cats: &[&str],
+    codes: Vec<C>,
+) -> Result<Vec<Column>> {
     let frozen = FrozenCategories::new(cats.iter().copied())?;
     let dtype = DataType::from_frozen_categories(frozen);
     let physical = dtype.cat_physical()?;
     Ok(names
         .zip(codes)
-        .map(|(name, codes)| {
-            let codes = codes.into_iter().map(|c| c.map(|c| rank[c as usize]));
-            enum_series(name.into(), codes, &dtype, physical).into_column()
-        })
+        .map(|(name, codes)| enum_series(name.into(), codes, &dtype, physical).into_column())
         .collect())
 }
 
@@ -217,31 +248,35 @@ pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
 }
 
 /// The `case_slt` frame of measured cases, as written: `case_id` plain
-/// text, the other text dimensions enums built straight from the rows
-/// (`period` and `month` sharing one, as [`case_slt_for_writing`] makes
-/// them). No column of text is copied on the way: at 10 M cases the
-/// frame is built beside the rows (see [`case_slt_of`]). The rows are walked
-/// a few times, not once per column: the numbers in one pass, the
-/// dimensions slt names itself (priorities, coverage, outcome, reason) in
-/// another, each side by side with the passes over the shared texts.
+/// text, the other text dimensions enums built straight from the rows'
+/// ranks ([`Dimensions`]: account, tier, region, and `period` and `month`
+/// sharing one enum, as [`case_slt_for_writing`] makes them) or their
+/// shared texts (product). No column of text is copied on the way: at
+/// 10 M cases the frame is built beside the rows (see [`case_slt_of`]).
+/// The rows are walked a few times, not once per column: the numbers in
+/// one pass, the dimensions slt names itself (priorities, coverage,
+/// outcome, reason) in another, each side by side with the others.
 pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
+    let dims = Dimensions::of(rows);
     let ids = rows.iter().map(|r| &*r.case_id);
     let (ids, others) = rayon::join(
         || StringChunked::from_iter_values(col::CASE_ID.into(), ids),
-        || case_slt_columns(rows),
+        || case_slt_columns(rows, &dims),
     );
     case_slt_frame(rows.len(), ids.into_column(), others?)
 }
 
 /// [`case_slt`] of rows given up for it (`slt report` writes them and
-/// needs them no more), and what `beside` makes of them meanwhile (the
-/// charts' data). Each row's id moves into the `case_id` column as the
-/// column is made, its own copy freed there and then, so that no id is
-/// held twice; the rows go once the frame is made. On a 10 M-case export
-/// with 41-byte ids, the most the write stage held fell from 4.2 GiB
-/// (rows, ids, frame and the file being encoded) to 3.7 GiB.
+/// needs them no more), with their ranks (`dims`, [`Dimensions::of`] the
+/// same rows, made for the aggregates), and what `beside` makes of them
+/// meanwhile (the charts' data). Each row's id moves into the `case_id`
+/// column as the column is made, its own copy freed there and then, so
+/// that no id is held twice; the rows go once the frame is made. On a
+/// 10 M-case export with 41-byte ids, the most the write stage held fell
+/// from 4.2 GiB (rows, ids, frame and the file being encoded) to 3.7 GiB.
 pub fn case_slt_of<T: Send>(
     mut rows: Vec<CaseRow>,
+    dims: Dimensions,
     beside: impl FnOnce(&[CaseRow]) -> T + Send,
 ) -> (Result<DataFrame>, T) {
     let none: Arc<str> = Arc::from("");
@@ -256,7 +291,7 @@ pub fn case_slt_of<T: Send>(
         || beside(&rows),
     );
     crate::allocator::release_free_pages();
-    let frame = case_slt_columns(&rows)
+    let frame = case_slt_columns(&rows, &dims)
         .and_then(|others| case_slt_frame(rows.len(), ids.into_column(), others));
     // Every name left in a row is shared, and lives as long as slt: only
     // the vector is freed, not a reference count per name per row given
@@ -265,23 +300,35 @@ pub fn case_slt_of<T: Send>(
     (frame, made)
 }
 
-/// Every column of `case_slt` but `case_id`.
-fn case_slt_columns(rows: &[CaseRow]) -> Result<Vec<Column>> {
+/// Every column of `case_slt` but `case_id`. The account, tier, region,
+/// period and month columns are made of the rows' ranks (`dims`), the
+/// product's of the rows' texts.
+fn case_slt_columns(rows: &[CaseRow], dims: &Dimensions) -> Result<Vec<Column>> {
+    assert_eq!(rows.len(), dims.codes.len(), "the ranks of these rows");
+    let of_ranks = |name: &'static str, texts: &[Box<str>], code: fn(&Codes) -> u32| {
+        enum_column_of_ranks(name, &aggregate::texts(texts), dims.codes.iter().map(code))
+            .map(|c| vec![c])
+    };
     let enums = |name: &'static str, f: RowText| -> Make<'_> {
         Box::new(move || row_enum_columns(rows, &[(name, f)]))
     };
     let columns: Vec<Make> = vec![
-        enums(col::ACCOUNT_ID, |r| Some(&r.account_id)),
-        enums(col::TIER, |r| Some(&r.tier)),
-        enums(col::REGION, |r| Some(&r.region)),
+        Box::new(move || of_ranks(col::ACCOUNT_ID, &dims.accounts, |k| k.account)),
+        Box::new(move || of_ranks(col::TIER, &dims.tiers, |k| k.tier)),
+        Box::new(move || of_ranks(col::REGION, &dims.regions, |k| k.region)),
         enums(col::PRODUCT, |r| r.product.as_deref()),
         Box::new(|| {
-            row_enum_columns(
-                rows,
-                &[
-                    (col::PERIOD, |r| Some(r.period())),
-                    (col::MONTH, |r| Some(r.month())),
-                ],
+            // `period` and `month` share one enum: every label either holds.
+            let label = |quarter: bool| {
+                dims.codes.iter().map(move |k| match quarter {
+                    true => dims.quarter(k),
+                    false => k.month,
+                })
+            };
+            enum_columns_of_ranks(
+                &[col::PERIOD, col::MONTH],
+                &aggregate::texts(&dims.periods),
+                &[label(true), label(false)],
             )
         }),
         Box::new(|| named_columns(rows)),
@@ -409,8 +456,7 @@ fn named_columns(rows: &[CaseRow]) -> Result<Vec<Column>> {
                 place[*was as usize] = at as u32;
             }
             let texts: Vec<&str> = sorted.iter().map(|(t, _)| *t).collect();
-            let codes: Vec<u32> = codes.into_iter().map(|c| place[c as usize]).collect();
-            enum_column_of_ranks(name, &texts, &codes)
+            enum_column_of_ranks(name, &texts, codes.iter().map(|&c| place[c as usize]))
         })
         .collect()
 }

@@ -55,7 +55,9 @@ pub fn write_report(
     let staging = Staging::new(out)?;
     let metadata = run.manifest.parquet_metadata();
     let mut manifest = run.manifest.clone();
-    let (case_slt, charts) = frames::case_slt_of(std::mem::take(&mut run.cases), |rows| {
+    let rows = std::mem::take(&mut run.cases);
+    let dims = std::mem::take(&mut run.dimensions);
+    let (case_slt, charts) = frames::case_slt_of(rows, dims, |rows| {
         crate::charts::report_charts(rows, policy)
     });
     let case_slt = match run.source_rows.take() {

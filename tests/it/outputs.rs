@@ -749,7 +749,7 @@ fn native_aggregates_equal_the_sql_definitions() {
         })
         .unwrap();
         let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
-        let (attainment, account_attainment) = aggregates(&run.cases).unwrap();
+        let (attainment, account_attainment) = aggregates(&run.cases, &run.dimensions).unwrap();
         let case_slt = slt::output::frames::case_slt(&run.cases).unwrap();
         for (native, sql) in [
             (attainment, ATTAINMENT_SQL),
@@ -810,7 +810,7 @@ fn case_slt_of_rows_given_up_is_the_frame_of_rows_lent() {
     let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
     let lent = case_slt(&run.cases).unwrap();
     let charts = slt::charts::report_charts(&run.cases, &settings.policy);
-    let (given, beside) = case_slt_of(run.cases.clone(), |rows| {
+    let (given, beside) = case_slt_of(run.cases.clone(), run.dimensions.clone(), |rows| {
         // Beside the frame, the rows are whole but for their ids.
         assert!(rows.iter().all(|r| r.case_id.is_empty()));
         slt::charts::report_charts(rows, &settings.policy)
@@ -829,6 +829,53 @@ fn case_slt_of_rows_given_up_is_the_frame_of_rows_lent() {
         .collect();
     assert_eq!(written, ids.into_iter().map(Some).collect::<Vec<_>>());
     assert_eq!(beside, charts);
+}
+
+/// `case_slt`'s account, tier, region, period and month columns are made
+/// of the ranks the aggregates use, not of the rows' text: on a generated
+/// export (and the demo) each holds its rows' text, and the frame is what
+/// the writer makes of its text read back (every text column hashed into
+/// an enum of its values), column for column, enums and all.
+#[test]
+fn case_slt_of_ranks_is_the_frame_its_text_makes() {
+    use slt::cli::MeasureArgs;
+    use slt::config::Settings;
+    use slt::output::frames::{as_text, case_slt, case_slt_for_writing};
+    let dir = generated_export(13, 20_000, 400);
+    for input in [Some(dir.path().to_path_buf()), None] {
+        let settings = Settings::from_args(&MeasureArgs {
+            input: input.clone(),
+            ..MeasureArgs::default()
+        })
+        .unwrap();
+        let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+        let made = case_slt(&run.cases).unwrap();
+        let text = as_text(&made).unwrap();
+        // Each row's own text, read back.
+        type Field = fn(&slt::model::CaseRow) -> &str;
+        let fields: [(&str, Field); 5] = [
+            ("account_id", |r| &r.account_id),
+            ("tier", |r| &r.tier),
+            ("region", |r| &r.region),
+            ("period", |r| r.period()),
+            ("month", |r| r.month()),
+        ];
+        for (name, field) in fields {
+            let column = text.column(name).unwrap().str().unwrap();
+            let rows = run.cases.iter().map(|r| Some(field(r)));
+            assert!(column.iter().eq(rows), "{input:?}: {name} is not the rows'");
+        }
+        let of_text = case_slt_for_writing(&text).unwrap();
+        assert_eq!(made.schema(), of_text.schema(), "{input:?}");
+        for (a, b) in made.columns().iter().zip(of_text.columns()) {
+            assert!(
+                a.as_materialized_series()
+                    .equals_missing(b.as_materialized_series()),
+                "{input:?}: column {} differs",
+                a.name()
+            );
+        }
+    }
 }
 
 /// A partition written before `case_slt` had its `reason` column cannot be
