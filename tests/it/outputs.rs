@@ -732,6 +732,30 @@ fn generated_export(seed: u64, cases: usize, accounts: usize) -> tempfile::TempD
     dir
 }
 
+/// slt's runs on an export generated with `seed`, `cases` and `accounts`
+/// and on the bundled demo (input `None`), each with its input.
+fn generated_and_demo_runs(
+    seed: u64,
+    cases: usize,
+    accounts: usize,
+) -> Vec<(Option<PathBuf>, slt::pipeline::Run)> {
+    use slt::cli::MeasureArgs;
+    use slt::config::Settings;
+    let dir = generated_export(seed, cases, accounts);
+    [Some(dir.path().to_path_buf()), None]
+        .into_iter()
+        .map(|input| {
+            let settings = Settings::from_args(&MeasureArgs {
+                input: input.clone(),
+                ..MeasureArgs::default()
+            })
+            .unwrap();
+            let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+            (input, run)
+        })
+        .collect()
+}
+
 /// slt computes the aggregates natively; `sql/` is their definition. On a
 /// generated export (and the demo), the native frames equal what the SQL
 /// gives in polars, row for row and bit for bit, their text columns the
@@ -739,16 +763,7 @@ fn generated_export(seed: u64, cases: usize, accounts: usize) -> tempfile::TempD
 #[test]
 fn native_aggregates_equal_the_sql_definitions() {
     use slt::aggregate::{aggregates, run_query, ACCOUNT_ATTAINMENT_SQL, ATTAINMENT_SQL};
-    use slt::cli::MeasureArgs;
-    use slt::config::Settings;
-    let dir = generated_export(7, 20_000, 300);
-    for input in [Some(dir.path().to_path_buf()), None] {
-        let settings = Settings::from_args(&MeasureArgs {
-            input: input.clone(),
-            ..MeasureArgs::default()
-        })
-        .unwrap();
-        let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+    for (input, run) in generated_and_demo_runs(7, 20_000, 300) {
         let (attainment, account_attainment) = aggregates(&run.cases, &run.dimensions).unwrap();
         let case_slt = slt::output::frames::case_slt(&run.cases).unwrap();
         for (native, sql) in [
@@ -838,17 +853,8 @@ fn case_slt_of_rows_given_up_is_the_frame_of_rows_lent() {
 /// an enum of its values), column for column, enums and all.
 #[test]
 fn case_slt_of_ranks_is_the_frame_its_text_makes() {
-    use slt::cli::MeasureArgs;
-    use slt::config::Settings;
     use slt::output::frames::{as_text, case_slt, case_slt_for_writing};
-    let dir = generated_export(13, 20_000, 400);
-    for input in [Some(dir.path().to_path_buf()), None] {
-        let settings = Settings::from_args(&MeasureArgs {
-            input: input.clone(),
-            ..MeasureArgs::default()
-        })
-        .unwrap();
-        let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+    for (input, run) in generated_and_demo_runs(13, 20_000, 400) {
         let made = case_slt(&run.cases).unwrap();
         let text = as_text(&made).unwrap();
         // Each row's own text, read back.
