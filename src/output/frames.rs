@@ -8,7 +8,6 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use crate::aggregate::{self, Codes, Dimensions};
 use crate::calendar::Coverage;
@@ -125,27 +124,16 @@ pub fn enum_columns_of_ranks<I: Iterator<Item = u32> + Clone>(
     texts: &[&str],
     codes: &[I],
 ) -> Result<Vec<Column>> {
-    debug_assert!(texts.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
     let mut used = vec![false; texts.len()];
     for codes in codes {
         codes.clone().for_each(|c| used[c as usize] = true);
     }
-    let present: Vec<&str> = texts
+    let made = RankedEnum::of_sorted(texts, &used)?;
+    Ok(names
         .iter()
-        .zip(&used)
-        .filter_map(|(t, u)| u.then_some(*t))
-        .collect();
-    let mut renumbered = vec![0u32; texts.len()];
-    let mut next = 0;
-    for (slot, u) in renumbered.iter_mut().zip(&used) {
-        *slot = next;
-        next += u32::from(*u);
-    }
-    let codes = codes
-        .iter()
-        .map(|codes| codes.clone().map(|c| Some(renumbered[c as usize])))
-        .collect();
-    enum_columns_of_sorted(names.iter().copied(), &present, codes)
+        .zip(codes)
+        .map(|(name, codes)| made.column(name, codes.clone().map(Some)))
+        .collect())
 }
 
 /// Enum columns named `names` from their codes, each a slot of `texts`
@@ -156,42 +144,81 @@ fn enum_columns_of_slots<'a, C: IntoIterator<Item = Option<u32>>>(
     texts: &[&str],
     codes: Vec<C>,
 ) -> Result<Vec<Column>> {
-    // The slots in their texts' order; a slot's rank is how many distinct
-    // texts come before its own. (Sorting the texts, then searching each
-    // among them, compared each text twice as often: a third of making
-    // `case_slt`'s account column at 500,000 accounts.)
-    let mut order: Vec<u32> = (0..texts.len() as u32).collect();
-    order.sort_unstable_by_key(|&slot| texts[slot as usize]);
-    let mut cats: Vec<&str> = Vec::with_capacity(texts.len());
-    let mut rank = vec![0u32; texts.len()];
-    for &slot in &order {
-        let text = texts[slot as usize];
-        if cats.last() != Some(&text) {
-            cats.push(text);
-        }
-        rank[slot as usize] = cats.len() as u32 - 1;
-    }
-    let codes = codes
-        .into_iter()
-        .map(|codes| codes.into_iter().map(|c| c.map(|c| rank[c as usize])))
-        .collect();
-    enum_columns_of_sorted(names, &cats, codes)
-}
-
-/// Enum columns named `names` sharing the enum of `cats` (sorted,
-/// distinct), each of its codes (positions in `cats`).
-fn enum_columns_of_sorted<'a, C: Iterator<Item = Option<u32>>>(
-    names: impl Iterator<Item = &'a str>,
-    cats: &[&str],
-    codes: Vec<C>,
-) -> Result<Vec<Column>> {
-    let frozen = FrozenCategories::new(cats.iter().copied())?;
-    let dtype = DataType::from_frozen_categories(frozen);
-    let physical = dtype.cat_physical()?;
+    let made = RankedEnum::of_slots(texts, |_| true)?;
     Ok(names
         .zip(codes)
-        .map(|(name, codes)| enum_series(name.into(), codes, &dtype, physical).into_column())
+        .map(|(name, codes)| made.column(name, codes.into_iter()))
         .collect())
+}
+
+/// An enum made once for a whole column (the sorted distinct texts the
+/// column uses), and where each code of the column's texts falls in it:
+/// the series of any run of the column's rows is made of their codes,
+/// every run with the same enum, so that a frame made a window of rows at
+/// a time ([`CaseSlt::frame`]) is the whole frame's slices.
+struct RankedEnum {
+    dtype: DataType,
+    physical: CategoricalPhysical,
+    /// A code → its text's position in the enum.
+    place: Vec<u32>,
+}
+
+impl RankedEnum {
+    /// The enum of the `texts` (sorted, distinct) whose code (position in
+    /// `texts`) is `used`.
+    fn of_sorted(texts: &[&str], used: &[bool]) -> Result<RankedEnum> {
+        debug_assert!(texts.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
+        let mut cats: Vec<&str> = Vec::new();
+        let mut place = vec![0u32; texts.len()];
+        for ((text, used), place) in texts.iter().zip(used).zip(&mut place) {
+            *place = cats.len() as u32;
+            if *used {
+                cats.push(text);
+            }
+        }
+        RankedEnum::of(&cats, place)
+    }
+
+    /// The enum of the texts of the slots that are `used`, the texts in
+    /// any order, one text possibly in several slots. (The slots are put
+    /// in their texts' order and each slot's rank is how many distinct
+    /// texts come before its own: sorting the texts, then searching each
+    /// among them, compared each text twice as often — a third of making
+    /// `case_slt`'s account column at 500,000 accounts.)
+    fn of_slots(texts: &[&str], used: impl Fn(usize) -> bool) -> Result<RankedEnum> {
+        let mut order: Vec<u32> = (0..texts.len() as u32)
+            .filter(|&slot| used(slot as usize))
+            .collect();
+        order.sort_unstable_by_key(|&slot| texts[slot as usize]);
+        let mut cats: Vec<&str> = Vec::with_capacity(order.len());
+        let mut place = vec![0u32; texts.len()];
+        for &slot in &order {
+            let text = texts[slot as usize];
+            if cats.last() != Some(&text) {
+                cats.push(text);
+            }
+            place[slot as usize] = cats.len() as u32 - 1;
+        }
+        RankedEnum::of(&cats, place)
+    }
+
+    /// The enum of `cats` (sorted, distinct), a code being at `place[code]`.
+    fn of(cats: &[&str], place: Vec<u32>) -> Result<RankedEnum> {
+        let frozen = FrozenCategories::new(cats.iter().copied())?;
+        let dtype = DataType::from_frozen_categories(frozen);
+        let physical = dtype.cat_physical()?;
+        Ok(RankedEnum {
+            dtype,
+            physical,
+            place,
+        })
+    }
+
+    /// The column `name` of these codes.
+    fn column(&self, name: &str, codes: impl Iterator<Item = Option<u32>>) -> Column {
+        let codes = codes.map(|c| c.map(|c| self.place[c as usize]));
+        enum_series(name.into(), codes, &self.dtype, self.physical).into_column()
+    }
 }
 
 /// The values of column `name` of `df` as owned text (any type cast to text).
@@ -251,101 +278,212 @@ pub fn case_slt_for_writing(case_slt: &DataFrame) -> Result<DataFrame> {
 /// text, the other text dimensions enums built straight from the rows'
 /// ranks ([`Dimensions`]: account, tier, region, and `period` and `month`
 /// sharing one enum, as [`case_slt_for_writing`] makes them) or their
-/// shared texts (product). No column of text is copied on the way: at
-/// 10 M cases the frame is built beside the rows (see [`case_slt_of`]).
-/// The rows are walked a few times, not once per column: the numbers in
-/// one pass, the dimensions slt names itself (priorities, coverage,
-/// outcome, reason) in another, each side by side with the others.
+/// shared texts (product). See [`CaseSlt`].
 pub fn case_slt(rows: &[CaseRow]) -> Result<DataFrame> {
     let dims = Dimensions::of(rows);
-    let ids = rows.iter().map(|r| &*r.case_id);
-    let (ids, others) = rayon::join(
-        || StringChunked::from_iter_values(col::CASE_ID.into(), ids),
-        || case_slt_columns(rows, &dims),
-    );
-    case_slt_frame(rows.len(), ids.into_column(), others?)
+    CaseSlt::new(rows, &dims)?.frame(0..rows.len())
 }
 
-/// [`case_slt`] of rows given up for it (`slt report` writes them and
-/// needs them no more), with their ranks (`dims`, [`Dimensions::of`] the
-/// same rows, made for the aggregates), and what `beside` makes of them
-/// meanwhile (the charts' data). Each row's id moves into the `case_id`
-/// column as the column is made, its own copy freed there and then, so
-/// that no id is held twice; the rows go once the frame is made. On a
-/// 10 M-case export with 41-byte ids, the most the write stage held fell
-/// from 4.2 GiB (rows, ids, frame and the file being encoded) to 3.7 GiB.
-pub fn case_slt_of<T: Send>(
-    mut rows: Vec<CaseRow>,
-    dims: Dimensions,
-    beside: impl FnOnce(&[CaseRow]) -> T + Send,
-) -> (Result<DataFrame>, T) {
-    let none: Arc<str> = Arc::from("");
-    let ids: Vec<Arc<str>> = rows
-        .iter_mut()
-        .map(|r| std::mem::replace(&mut r.case_id, Arc::clone(&none)))
-        .collect();
-    // The ids' column first, their copies freed as it is made (and their
-    // pages given back), then the other columns.
-    let (ids, made) = rayon::join(
-        || StringChunked::from_iter_values(col::CASE_ID.into(), ids.into_iter()),
-        || beside(&rows),
-    );
-    crate::allocator::release_free_pages();
-    let frame = case_slt_columns(&rows, &dims)
-        .and_then(|others| case_slt_frame(rows.len(), ids.into_column(), others));
-    // Every name left in a row is shared, and lives as long as slt: only
-    // the vector is freed, not a reference count per name per row given
-    // back (0.6 s at 10 M cases, for nothing).
-    rows.into_iter().for_each(std::mem::forget);
-    (frame, made)
+/// `case_slt` of measured cases, prepared once for all of them: each enum
+/// column's enum (the texts the whole column uses) and how a row's value
+/// finds its place in it. Any run of rows then makes its frame
+/// ([`CaseSlt::frame`]), the whole frame's slice: `slt report` writes the
+/// file a window of row groups at a time, never holding the whole frame
+/// (1.5 GiB at 10 M cases, beside the rows it is made of).
+pub struct CaseSlt<'r> {
+    rows: &'r [CaseRow],
+    dims: &'r Dimensions,
+    account: RankedEnum,
+    tier: RankedEnum,
+    region: RankedEnum,
+    /// `period` and `month`'s one enum: every label either holds.
+    labels: RankedEnum,
+    product: RankedEnum,
+    /// Each product text's slot in `product`, by its address: a row's
+    /// product is shared (interned), so it is found by its address, not
+    /// hashed as text; two addresses holding the same text are one category.
+    products: PlHashMap<(usize, usize), u32>,
+    /// The enums of the dimensions slt names itself ([`NAMED`]).
+    named: Vec<RankedEnum>,
 }
 
-/// Every column of `case_slt` but `case_id`. The account, tier, region,
-/// period and month columns are made of the rows' ranks (`dims`), the
-/// product's of the rows' texts.
-fn case_slt_columns(rows: &[CaseRow], dims: &Dimensions) -> Result<Vec<Column>> {
-    assert_eq!(rows.len(), dims.codes.len(), "the ranks of these rows");
-    let of_ranks = |name: &'static str, texts: &[Box<str>], code: fn(&Codes) -> u32| {
-        enum_column_of_ranks(name, &aggregate::texts(texts), dims.codes.iter().map(code))
-            .map(|c| vec![c])
-    };
-    let enums = |name: &'static str, f: RowText| -> Make<'_> {
-        Box::new(move || row_enum_columns(rows, &[(name, f)]))
-    };
-    let columns: Vec<Make> = vec![
-        Box::new(move || of_ranks(col::ACCOUNT_ID, &dims.accounts, |k| k.account)),
-        Box::new(move || of_ranks(col::TIER, &dims.tiers, |k| k.tier)),
-        Box::new(move || of_ranks(col::REGION, &dims.regions, |k| k.region)),
-        enums(col::PRODUCT, |r| r.product.as_deref()),
-        Box::new(|| {
-            // `period` and `month` share one enum: every label either holds.
-            let label = |quarter: bool| {
-                dims.codes.iter().map(move |k| match quarter {
-                    true => dims.quarter(k),
-                    false => k.month,
-                })
-            };
-            enum_columns_of_ranks(
-                &[col::PERIOD, col::MONTH],
-                &aggregate::texts(&dims.periods),
-                &[label(true), label(false)],
-            )
-        }),
-        Box::new(|| named_columns(rows)),
-        Box::new(|| Ok(number_columns(rows))),
-    ];
-    Ok(columns
-        .par_iter()
-        .map(|make| make())
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect())
+/// Every value a dimension slt names itself can take.
+type Values = fn() -> Vec<&'static str>;
+
+/// The dimensions slt names itself, each with every value it can take.
+const NAMED: [(&str, Values); 5] = [
+    (col::PRIORITY, || {
+        Priority::ALL.map(Priority::as_str).to_vec()
+    }),
+    (col::INITIAL_PRIORITY, || {
+        Priority::ALL.map(Priority::as_str).to_vec()
+    }),
+    (col::COVERAGE, || {
+        Coverage::ALL.map(Coverage::as_str).to_vec()
+    }),
+    (col::OUTCOME, || Outcome::ALL.map(Outcome::as_str).to_vec()),
+    (col::REASON, || Reason::ALL.map(Reason::as_str).to_vec()),
+];
+
+/// A row's values of [`NAMED`], each its place in its list.
+fn named_codes(r: &CaseRow) -> [u32; 5] {
+    [
+        r.priority.index() as u32,
+        r.initial_priority.index() as u32,
+        position(&Coverage::ALL, &r.coverage),
+        position(&Outcome::ALL, &r.outcome),
+        position(&Reason::ALL, &r.reason),
+    ]
+}
+
+/// The address of a shared text.
+fn address(text: &str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
+}
+
+impl<'r> CaseSlt<'r> {
+    /// Prepares `case_slt` of `rows`, `dims` being their ranks
+    /// ([`Dimensions::of`] the same rows, made for the aggregates). The
+    /// ranks are walked once for the values they use, and the rows once
+    /// for their products and named values, side by side.
+    pub fn new(rows: &'r [CaseRow], dims: &'r Dimensions) -> Result<CaseSlt<'r>> {
+        assert_eq!(rows.len(), dims.codes.len(), "the ranks of these rows");
+        let (ranked, of_rows) = rayon::join(
+            || -> Result<[RankedEnum; 4]> {
+                let used = |texts: &[Box<str>]| vec![false; texts.len()];
+                let (mut accounts, mut tiers) = (used(&dims.accounts), used(&dims.tiers));
+                let (mut regions, mut labels) = (used(&dims.regions), used(&dims.periods));
+                for k in &dims.codes {
+                    accounts[k.account as usize] = true;
+                    tiers[k.tier as usize] = true;
+                    regions[k.region as usize] = true;
+                    labels[k.month as usize] = true;
+                    labels[dims.quarter(k) as usize] = true;
+                }
+                let of = |texts: &[Box<str>], used: &[bool]| {
+                    RankedEnum::of_sorted(&aggregate::texts(texts), used)
+                };
+                Ok([
+                    of(&dims.accounts, &accounts)?,
+                    of(&dims.tiers, &tiers)?,
+                    of(&dims.regions, &regions)?,
+                    of(&dims.periods, &labels)?,
+                ])
+            },
+            || -> Result<_> {
+                let mut products: PlHashMap<(usize, usize), u32> = PlHashMap::default();
+                let mut texts: Vec<&str> = Vec::new();
+                let lists = NAMED.map(|(_, all)| all());
+                let mut used = lists.clone().map(|list| vec![false; list.len()]);
+                for r in rows {
+                    if let Some(p) = r.product.as_deref() {
+                        products.entry(address(p)).or_insert_with(|| {
+                            texts.push(p);
+                            texts.len() as u32 - 1
+                        });
+                    }
+                    for (used, code) in used.iter_mut().zip(named_codes(r)) {
+                        used[code as usize] = true;
+                    }
+                }
+                let product = RankedEnum::of_slots(&texts, |_| true)?;
+                let named = lists
+                    .iter()
+                    .zip(&used)
+                    .map(|(list, used)| RankedEnum::of_slots(list, |c| used[c]))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((product, products, named))
+            },
+        );
+        let [account, tier, region, labels] = ranked?;
+        let (product, products, named) = of_rows?;
+        Ok(CaseSlt {
+            rows,
+            dims,
+            account,
+            tier,
+            region,
+            labels,
+            product,
+            products,
+            named,
+        })
+    }
+
+    /// How many rows.
+    pub fn height(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The frame of rows `range`: the whole frame's slice, each column one
+    /// chunk. The rows are walked a few times, not once per column: the
+    /// numbers in one pass, the named dimensions in another, the product
+    /// in a third, side by side.
+    pub fn frame(&self, range: std::ops::Range<usize>) -> Result<DataFrame> {
+        let rows = &self.rows[range.clone()];
+        let codes = &self.dims.codes[range];
+        fn ranked<'a>(
+            made: &'a RankedEnum,
+            name: &'static str,
+            codes: &'a [Codes],
+            code: fn(&Codes) -> u32,
+        ) -> Make<'a> {
+            Box::new(move || Ok(vec![made.column(name, codes.iter().map(|k| Some(code(k))))]))
+        }
+        let columns: Vec<Make> = vec![
+            Box::new(|| {
+                let ids = rows.iter().map(|r| &*r.case_id);
+                let ids = StringChunked::from_iter_values(col::CASE_ID.into(), ids);
+                Ok(vec![ids.into_column()])
+            }),
+            ranked(&self.account, col::ACCOUNT_ID, codes, |k| k.account),
+            ranked(&self.tier, col::TIER, codes, |k| k.tier),
+            ranked(&self.region, col::REGION, codes, |k| k.region),
+            Box::new(|| {
+                let quarters = codes.iter().map(|k| Some(self.dims.quarter(k)));
+                let months = codes.iter().map(|k| Some(k.month));
+                Ok(vec![
+                    self.labels.column(col::PERIOD, quarters),
+                    self.labels.column(col::MONTH, months),
+                ])
+            }),
+            Box::new(|| {
+                let slot = |p: &str| self.products[&address(p)];
+                let products = rows.iter().map(|r| r.product.as_deref().map(slot));
+                Ok(vec![self.product.column(col::PRODUCT, products)])
+            }),
+            Box::new(|| Ok(self.named_columns(rows))),
+            Box::new(|| Ok(number_columns(rows))),
+        ];
+        let made = columns
+            .par_iter()
+            .map(|make| make())
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        case_slt_frame(rows.len(), made)
+    }
+
+    /// The columns of [`NAMED`] of `rows`, in one pass.
+    fn named_columns(&self, rows: &[CaseRow]) -> Vec<Column> {
+        let mut codes: [Vec<u32>; 5] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
+        for r in rows {
+            for (codes, code) in codes.iter_mut().zip(named_codes(r)) {
+                codes.push(code);
+            }
+        }
+        NAMED
+            .iter()
+            .zip(&self.named)
+            .zip(codes)
+            .map(|(((name, _), made), codes)| made.column(name, codes.into_iter().map(Some)))
+            .collect()
+    }
 }
 
 /// The `case_slt` frame of its columns, in the order written.
-fn case_slt_frame(height: usize, ids: Column, mut made: Vec<Column>) -> Result<DataFrame> {
-    made.push(ids);
+fn case_slt_frame(height: usize, mut made: Vec<Column>) -> Result<DataFrame> {
     let mut ordered = Vec::with_capacity(CASE_SLT_COLUMNS.len());
     for name in CASE_SLT_COLUMNS {
         let at = made
@@ -420,47 +558,6 @@ fn number_columns(rows: &[CaseRow]) -> Vec<Column> {
     ]
 }
 
-/// The columns of the dimensions slt names itself (priorities, coverage,
-/// outcome, reason), in one pass: each value's position in its type's
-/// list, then the enum of the values present, as [`enum_column`] makes
-/// it of their text.
-fn named_columns(rows: &[CaseRow]) -> Result<Vec<Column>> {
-    let texts = |all: &[&'static str]| all.to_vec();
-    let lists: [(&str, Vec<&'static str>); 5] = [
-        (col::PRIORITY, texts(&Priority::ALL.map(Priority::as_str))),
-        (
-            col::INITIAL_PRIORITY,
-            texts(&Priority::ALL.map(Priority::as_str)),
-        ),
-        (col::COVERAGE, texts(&Coverage::ALL.map(Coverage::as_str))),
-        (col::OUTCOME, texts(&Outcome::ALL.map(Outcome::as_str))),
-        (col::REASON, texts(&Reason::ALL.map(Reason::as_str))),
-    ];
-    let mut codes: [Vec<u32>; 5] = std::array::from_fn(|_| Vec::with_capacity(rows.len()));
-    for r in rows {
-        codes[0].push(r.priority.index() as u32);
-        codes[1].push(r.initial_priority.index() as u32);
-        codes[2].push(position(&Coverage::ALL, &r.coverage));
-        codes[3].push(position(&Outcome::ALL, &r.outcome));
-        codes[4].push(position(&Reason::ALL, &r.reason));
-    }
-    lists
-        .iter()
-        .zip(codes)
-        .map(|((name, list), codes)| {
-            // The list in text order, and each value's place in it.
-            let mut sorted: Vec<(&str, u32)> = list.iter().copied().zip(0..).collect();
-            sorted.sort_unstable();
-            let mut place = vec![0u32; list.len()];
-            for (at, (_, was)) in sorted.iter().enumerate() {
-                place[*was as usize] = at as u32;
-            }
-            let texts: Vec<&str> = sorted.iter().map(|(t, _)| *t).collect();
-            enum_column_of_ranks(name, &texts, codes.iter().map(|&c| place[c as usize]))
-        })
-        .collect()
-}
-
 /// Where `value` is in `all`.
 fn position<T: PartialEq>(all: &[T], value: &T) -> u32 {
     all.iter().position(|v| v == value).expect("in its list") as u32
@@ -468,45 +565,6 @@ fn position<T: PartialEq>(all: &[T], value: &T) -> u32 {
 
 /// Makes one or more columns of a frame.
 type Make<'a> = Box<dyn Fn() -> Result<Vec<Column>> + Send + Sync + 'a>;
-
-/// How a text dimension is read off a row.
-type RowText = for<'r> fn(&'r CaseRow) -> Option<&'r str>;
-
-/// Columns of the rows' text dimensions sharing one enum (the sorted
-/// distinct values of them all), as [`shared_enum_columns`] makes them
-/// from text. A row's text is shared (an interned `Arc<str>`, a `&'static
-/// str`), so each value is found by its address, not hashed as text: a
-/// few thousand distinct values over millions of rows. Two addresses
-/// holding the same text are one category.
-fn row_enum_columns(rows: &[CaseRow], columns: &[(&str, RowText)]) -> Result<Vec<Column>> {
-    const NONE: u32 = u32::MAX;
-    let mut slots: PlHashMap<(usize, usize), u32> = PlHashMap::default();
-    let mut texts: Vec<&str> = Vec::new();
-    let codes: Vec<Vec<u32>> = columns
-        .iter()
-        .map(|(_, f)| {
-            rows.iter()
-                .map(|r| match f(r) {
-                    None => NONE,
-                    Some(text) => *slots
-                        .entry((text.as_ptr() as usize, text.len()))
-                        .or_insert_with(|| {
-                            texts.push(text);
-                            texts.len() as u32 - 1
-                        }),
-                })
-                .collect()
-        })
-        .collect();
-    let codes = codes
-        .into_iter()
-        .map(|codes| codes.into_iter().map(|c| (c != NONE).then_some(c)));
-    enum_columns_of_slots(
-        columns.iter().map(|(name, _)| *name),
-        &texts,
-        codes.collect(),
-    )
-}
 
 /// An enum column of `dtype` from its codes (category positions), in the
 /// physical type polars chose for that many categories; the codes are

@@ -1,12 +1,16 @@
 //! Writing one Parquet file: zstd, statistics, slt's key-value metadata,
-//! and an Arrow schema hint every Arrow reader accepts.
+//! and an Arrow schema hint every Arrow reader accepts. A frame is written
+//! whole ([`write_parquet`]), or made and written a window of row groups
+//! at a time ([`write_parquet_in_windows`]), with the same bytes.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use polars::frame::chunk_df_for_writing;
 use polars::prelude::*;
+use polars_arrow::record_batch::RecordBatch;
 use polars_parquet::write::{array_to_columns, compress, CompressedPage, Version, WriteOptions};
 use rayon::prelude::*;
 
@@ -23,8 +27,44 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path, metadata: &[(String, Strin
     write_in_row_groups(df, path, metadata, ROW_GROUP_ROWS)
 }
 
+/// Writes the frame of `height` rows that `make` makes a run of rows of
+/// at a time (`make(0..0)` its empty frame), as [`write_parquet`] writes
+/// the whole frame — the same bytes — when that frame's columns are each
+/// one chunk, as slt makes them. Only the rows of the row groups being
+/// encoded and written are held as a frame, never the whole: at 10 M cases
+/// `case_slt` is 1.5 GiB as one frame.
+pub fn write_parquet_in_windows(
+    path: &Path,
+    metadata: &[(String, String)],
+    height: usize,
+    make: impl Fn(Range<usize>) -> Result<DataFrame> + Sync,
+) -> Result<()> {
+    windows_of_groups(path, metadata, height, ROW_GROUP_ROWS, make)
+}
+
 /// Rows in a row group: polars' default, which slt's files have always had.
 const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// The rows of each row group polars' writer makes of a frame of `height`
+/// rows whose columns are each one chunk (`chunk_df_for_writing`): the
+/// whole frame up to `group_rows` rows; beyond, `height / group_rows`
+/// groups, each of that share of the rows but the last, which has the rest.
+fn row_groups(height: usize, group_rows: usize) -> Vec<Range<usize>> {
+    if height == 0 {
+        return Vec::new();
+    }
+    let groups = (height / group_rows).max(1);
+    let rows = height / groups;
+    (0..groups)
+        .map(|g| {
+            g * rows..if g + 1 == groups {
+                height
+            } else {
+                (g + 1) * rows
+            }
+        })
+        .collect()
+}
 
 /// [`write_parquet`] with row groups of `row_group_rows` rows.
 fn write_in_row_groups(
@@ -33,104 +73,169 @@ fn write_in_row_groups(
     metadata: &[(String, String)],
     row_group_rows: usize,
 ) -> Result<()> {
-    let mut key_values = vec![(ARROW_SCHEMA_KEY.to_string(), arrow_schema_hint(df)?)];
+    let failed = |e: PolarsError| write_failed(path, e);
+    let empty = df.clear();
+    let chunked = chunk_df_for_writing(df, row_group_rows).map_err(failed)?;
+    let groups: Vec<RecordBatch> = chunked
+        .iter_chunks(CompatLevel::newest(), false)
+        .filter(|group| !group.is_empty())
+        .collect();
+    let at_once = rayon::current_num_threads();
+    let windows: Vec<&[RecordBatch]> = groups.chunks(at_once).collect();
+    write_groups(path, metadata, &empty, windows.len(), |w| {
+        Ok(windows[w].to_vec())
+    })
+}
+
+/// [`write_parquet_in_windows`] with row groups of polars' make for
+/// `row_group_rows` ([`row_groups`]).
+fn windows_of_groups(
+    path: &Path,
+    metadata: &[(String, String)],
+    height: usize,
+    row_group_rows: usize,
+    make: impl Fn(Range<usize>) -> Result<DataFrame> + Sync,
+) -> Result<()> {
+    let empty = make(0..0)?;
+    let groups = row_groups(height, row_group_rows);
+    let windows: Vec<&[Range<usize>]> = groups.chunks(rayon::current_num_threads()).collect();
+    write_groups(path, metadata, &empty, windows.len(), |w| {
+        let window = windows[w];
+        let start = window[0].start;
+        let frame = make(start..window[window.len() - 1].end)?;
+        window
+            .iter()
+            .map(|g| {
+                let group = frame.slice((g.start - start) as i64, g.len());
+                let mut chunks = group.iter_chunks(CompatLevel::newest(), false);
+                match (chunks.next(), chunks.next()) {
+                    (Some(batch), None) => Ok(batch),
+                    _ => Err(Error::Internal(format!(
+                        "rows {}..{} of {} are not one chunk",
+                        g.start,
+                        g.end,
+                        path.display()
+                    ))),
+                }
+            })
+            .collect()
+    })
+}
+
+/// A failure to write `path`.
+fn write_failed(path: &Path, e: impl ToString) -> Error {
+    Error::Write {
+        path: path.into(),
+        reason: e.to_string(),
+    }
+}
+
+/// One column of one row group, encoded and compressed: its leaves' pages.
+type Pages = Vec<Vec<CompressedPage>>;
+
+/// A window of row groups encoded: each group's rows, then each group's
+/// columns' pages, group after group.
+type Encoded = (Vec<u64>, Vec<Pages>);
+
+/// Writes the file of the frame whose empty frame is `empty`, its row
+/// groups given a window at a time by `window(0..windows)`.
+///
+/// What polars' own `finish` writes, page for page: the same row groups,
+/// encodings and options. But `finish` encodes and compresses each page on
+/// the one thread that writes it; here every column of a window's row
+/// groups is encoded and compressed side by side while the window before
+/// it is written.
+fn write_groups(
+    path: &Path,
+    metadata: &[(String, String)],
+    empty: &DataFrame,
+    windows: usize,
+    window: impl Fn(usize) -> Result<Vec<RecordBatch>> + Sync,
+) -> Result<()> {
+    let mut key_values = vec![(ARROW_SCHEMA_KEY.to_string(), arrow_schema_hint(empty)?)];
     key_values.extend(
         metadata
             .iter()
             .filter(|(k, _)| k != ARROW_SCHEMA_KEY)
             .cloned(),
     );
-    let io_failed = |e: std::io::Error| Error::Write {
-        path: path.into(),
-        reason: e.to_string(),
-    };
+    let io_failed = |e: std::io::Error| write_failed(path, e);
     // polars writes each page header and page on its own: buffered, a
     // write to the file is a mebibyte, not a few hundred bytes (26,000
     // writes for the 1 M-case export's reports before).
     let mut file = BufWriter::with_capacity(1 << 20, File::create(path).map_err(io_failed)?);
-    let failed = |e: PolarsError| Error::Write {
-        path: path.into(),
-        reason: e.to_string(),
-    };
+    let failed = |e: PolarsError| write_failed(path, e);
     let (compression, statistics) = (ParquetCompression::Zstd(None), StatisticsOptions::default());
     let mut writer = ParquetWriter::new(&mut file)
         .with_compression(compression)
         .with_statistics(statistics)
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(key_values)))
-        .batched(df.schema())
+        .batched(empty.schema())
         .map_err(failed)?;
-    // What polars' own `finish` writes, page for page: the same row groups,
-    // encodings and options. But `finish` encodes and compresses each page
-    // on the one thread that writes it; here every column of a few row
-    // groups is encoded and compressed side by side, then written in order.
     let options = WriteOptions {
         statistics,
         version: Version::V1,
         compression: compression.into(),
         data_page_size: None,
     };
-    let encodings = get_encodings(&df.schema().to_arrow(CompatLevel::newest()));
+    let encodings = get_encodings(&empty.schema().to_arrow(CompatLevel::newest()));
     let types = writer.parquet_schema().fields().to_vec();
-    let chunked = chunk_df_for_writing(df, row_group_rows).map_err(failed)?;
-    let groups: Vec<_> = chunked
-        .iter_chunks(CompatLevel::newest(), false)
-        .filter(|group| !group.is_empty())
-        .collect();
-    let encode = |(group, column): (usize, usize)| -> PolarsResult<Vec<Vec<CompressedPage>>> {
-        let leaves = array_to_columns(
-            &groups[group].columns()[column],
-            types[column].clone(),
-            options,
-            &encodings[column],
-        )?;
-        leaves
-            .into_iter()
-            .map(|pages| {
-                pages
-                    .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
-                    .collect()
-            })
-            .collect()
-    };
     let columns = types.len();
-    // A window of row groups is encoded (every column of each side by
-    // side) while the window before it is written.
-    let encode_window = |window: std::ops::Range<usize>| {
-        window
+    let encode =
+        |(group, column): (&RecordBatch, usize)| -> PolarsResult<Vec<Vec<CompressedPage>>> {
+            let leaves = array_to_columns(
+                &group.columns()[column],
+                types[column].clone(),
+                options,
+                &encodings[column],
+            )?;
+            leaves
+                .into_iter()
+                .map(|pages| {
+                    pages
+                        .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
+                        .collect()
+                })
+                .collect()
+        };
+    // A window's row groups, every column of each encoded side by side.
+    let encode_window = |w: usize| -> Result<Encoded> {
+        let groups = window(w)?;
+        let pages = groups
+            .iter()
             .flat_map(|group| (0..columns).map(move |column| (group, column)))
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(encode)
             .collect::<PolarsResult<Vec<_>>>()
+            .map_err(failed)?;
+        Ok((groups.iter().map(|g| g.len() as u64).collect(), pages))
     };
-    let write_window =
-        |writer: &mut polars::io::parquet::write::BatchedWriter<&mut BufWriter<File>>,
-         window: std::ops::Range<usize>,
-         encoded: Vec<_>| {
-            let mut encoded = encoded.into_iter();
-            for group in window {
-                let pages: Vec<Vec<CompressedPage>> =
-                    encoded.by_ref().take(columns).flatten().collect();
-                writer.write_row_group(groups[group].len() as u64, &pages)?;
-            }
-            PolarsResult::Ok(())
-        };
-    let at_once = rayon::current_num_threads();
+    type Writer<'w> = polars::io::parquet::write::BatchedWriter<&'w mut BufWriter<File>>;
+    let write_window = |writer: &mut Writer, (rows, encoded): (Vec<u64>, Vec<_>)| {
+        let mut encoded = encoded.into_iter();
+        for rows in rows {
+            let pages: Vec<Vec<CompressedPage>> =
+                encoded.by_ref().take(columns).flatten().collect();
+            writer.write_row_group(rows, &pages)?;
+        }
+        PolarsResult::Ok(())
+    };
+    // Each window is made and encoded while the one before it is written.
     let mut encoded = None;
-    for first in (0..groups.len()).step_by(at_once) {
-        let window = first..groups.len().min(first + at_once);
+    for w in 0..windows {
         let (written, next) = rayon::join(
             || match encoded.take() {
-                Some((before, pages)) => write_window(&mut writer, before, pages),
+                Some(before) => write_window(&mut writer, before),
                 None => Ok(()),
             },
-            || encode_window(window.clone()),
+            || encode_window(w),
         );
         written.map_err(failed)?;
-        encoded = Some((window, next.map_err(failed)?));
+        encoded = Some(next?);
     }
-    if let Some((last, pages)) = encoded {
-        write_window(&mut writer, last, pages).map_err(failed)?;
+    if let Some(last) = encoded {
+        write_window(&mut writer, last).map_err(failed)?;
     }
     writer.finish().map_err(failed)?;
     // Flushed here, where a failure is seen (dropping would hide it).
@@ -366,12 +471,27 @@ mod tests {
 
     /// The pages encoded side by side are written as polars' own writer
     /// writes them: the same bytes, for one row group, for fewer row groups
-    /// than are encoded at once, and for many more, with the last one short.
+    /// than are encoded at once, and for many more, with the last one short
+    /// or long — whether the frame is given whole or made a window of row
+    /// groups at a time.
     #[test]
     fn row_groups_encoded_side_by_side_give_polars_own_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let metadata = vec![("slt".to_string(), "test".to_string())];
-        for (rows, group) in [(0, 7), (5, 7), (20, 7), (1000, 7), (1000, 1000), (999, 10)] {
+        let shapes = [
+            (0, 7),
+            (5, 7),
+            (7, 7),
+            (8, 7),
+            (13, 7),
+            (14, 7),
+            (20, 7),
+            (1000, 7),
+            (1000, 1000),
+            (999, 10),
+            (1001, 10),
+        ];
+        for (rows, group) in shapes {
             let mut df = frame(rows);
             let ours = dir.path().join("ours.parquet");
             write_in_row_groups(&mut df, &ours, &metadata, group).unwrap();
@@ -389,10 +509,22 @@ mod tests {
                 .with_row_group_size(Some(group))
                 .finish(&mut df)
                 .unwrap();
+            let windowed = dir.path().join("windowed.parquet");
+            let whole = df.clone();
+            windows_of_groups(&windowed, &metadata, rows, group, |r| {
+                let most = 2 * group * rayon::current_num_threads();
+                assert!(r.len() < most, "a window of row groups, not the frame");
+                Ok(whole.slice(r.start as i64, r.len()))
+            })
+            .unwrap();
             let (ours, theirs) = (std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap());
             assert!(
                 ours == theirs,
                 "{rows} rows in groups of {group}: not polars' bytes"
+            );
+            assert!(
+                std::fs::read(windowed).unwrap() == theirs,
+                "{rows} rows in groups of {group}, made a window at a time: not polars' bytes"
             );
 
             let back = ParquetReader::new(std::io::Cursor::new(ours))

@@ -808,42 +808,42 @@ fn native_aggregates_equal_the_sql_definitions() {
     }
 }
 
-/// `slt report` makes `case_slt` of rows it gives up (their ids moved
-/// into the frame, the charts' data taken meanwhile): the same frame as
-/// of rows lent, the same charts.
+/// `slt report` writes `case_slt` a window of row groups at a time, each
+/// window's frame made of its rows alone: any run of rows makes the whole
+/// frame's slice, enums and all — a window's enums are the whole
+/// column's, not the values of its own rows — each column in one chunk.
 #[test]
-fn case_slt_of_rows_given_up_is_the_frame_of_rows_lent() {
-    use slt::cli::MeasureArgs;
-    use slt::config::Settings;
-    use slt::output::frames::{case_slt, case_slt_of};
-    let dir = generated_export(11, 5_000, 120);
-    let settings = Settings::from_args(&MeasureArgs {
-        input: Some(dir.path().to_path_buf()),
-        ..MeasureArgs::default()
-    })
-    .unwrap();
-    let run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
-    let lent = case_slt(&run.cases).unwrap();
-    let charts = slt::charts::report_charts(&run.cases, &settings.policy);
-    let (given, beside) = case_slt_of(run.cases.clone(), run.dimensions.clone(), |rows| {
-        // Beside the frame, the rows are whole but for their ids.
-        assert!(rows.iter().all(|r| r.case_id.is_empty()));
-        slt::charts::report_charts(rows, &settings.policy)
-    });
-    let given = given.unwrap();
-    assert_eq!(given.height(), run.cases.len());
-    assert_eq!(given.schema(), lent.schema());
-    assert!(given.equals_missing(&lent), "the frames differ");
-    let ids: Vec<&str> = run.cases.iter().map(|r| &*r.case_id).collect();
-    let written: Vec<Option<&str>> = given
-        .column("case_id")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
-    assert_eq!(written, ids.into_iter().map(Some).collect::<Vec<_>>());
-    assert_eq!(beside, charts);
+fn case_slt_made_a_window_at_a_time_is_the_whole_frame_sliced() {
+    use slt::output::frames::{case_slt, CaseSlt};
+    for (input, run) in generated_and_demo_runs(11, 5_000, 120) {
+        let plan = CaseSlt::new(&run.cases, &run.dimensions).unwrap();
+        let n = plan.height();
+        assert_eq!(n, run.cases.len());
+        let whole = plan.frame(0..n).unwrap();
+        let of_rows = case_slt(&run.cases).unwrap();
+        assert_eq!(whole.schema(), of_rows.schema(), "{input:?}");
+        assert!(whole.equals_missing(&of_rows), "{input:?}");
+        let cuts = [
+            vec![0, n],
+            vec![0, 0, 1.min(n), n / 3, n / 2, n.saturating_sub(1), n],
+            vec![0, 7.min(n), 8.min(n), n],
+        ];
+        for cuts in cuts {
+            for run in cuts.windows(2) {
+                let (start, end) = (run[0], run[1]);
+                let part = plan.frame(start..end).unwrap();
+                assert_eq!(part.schema(), whole.schema(), "{input:?} {start}..{end}");
+                assert!(
+                    part.equals_missing(&whole.slice(start as i64, end - start)),
+                    "{input:?}: rows {start}..{end} are not the whole frame's"
+                );
+                for c in part.columns() {
+                    let chunks = c.as_materialized_series().n_chunks();
+                    assert_eq!(chunks, 1, "{input:?} {start}..{end}: {}", c.name());
+                }
+            }
+        }
+    }
 }
 
 /// `case_slt`'s account, tier, region, period and month columns are made
