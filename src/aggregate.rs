@@ -153,19 +153,26 @@ impl Dimensions {
         // slice, each of its numbers' rank.
         let rank = |k: usize| {
             // The slices share most of their values (the same addresses):
-            // each address's text is sorted and searched once.
+            // each address's text is sorted once, and an address's rank is
+            // how many distinct texts come before its own (searching each
+            // among the sorted texts compared each text 19 times more, at
+            // 500,000 accounts).
             let mut at: PlHashMap<(usize, usize), &str> = PlHashMap::default();
             for s in &slices {
                 at.extend(s.texts[k].iter().map(|&t| (address(t), t)));
             }
-            let mut sorted: Vec<&str> = at.values().copied().collect();
-            sorted.par_sort_unstable();
-            sorted.dedup();
-            let at: Vec<((usize, usize), &str)> = at.into_iter().collect();
-            let rank_of: PlHashMap<(usize, usize), u32> = at
-                .par_iter()
-                .map(|&(address, text)| (address, place(&sorted, text)))
-                .collect();
+            let mut by_text: Vec<(&str, (usize, usize))> =
+                at.into_iter().map(|(address, text)| (text, address)).collect();
+            by_text.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let mut sorted: Vec<&str> = Vec::with_capacity(by_text.len());
+            let mut rank_of: PlHashMap<(usize, usize), u32> = PlHashMap::default();
+            rank_of.reserve(by_text.len());
+            for (text, address) in by_text {
+                if sorted.last() != Some(&text) {
+                    sorted.push(text);
+                }
+                rank_of.insert(address, sorted.len() as u32 - 1);
+            }
             let ranks: Vec<Vec<u32>> = slices
                 .iter()
                 .map(|s| s.texts[k].iter().map(|&t| rank_of[&address(t)]).collect())
