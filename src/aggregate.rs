@@ -161,8 +161,10 @@ impl Dimensions {
             for s in &slices {
                 at.extend(s.texts[k].iter().map(|&t| (address(t), t)));
             }
-            let mut by_text: Vec<(&str, (usize, usize))> =
-                at.into_iter().map(|(address, text)| (text, address)).collect();
+            let mut by_text: Vec<(&str, (usize, usize))> = at
+                .into_iter()
+                .map(|(address, text)| (text, address))
+                .collect();
             by_text.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
             let mut sorted: Vec<&str> = Vec::with_capacity(by_text.len());
             let mut rank_of: PlHashMap<(usize, usize), u32> = PlHashMap::default();
