@@ -96,7 +96,7 @@ pub fn texts(all: &[Box<str>]) -> Vec<&str> {
 /// dimension's distinct values in text order (so that ranks sort as the
 /// text does, `ORDER BY`), and each case's ranks. The aggregates group by
 /// the ranks, and `case_slt`'s enum columns are made of them
-/// ([`crate::output::frames::case_slt_of`]): a row's text is looked up
+/// ([`crate::output::frames::CaseSlt`]): a row's text is looked up
 /// once, not once for each aggregate, period type and column.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dimensions {
