@@ -81,26 +81,32 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op, log_format: LogFormat) 
         column(op.second_column())?,
     ];
 
-    let mut records = Vec::new();
+    // Each row is parsed as it is read, and its fields kept for the
+    // output (the calendars are built once every question's years are
+    // known) in one buffer: a record, four copies of its fields and a
+    // vector per row cost more in the allocator than the answers took.
+    let mut kept = Kept::default();
     let mut questions = Vec::new();
-    for (i, record) in reader.records().enumerate() {
+    let mut record = csv::StringRecord::new();
+    for i in 0.. {
         let line = i + 2;
-        let parsed = match record {
-            Ok(r) => {
-                let field = |c: usize| r.get(c).unwrap_or("").to_string();
+        let parsed = match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let field = |c: usize| record.get(c).unwrap_or("");
                 let q = parse_question(
                     &policy,
-                    &field(cols[0]),
-                    &field(cols[1]),
-                    &field(cols[2]),
-                    &field(cols[3]),
+                    field(cols[0]),
+                    field(cols[1]),
+                    field(cols[2]),
+                    field(cols[3]),
                     op,
                 );
-                records.push(Some(r));
+                kept.push(Some(&record));
                 q
             }
             Err(e) => {
-                records.push(None);
+                kept.push(None);
                 Err(e.to_string())
             }
         };
@@ -126,7 +132,7 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op, log_format: LogFormat) 
         other => Error::Internal(format!("{other:?}")),
     };
     out.write_record(&header).map_err(csv_err)?;
-    for (i, (record, q)) in records.iter().zip(&questions).enumerate() {
+    for (i, q) in questions.iter().enumerate() {
         let value = match (q, &calendars) {
             (Some(q), Some(cals)) => match answer(cals.get(q.region, q.coverage), q, op) {
                 Ok(v) => v,
@@ -137,14 +143,47 @@ fn batch(options: &CalendarOptions, path: &Path, op: Op, log_format: LogFormat) 
             },
             _ => String::new(),
         };
-        let mut row: Vec<String> = match record {
-            Some(r) => r.iter().map(str::to_string).collect(),
-            None => Vec::new(),
-        };
-        row.resize(headers.len(), String::new());
-        row.push(value);
-        out.write_record(&row).map_err(csv_err)?;
+        // The row's fields, as many as the header has (padded with empty
+        // ones, or cut), then the answer.
+        let fields = kept.fields(i).chain(std::iter::repeat(""));
+        let row = fields.take(headers.len()).chain([value.as_str()]);
+        out.write_record(row).map_err(csv_err)?;
     }
     out.flush().map_err(Error::Stdout)?;
     Ok(Exit::Success)
+}
+
+/// The fields of every row of a batch, in one buffer.
+#[derive(Default)]
+struct Kept {
+    /// Every field's text, one after the other.
+    text: String,
+    /// Where each field ends in `text`.
+    ends: Vec<usize>,
+    /// Each row's fields (a range of `ends`), `None` for a row unread.
+    rows: Vec<Option<(usize, usize)>>,
+}
+
+impl Kept {
+    /// Keeps the fields of the next row (`None`: it could not be read).
+    fn push(&mut self, record: Option<&csv::StringRecord>) {
+        let row = record.map(|record| {
+            let first = self.ends.len();
+            for field in record {
+                self.text.push_str(field);
+                self.ends.push(self.text.len());
+            }
+            (first, self.ends.len())
+        });
+        self.rows.push(row);
+    }
+
+    /// The fields of row `i` (none for a row unread).
+    fn fields(&self, i: usize) -> impl Iterator<Item = &str> {
+        let (first, end) = self.rows[i].unwrap_or((0, 0));
+        (first..end).map(move |f| {
+            let start = if f == 0 { 0 } else { self.ends[f - 1] };
+            &self.text[start..self.ends[f]]
+        })
+    }
 }

@@ -643,6 +643,44 @@ fn calendar_batch_answers_every_row_and_names_bad_lines() {
     assert!(warning["message"].as_str().unwrap().contains("line 3: "));
 }
 
+/// Every row of a batch comes back with the header's number of fields:
+/// a short row padded with empty fields, a long one cut, a row that is not
+/// UTF-8 as empty fields, a quoted field as its text — each field its own
+/// row's, whatever the rows around it held.
+#[test]
+fn calendar_batch_gives_back_each_row_as_the_header_lays_it_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("q.csv");
+    let mut input = b"id,region,coverage,start,end\n\
+        1,EMEA,business_hours,2026-03-27T15:00:00Z,2026-03-30T10:30:00+01:00\n\
+        2,Japan\n\
+        3,\"Americas\",24x5,2026-05-16T06:50:00Z,2026-05-18T00:15:00-07:00,extra,more\n\
+        4,EMEA,business_hours,"
+        .to_vec();
+    input.extend_from_slice(b"\xff\xfe,2026-03-30T10:30:00Z\n");
+    input.extend_from_slice(
+        b"5,\"EM\"\"EA, west\",24x7,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z\n\
+          6,APAC,business_hours,\"2026-04-02T10:00:00+11:00\",2026-04-09T00:00:00Z\n",
+    );
+    std::fs::write(&batch, input).unwrap();
+    let o = slt(&["calendar", "elapsed", "--batch", batch.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o),
+        "id,region,coverage,start,end,business_minutes\n\
+         1,EMEA,business_hours,2026-03-27T15:00:00Z,2026-03-30T10:30:00+01:00,210\n\
+         2,Japan,,,,\n\
+         3,Americas,24x5,2026-05-16T06:50:00Z,2026-05-18T00:15:00-07:00,25\n\
+         ,,,,,\n\
+         5,\"EM\"\"EA, west\",24x7,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,\n\
+         6,APAC,business_hours,2026-04-02T10:00:00+11:00,2026-04-09T00:00:00Z,1440\n"
+    );
+    let err = stderr(&o);
+    for line in [3, 5, 6] {
+        assert!(err.contains(&format!("q.csv: line {line}: ")), "{err}");
+    }
+}
+
 /// `fixtures/policies/…`, the example schedules policy and its holidays.
 fn example(file: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
