@@ -294,7 +294,7 @@ impl<'a> Slots<'a> {
 
 /// Where a text is, and how long: the same address and length are the
 /// same text.
-fn address(text: &str) -> (usize, usize) {
+pub(crate) fn address(text: &str) -> (usize, usize) {
     (text.as_ptr() as usize, text.len())
 }
 

@@ -336,11 +336,6 @@ fn named_codes(r: &CaseRow) -> [u32; 5] {
     ]
 }
 
-/// The address of a shared text.
-fn address(text: &str) -> (usize, usize) {
-    (text.as_ptr() as usize, text.len())
-}
-
 impl<'r> CaseSlt<'r> {
     /// Prepares `case_slt` of `rows`, `dims` being their ranks
     /// ([`Dimensions::of`] the same rows, made for the aggregates). The
@@ -377,7 +372,7 @@ impl<'r> CaseSlt<'r> {
                 let mut used = lists.clone().map(|list| vec![false; list.len()]);
                 for r in rows {
                     if let Some(p) = r.product.as_deref() {
-                        products.entry(address(p)).or_insert_with(|| {
+                        products.entry(aggregate::address(p)).or_insert_with(|| {
                             texts.push(p);
                             texts.len() as u32 - 1
                         });
@@ -448,7 +443,7 @@ impl<'r> CaseSlt<'r> {
                 ])
             }),
             Box::new(|| {
-                let slot = |p: &str| self.products[&address(p)];
+                let slot = |p: &str| self.products[&aggregate::address(p)];
                 let products = rows.iter().map(|r| r.product.as_deref().map(slot));
                 Ok(vec![self.product.column(col::PRODUCT, products)])
             }),

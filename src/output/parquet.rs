@@ -87,8 +87,8 @@ fn write_in_row_groups(
     })
 }
 
-/// [`write_parquet_in_windows`] with row groups of polars' make for
-/// `row_group_rows` ([`row_groups`]).
+/// [`write_parquet_in_windows`] with the row groups polars cuts for
+/// `row_group_rows` rows ([`row_groups`]).
 fn windows_of_groups(
     path: &Path,
     metadata: &[(String, String)],
