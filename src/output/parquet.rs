@@ -181,23 +181,22 @@ fn write_groups(
     let encodings = get_encodings(&empty.schema().to_arrow(CompatLevel::newest()));
     let types = writer.parquet_schema().fields().to_vec();
     let columns = types.len();
-    let encode =
-        |(group, column): (&RecordBatch, usize)| -> PolarsResult<Vec<Vec<CompressedPage>>> {
-            let leaves = array_to_columns(
-                &group.columns()[column],
-                types[column].clone(),
-                options,
-                &encodings[column],
-            )?;
-            leaves
-                .into_iter()
-                .map(|pages| {
-                    pages
-                        .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
-                        .collect()
-                })
-                .collect()
-        };
+    let encode = |(group, column): (&RecordBatch, usize)| -> PolarsResult<Pages> {
+        let leaves = array_to_columns(
+            &group.columns()[column],
+            types[column].clone(),
+            options,
+            &encodings[column],
+        )?;
+        leaves
+            .into_iter()
+            .map(|pages| {
+                pages
+                    .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
+                    .collect()
+            })
+            .collect()
+    };
     // A window's row groups, every column of each encoded side by side.
     let encode_window = |w: usize| -> Result<Encoded> {
         let groups = window(w)?;
