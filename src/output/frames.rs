@@ -180,25 +180,10 @@ impl RankedEnum {
     }
 
     /// The enum of the texts of the slots that are `used`, the texts in
-    /// any order, one text possibly in several slots. (The slots are put
-    /// in their texts' order and each slot's rank is how many distinct
-    /// texts come before its own: sorting the texts, then searching each
-    /// among them, compared each text twice as often — a third of making
-    /// `case_slt`'s account column at 500,000 accounts.)
+    /// any order, one text possibly in several slots
+    /// ([`aggregate::rank_texts`]).
     fn of_slots(texts: &[&str], used: impl Fn(usize) -> bool) -> Result<RankedEnum> {
-        let mut order: Vec<u32> = (0..texts.len() as u32)
-            .filter(|&slot| used(slot as usize))
-            .collect();
-        order.sort_unstable_by_key(|&slot| texts[slot as usize]);
-        let mut cats: Vec<&str> = Vec::with_capacity(order.len());
-        let mut place = vec![0u32; texts.len()];
-        for &slot in &order {
-            let text = texts[slot as usize];
-            if cats.last() != Some(&text) {
-                cats.push(text);
-            }
-            place[slot as usize] = cats.len() as u32 - 1;
-        }
+        let (cats, place) = aggregate::rank_texts(texts, used);
         RankedEnum::of(&cats, place)
     }
 
