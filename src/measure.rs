@@ -367,7 +367,7 @@ pub fn measure_all(
 const PROGRESS_CHUNK: usize = 4096;
 
 /// [`measure_all`], calling `done(n)` from the worker threads about every
-/// [`PROGRESS_CHUNK`] cases measured, the `n`s adding up to every case (for
+/// `PROGRESS_CHUNK` (4096) cases measured, the `n`s adding up to every case (for
 /// a progress bar). Results keep case order.
 pub fn measure_all_reporting(
     cases: &[Case],

@@ -62,7 +62,7 @@ impl JudgedCases {
         }
     }
 
-    /// The cases of many ids at once, [`IdIndex::find_each`].
+    /// The cases of many ids at once (the index's `find_each`).
     pub fn find_each<'a>(
         &self,
         queries: &[(u32, u64)],

@@ -10,8 +10,8 @@
 //! id's hash and the account's place), so where a lookup goes is known from
 //! the hash alone, and a judge looping over rows asks memory for the slot,
 //! then the account, then its id and contracts, of rows a few ahead
-//! ([`Contracts::look_ahead`]): the misses of several lookups overlap, as
-//! the case-id index's do ([`super::ids`]).
+//! (`Contracts::look_ahead`): the misses of several lookups overlap, as
+//! the case-id index's do (`ingest::ids`).
 
 use std::sync::Arc;
 

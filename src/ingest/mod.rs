@@ -7,9 +7,9 @@
 //! DataFrame), and opens `cases` and `events` to be read in pieces as
 //! they are judged (`stream`: a CSV or Parquet cases or events table is
 //! never held whole; a CSV piece is parsed straight into its fields'
-//! text, `records`); [`judge`] resolves each table's canonical columns through the
-//! [`Mapping`] and runs its judge — [`accounts`] (contracts), [`cases`],
-//! [`events`], [`engagements`], [`contacts`] — in that order, each using
+//! text, `records`); [`judge`](fn@judge) resolves each table's canonical columns through the
+//! [`Mapping`] and runs its judge — `accounts` (contracts), [`cases`],
+//! `events`, `engagements`, `contacts` — in that order, each using
 //! what the earlier ones accepted. What comes out ([`Ingested`]) is plain
 //! Rust data; the DataFrames are dropped.
 

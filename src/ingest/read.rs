@@ -1,14 +1,14 @@
 //! Reading an export's files: every table present in `--input` (or the
 //! demo embedded in the binary) as read, with its path, format and
 //! SHA-256 — but the cases and events tables, which are opened here and
-//! read in pieces as they are judged ([`super::stream`]). No judgement
-//! here: [`super::judge`] and the per-table judges decide what each row
+//! read in pieces as they are judged (`ingest::stream`). No judgement
+//! here: [`super::judge`](fn@super::judge) and the per-table judges decide what each row
 //! means.
 //!
 //! A table is `<dir>/<table>.csv`, `.parquet` or `.ndjson`. For a report
 //! or a review, a CSV table read whole is parsed as the pieces of the
-//! others are ([`super::records`]: one reader for every CSV table, and no
-//! frame of its text, [`read_parsed`]). Otherwise (vendor imports' tables,
+//! others are (`ingest::records`: one reader for every CSV table, and no
+//! frame of its text, `read_parsed`). Otherwise (vendor imports' tables,
 //! tests) CSV is read by
 //! polars' fast reader, or record by record when that refuses the file
 //! (ragged rows, bytes that are not UTF-8) or a row has fewer fields than
@@ -99,7 +99,7 @@ pub struct Source {
     pub frame: DataFrame,
     /// For a table derived from a vendor export, each row's vendor record.
     pub origins: Option<Arc<Origins>>,
-    /// For a table read in pieces ([`super::stream`]): the file, still to
+    /// For a table read in pieces (`ingest::stream`): the file, still to
     /// be read; `frame` then holds only its columns, no row.
     pub pieces: Option<Pieces>,
     /// For a CSV table parsed whole into its fields' text ([`read_parsed`]):
@@ -378,7 +378,7 @@ fn read_ndjson(bytes: &[u8]) -> DataFrame {
 }
 
 /// Hidden column of a frame holding why a row could not be read at all:
-/// `CODE<TAB>DETAIL`, as [`super::judge::unreadable_reject`] reads it.
+/// `CODE<TAB>DETAIL`, as the judges' `reject_unreadable` reads it.
 pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 
 /// The tables a report reads in pieces as they are judged (the largest).

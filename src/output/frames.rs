@@ -1,6 +1,6 @@
 //! Typed rows → the output DataFrames, built once: `case_slt`, `rejects`,
 //! `entitlements` and `entitlement_findings`. Column names live in
-//! [`col`]; text dimensions are enums (dictionary-encoded, categories
+//! [`col`](mod@col); text dimensions are enums (dictionary-encoded, categories
 //! sorted so the same data gives the same bytes), timestamps microsecond
 //! UTC, counts 64-bit integers.
 

@@ -5,7 +5,7 @@
 //! [`parquet`] writes one file (UTC timestamps with the zone recorded,
 //! key-value metadata: tool version, schema version, as-of and policy
 //! hash); [`partition`] writes `case_slt` hive-style; [`manifest`] is the
-//! run's `manifest.json`; [`write`] puts a whole report into a
+//! run's `manifest.json`; [`write`](mod@write) puts a whole report into a
 //! [`staging`] directory beside `--out` and swaps it in when complete.
 //! [`guard`] refuses an `--out` slt must not replace; [`lock`] keeps one
 //! run at a time per `--out`. [`spreadsheet`] keeps the CSVs meant for

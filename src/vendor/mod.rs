@@ -18,7 +18,7 @@
 //! canonical CSV text, which `slt report` reads like any canonical export.
 //!
 //! Reading is parallel (rayon) over page files and CSV chunks; records are
-//! deserialized into borrowed, lenient structs ([`json`]), so a record of the
+//! deserialized into borrowed, lenient structs (`vendor::json`), so a record of the
 //! wrong shape is a reject and only a file that is not JSON or CSV at all is
 //! an error.
 
