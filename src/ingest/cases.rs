@@ -22,6 +22,7 @@ use super::contracts::{Contracts, NoContract};
 use super::ids::{CaseRef, IdIndex};
 use super::judge::{judge_in_pieces, settle, Interner, RejectReason, Rejects, Seen};
 use super::read::Source;
+use super::records::Records;
 use super::stream::Pieces;
 use super::text::{unreadable, Columns, Texts};
 use crate::mapping::Mapping;
@@ -178,6 +179,14 @@ impl Found {
         interner: &mut Interner,
         rejects: &mut Rejects,
     ) {
+        let (every, joined) = in_file_order(
+            source
+                .table()
+                .columns()
+                .iter()
+                .map(|c| cols.get(c.name()))
+                .collect(),
+        );
         let texts = RowTexts {
             broken: unreadable(source),
             ids: cols.get("case_id"),
@@ -186,12 +195,8 @@ impl Found {
             createds: cols.get("created_at"),
             closeds: cols.get("closed_at"),
             derived: source.origins.is_some(),
-            every: source
-                .table()
-                .columns()
-                .iter()
-                .map(|c| cols.get(c.name()))
-                .collect(),
+            every,
+            joined,
         };
         let shared = [
             cols.get("product"),
@@ -370,20 +375,81 @@ struct RowTexts<'t> {
     closeds: Texts<'t>,
     /// Rows made from a vendor export (`--source`).
     derived: bool,
-    /// Every canonical column, in order: what a row's signature covers.
+    /// Every canonical column, in the file's order (read in pieces of
+    /// CSV; else in canonical order): what a row's signature covers.
     every: Vec<Texts<'t>>,
+    /// The piece's records, when `every` is all their columns in their
+    /// order ([`in_file_order`]).
+    joined: Option<&'t Records>,
 }
 
 impl RowTexts<'_> {
-    /// Row `i`'s signature: a 128-bit hash of every canonical column's
-    /// value (a missing value told from an empty one), made in `buffer`.
+    /// Row `i`'s signature ([`signature`]).
     fn signature(&self, i: usize, buffer: &mut Vec<u8>) -> u128 {
+        signature(&self.every, self.joined, i, buffer)
+    }
+}
+
+/// The canonical columns `every` in the file's order (the same in every
+/// piece: they share the header; columns not parsed from CSV last, in
+/// canonical order), and the records they are read from when they are
+/// all of those records' columns: a row's values joined by commas are
+/// then [`Records::joined`]'s text.
+fn in_file_order(mut every: Vec<Texts<'_>>) -> (Vec<Texts<'_>>, Option<&Records>) {
+    every.sort_by_key(|values| match values {
+        Texts::Records(_, column) => *column,
+        _ => usize::MAX,
+    });
+    let joined = match every.first() {
+        Some(Texts::Records(records, _)) => {
+            let own = every.iter().enumerate().all(|(place, values)| {
+                matches!(values, Texts::Records(r, column)
+                    if std::ptr::eq(*r, *records) && *column == place)
+            });
+            (own && records.width() == every.len()).then_some(*records)
+        }
+        _ => None,
+    };
+    (every, joined)
+}
+
+/// Row `i`'s signature: a 128-bit hash of its values in the columns
+/// `every`, by which rows sharing an id are told identical or not. What is
+/// hashed is the values (trimmed, blank as missing) joined by commas when
+/// none is a typed timestamp or holds a comma — for most rows of a CSV
+/// piece of no column but the canonical ones (`joined`), the row's own
+/// text, hashed where it lies; otherwise a byte no text holds (0xFF), then
+/// each value as [`Texts::identify`] tells it. Either way equal
+/// signatures are equal values (but for a hash collision, one in 2^128),
+/// whichever way the values were written (quoted or not, padded or not).
+fn signature(every: &[Texts], joined: Option<&Records>, i: usize, buffer: &mut Vec<u8>) -> u128 {
+    if let Some(text) = joined.and_then(|records| records.joined(i)) {
+        return xxh3_128(text.as_bytes());
+    }
+    buffer.clear();
+    let mut plain = !every.iter().any(|v| matches!(v, Texts::Instants(_)));
+    if plain {
+        for (place, values) in every.iter().enumerate() {
+            if place > 0 {
+                buffer.push(b',');
+            }
+            if let Some(value) = values.get(i) {
+                if value.contains(',') {
+                    plain = false;
+                    break;
+                }
+                buffer.extend_from_slice(value.as_bytes());
+            }
+        }
+    }
+    if !plain {
         buffer.clear();
-        for values in &self.every {
+        buffer.push(0xFF);
+        for values in every {
             values.identify(i, buffer);
         }
-        xxh3_128(buffer)
     }
+    xxh3_128(buffer)
 }
 
 /// A row that passed the checks of a single row, with its contract (or
@@ -524,6 +590,7 @@ fn check<'t>(i: usize, texts: &RowTexts<'t>, with: &Judging) -> Result<Candidate
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn judged(ids: &[&str]) -> JudgedCases {
         let cases: Vec<Case> = ids
@@ -553,6 +620,192 @@ mod tests {
             cases,
             index,
             rejected_ids: HashSet::default(),
+        }
+    }
+
+    /// How a test row writes a value.
+    #[derive(Debug, Clone, Copy)]
+    enum Written {
+        Plain,
+        Quoted,
+        Padded,
+    }
+
+    /// What a test row's cell may hold (`None`: blank); those with a
+    /// comma or a quote are always written quoted.
+    const VALUES: [Option<&str>; 7] = [
+        None,
+        Some("a"),
+        Some("a b"),
+        Some("2026-01-01T09:00:00Z"),
+        Some("x,y"),
+        Some("é"),
+        Some("q\"q"),
+    ];
+
+    fn cell(value: Option<&str>, written: Written) -> String {
+        let v = value.unwrap_or("");
+        match written {
+            _ if v.contains([',', '"']) => format!("\"{}\"", v.replace('"', "\"\"")),
+            Written::Quoted => format!("\"{v}\""),
+            Written::Plain => v.to_string(),
+            Written::Padded => format!(" {v}  "),
+        }
+    }
+
+    /// Each row's signature, as [`Found::add`] makes it, of `rows` written
+    /// under a header of the cases' columns in the order `order` (and the
+    /// extra column `other`, if given, last), and whether it was hashed
+    /// where it lies ([`Records::joined`]).
+    fn signatures(
+        rows: &[([Option<&str>; 9], [Written; 9])],
+        order: &[usize],
+        other: bool,
+    ) -> Vec<(u128, bool)> {
+        let names: Vec<&str> = Table::Cases.columns().iter().map(|c| c.name()).collect();
+        let mut header: Vec<&str> = order.iter().map(|&k| names[k]).collect();
+        if other {
+            header.push("note");
+        }
+        let mut csv = header.join(",") + "\n";
+        for (values, written) in rows {
+            let mut cells: Vec<String> =
+                order.iter().map(|&k| cell(values[k], written[k])).collect();
+            if other {
+                cells.push("n".into());
+            }
+            csv += &(cells.join(",") + "\n");
+        }
+        let h = super::super::stream::first_record_end(csv.as_bytes()).unwrap();
+        let columns = super::super::records::header(&csv.as_bytes()[..h]);
+        let records = Records::concat(super::super::records::parse_whole(
+            csv.into_bytes(),
+            h,
+            &columns,
+        ));
+        assert_eq!(records.len(), rows.len());
+        let every = (0..names.len())
+            .map(|k| Texts::Records(&records, order.iter().position(|&o| o == k).unwrap()))
+            .collect();
+        let (every, joined) = in_file_order(every);
+        assert_eq!(joined.is_some(), !other, "every column the records have");
+        let mut buffer = Vec::new();
+        (0..rows.len())
+            .map(|i| {
+                let fast = joined.is_some_and(|r| r.joined(i).is_some());
+                (signature(&every, joined, i, &mut buffer), fast)
+            })
+            .collect()
+    }
+
+    /// Mostly plain, so that rows hashed where they lie meet rows that are not.
+    fn written() -> impl Strategy<Value = Written> {
+        prop_oneof![
+            16 => Just(Written::Plain),
+            1 => Just(Written::Quoted),
+            1 => Just(Written::Padded),
+        ]
+    }
+
+    #[test]
+    fn a_plain_row_is_hashed_where_it_lies_and_signs_as_its_values_written_otherwise() {
+        use Written::{Padded, Plain, Quoted};
+        let values = [
+            Some("C-1"),
+            Some("ACC-1"),
+            Some("P1"),
+            Some("2026-01-01T09:00:00Z"),
+            None,
+            Some("Adobe Analytics"),
+            Some("web"),
+            None,
+            Some("CT-1"),
+        ];
+        let mut other = values;
+        other[8] = Some("CT-2");
+        let mut padded = [Plain; 9];
+        padded[5] = Padded;
+        // The generator's order: product before priority.
+        let order = [0, 1, 5, 2, 3, 4, 6, 7, 8];
+        let unquoted = [
+            (values, [Plain; 9]),
+            (values, [Padded; 9]),
+            (values, padded),
+            (other, [Plain; 9]),
+        ];
+        let signed = signatures(&unquoted, &order, false);
+        let fast: Vec<bool> = signed.iter().map(|s| s.1).collect();
+        assert_eq!(fast, [true, false, false, true]);
+        assert!(signed[..3].iter().all(|s| s.0 == signed[0].0));
+        assert_ne!(signed[3].0, signed[0].0);
+        // A file with a quoted value is parsed otherwise: no row lies as
+        // its values joined, and the rows sign as they did.
+        let quoted = [unquoted[0], unquoted[1], (values, [Quoted; 9]), unquoted[3]];
+        let signed_quoted = signatures(&quoted, &order, false);
+        assert!(signed_quoted.iter().all(|s| !s.1));
+        let sig = |signed: &[(u128, bool)]| signed.iter().map(|s| s.0).collect::<Vec<_>>();
+        assert_eq!(
+            sig(&signed_quoted),
+            sig(&signed[..1].repeat(3))
+                .into_iter()
+                .chain([signed[3].0])
+                .collect::<Vec<_>>()
+        );
+        // With a column slt does not read, no row is hashed where it lies.
+        let signed_other = signatures(&unquoted, &order, true);
+        assert!(signed_other.iter().all(|s| !s.1));
+        assert_eq!(sig(&signed_other), sig(&signed));
+    }
+
+    proptest! {
+        /// Rows sharing an id are told identical by their signatures: two
+        /// rows' signatures are equal exactly when their values are
+        /// (trimmed, blank as none), however each value is written —
+        /// quoted, padded, in any column order, with a column slt does
+        /// not read — and a row of plain values is hashed where it lies.
+        #[test]
+        fn row_signatures_are_equal_exactly_when_the_values_are(
+            bases in proptest::collection::vec(
+                proptest::array::uniform9(0..VALUES.len()), 1..4),
+            rows in proptest::collection::vec(
+                (0..3usize, proptest::array::uniform9(written()), proptest::option::of((0..9usize, 0..VALUES.len()))),
+                1..10),
+            order in Just((0..9).collect::<Vec<usize>>()).prop_shuffle(),
+            other in proptest::bool::ANY,
+            quotes in proptest::bool::ANY,
+        ) {
+            // Without quotes anywhere in the file, the rows are parsed in
+            // place, and plain ones hashed where they lie.
+            let value = |v: usize| match VALUES[v] {
+                Some(text) if !quotes && text.contains([',', '"']) => None,
+                value => value,
+            };
+            let rows: Vec<([Option<&str>; 9], [Written; 9])> = rows
+                .iter()
+                .map(|&(base, written, change)| {
+                    let mut values = bases[base % bases.len()].map(value);
+                    if let Some((k, v)) = change {
+                        values[k] = value(v);
+                    }
+                    let written = written.map(|w| match w {
+                        Written::Quoted if !quotes => Written::Plain,
+                        w => w,
+                    });
+                    (values, written)
+                })
+                .collect();
+            let signed = signatures(&rows, &order, other);
+            for (a, (va, _)) in rows.iter().enumerate() {
+                for (b, (vb, _)) in rows.iter().enumerate() {
+                    prop_assert_eq!(signed[a].0 == signed[b].0, va == vb, "rows {} and {}", a, b);
+                }
+                // Hashed where it lies only when its text is its values joined.
+                let plain = va.iter().zip(&rows[a].1).all(|(v, w)| {
+                    matches!(w, Written::Plain)
+                        && v.is_none_or(|v| v.is_ascii() && !v.contains([',', '"']))
+                });
+                prop_assert!(!signed[a].1 || (plain && !other), "row {} hashed where it lies", a);
+            }
         }
     }
 

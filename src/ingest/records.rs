@@ -62,6 +62,39 @@ impl Records {
         &self.text[start..end]
     }
 
+    /// Row `row`'s text from its first value to its last, when that text
+    /// is its values (trimmed, blank as none) joined by commas: each value
+    /// right after the comma that ends the one before, and none beginning
+    /// or ending with a byte that is not printable ASCII (so nothing to
+    /// trim, no quote or line break around it). `None` for any other row.
+    #[inline]
+    pub(crate) fn joined(&self, row: usize) -> Option<&str> {
+        let bytes = self.text.as_bytes();
+        let solid = |b: u8| b > b' ' && b < 0x80;
+        let plain = |(s, e): (usize, usize)| s == e || (solid(bytes[s]) && solid(bytes[e - 1]));
+        if self.width == 0 {
+            return None;
+        }
+        let first = row * self.width;
+        let (start, mut end) = self.spans.get(first);
+        if !plain((start, end)) {
+            return None;
+        }
+        for column in 1..self.width {
+            let (s, e) = self.spans.get(first + column);
+            if s != end + 1 || bytes[end] != b',' || !plain((s, e)) {
+                return None;
+            }
+            end = e;
+        }
+        Some(&self.text[start..end])
+    }
+
+    /// Columns (the header's fields).
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+
     /// The rows that cannot be read, and why, in row order.
     pub(crate) fn broken(&self) -> &[(usize, String)] {
         &self.broken
