@@ -70,8 +70,7 @@ impl Records {
     #[inline]
     pub(crate) fn joined(&self, row: usize) -> Option<&str> {
         let bytes = self.text.as_bytes();
-        let solid = |b: u8| b > b' ' && b < 0x80;
-        let plain = |(s, e): (usize, usize)| s == e || (solid(bytes[s]) && solid(bytes[e - 1]));
+        let plain = |(s, e): (usize, usize)| s == e || super::text::solid_ends(&bytes[s..e]);
         if self.width == 0 {
             return None;
         }

@@ -335,14 +335,20 @@ impl<'a> Texts<'a> {
 /// values have none, which two byte tests tell without decoding them.
 #[inline]
 fn trim(text: &str) -> &str {
-    // A printable ASCII byte is a whole character and not whitespace.
-    let solid = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
-    let bytes = text.as_bytes();
-    if solid(bytes.first()) && solid(bytes.last()) {
+    if solid_ends(text.as_bytes()) {
         text
     } else {
         text.trim()
     }
+}
+
+/// Whether `bytes` begin and end with printable ASCII: a byte that is a
+/// whole character and not whitespace, so nothing to trim (and no quote
+/// or line break of the file's around them).
+#[inline]
+pub(super) fn solid_ends(bytes: &[u8]) -> bool {
+    let solid = |b: &u8| *b > b' ' && *b < 0x80;
+    bytes.first().is_some_and(solid) && bytes.last().is_some_and(solid)
 }
 
 /// Why each row could not be read at all (ragged CSV rows, NDJSON lines
