@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::cases::JudgedCases;
 use super::ids::{hash, CaseRef};
-use super::judge::{judge_in_pieces, RejectReason, Rejects};
+use super::judge::{judge_in_pieces, Judged, RejectReason, Rejects};
 use super::read::Source;
 use super::stream::Pieces;
 use super::text::{self, unreadable, Columns};
@@ -29,10 +29,6 @@ struct Fault<'t> {
     reason: RejectReason,
 }
 
-/// The events judged, and for a table read in pieces the file (read to its
-/// end, for its hash) and how many data rows it held.
-type Judged = (Vec<Event>, Option<(Pieces, u64)>);
-
 /// Judges every row of the events table: the rows of its frame, or, for a
 /// table read in pieces, each piece as it is read (its text let go before
 /// the next is read).
@@ -43,7 +39,7 @@ pub(crate) fn judge_all(
     mapping: &Mapping,
     cases: &JudgedCases,
     rejects: &mut Rejects,
-) -> crate::Result<Judged> {
+) -> crate::Result<Judged<Event>> {
     let mut events = Vec::new();
     let Some(pieces) = pieces else {
         judge(source, cols, mapping, cases, 0, rejects, &mut events);

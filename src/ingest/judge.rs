@@ -599,9 +599,17 @@ impl Rejects {
 
     /// A recorder for the rows of `table`.
     pub(crate) fn of(&mut self, table: Table) -> Rejecter<'_> {
+        self.of_piece(table, 0)
+    }
+
+    /// A recorder for the rows of a piece of `table` whose first row is
+    /// data row `first_row` of the file: its row `i` is the file's
+    /// `first_row + i`.
+    pub(crate) fn of_piece(&mut self, table: Table, first_row: usize) -> Rejecter<'_> {
         Rejecter {
             table,
             rejects: self,
+            first_row,
         }
     }
 
@@ -684,10 +692,13 @@ impl Rejects {
 pub(crate) struct Rejecter<'a> {
     table: Table,
     rejects: &'a mut Rejects,
+    /// The file's data row that row 0 is (a piece's first row).
+    first_row: usize,
 }
 
 impl Rejecter<'_> {
-    /// Rejects 0-based data row `row` (reported 1-based).
+    /// Rejects 0-based data row `row` (of the piece whose first row is
+    /// `first_row`; reported 1-based, as a row of the file).
     pub(crate) fn reject(
         &mut self,
         row: usize,
@@ -697,7 +708,8 @@ impl Rejecter<'_> {
         reason: RejectReason,
     ) {
         let rejects = &mut *self.rejects;
-        rejects.record(self.table, row as u64 + 1, key, column, value, reason, None);
+        let row = (self.first_row + row) as u64 + 1;
+        rejects.record(self.table, row, key, column, value, reason, None);
         rejects.per_table[self.table as usize] += 1;
     }
 
@@ -719,7 +731,8 @@ impl Rejecter<'_> {
     }
 }
 
-/// Judges rows `0..height` of `table` in parts of [`ROWS_PER_PART`] side
+/// Judges rows `0..height` of `table` (of the piece whose first row is
+/// data row `first_row` of the file) in parts of [`ROWS_PER_PART`] side
 /// by side: `judge` sees each row once, in file order within its part,
 /// with a rejecter of that part's own list and a state of its own, made
 /// by `state`. Returns what it kept, in file order, the parts' rejects
@@ -730,7 +743,7 @@ impl Rejecter<'_> {
 /// peak on 6 M engagements.
 pub(crate) fn judge_rows_side_by_side<T: Send, S>(
     rejects: &mut Rejects,
-    table: Table,
+    (table, first_row): (Table, usize),
     height: usize,
     state: impl Fn() -> S + Sync,
     judge: impl Fn(&mut Rejecter, &mut S, usize) -> Option<T> + Sync,
@@ -739,7 +752,7 @@ pub(crate) fn judge_rows_side_by_side<T: Send, S>(
     let blank = rejects.sibling();
     let part = |p: usize| {
         let (mut own, mut s) = (blank.sibling(), state());
-        let mut r = own.of(table);
+        let mut r = own.of_piece(table, first_row);
         let rows = p * ROWS_PER_PART..height.min((p + 1) * ROWS_PER_PART);
         let kept: Vec<T> = rows.filter_map(|i| judge(&mut r, &mut s, i)).collect();
         (kept, own)
@@ -900,6 +913,10 @@ impl Seen<'_> {
         }
     }
 }
+
+/// The rows a table's judge kept, and for a table read in pieces the file
+/// (read to its end, for its hash) and how many data rows it held.
+pub(crate) type Judged<T> = (Vec<T>, Option<(super::stream::Pieces, u64)>);
 
 /// Judges a table read in pieces ([`super::stream`]), handing `judge` one
 /// part at a time, with its columns and the file row of its first data
@@ -1080,7 +1097,14 @@ mod tests {
     fn rows_judged_side_by_side_come_back_as_one_pass_gives_them() {
         // Rows over several parts, some kept, some rejected (in varying
         // columns, a part's state carried from row to row within it), and
-        // a reject already in the list before them.
+        // a reject already in the list before them; the rows those of the
+        // file's first piece or of a piece further on.
+        for first_row in [0, 1000] {
+            rows_of_a_piece_judged_side_by_side_come_back_as_one_pass_gives_them(first_row);
+        }
+    }
+
+    fn rows_of_a_piece_judged_side_by_side_come_back_as_one_pass_gives_them(first_row: usize) {
         let height = 3 * ROWS_PER_PART + 17;
         let judge = |r: &mut Rejecter, seen: &mut usize, i: usize| {
             *seen += 1;
@@ -1112,7 +1136,7 @@ mod tests {
 
         let (mut serial, mut side_by_side) = (start(), start());
         let mut seen = 0;
-        let mut r = serial.of(Table::Engagements);
+        let mut r = serial.of_piece(Table::Engagements, first_row);
         let one_pass: Vec<(usize, usize)> = (0..height)
             .filter_map(|i| {
                 // One pass's count restarts where a part would.
@@ -1122,8 +1146,13 @@ mod tests {
                 judge(&mut r, &mut seen, i)
             })
             .collect();
-        let parts =
-            judge_rows_side_by_side(&mut side_by_side, Table::Engagements, height, || 0, judge);
+        let parts = judge_rows_side_by_side(
+            &mut side_by_side,
+            (Table::Engagements, first_row),
+            height,
+            || 0,
+            judge,
+        );
 
         assert_eq!(parts, one_pass);
         assert!(one_pass.len() > 3 * ROWS_PER_PART / 2);
@@ -1135,6 +1164,12 @@ mod tests {
             serial.count(Table::Engagements)
         );
         assert_eq!(side_by_side.count(Table::Accounts), 1);
+        // Row 3 of the piece, reported 1-based as a row of the file.
+        let first = side_by_side
+            .rows()
+            .iter()
+            .find(|r| r.table == Table::Engagements);
+        assert_eq!(first.map(|r| r.row_number), Some(first_row as u64 + 4));
     }
 
     #[test]

@@ -266,7 +266,8 @@ pub fn judge(
     // need only the contracts) are judged side by side; their rejects are
     // put back in table order.
     let mut optional_rejects = rejects.sibling();
-    // Each optional table's text is let go as soon as it is judged.
+    // Each optional table is read in pieces and judged as they come, or,
+    // read whole, its text let go as soon as it is judged.
     let mut own = |i: Option<usize>| {
         i.map(|i| {
             let empty = Source {
@@ -277,13 +278,19 @@ pub fn judge(
                 parsed: None,
             };
             let released = text::Columns::released(sources[i].table());
-            let source = std::mem::replace(&mut sources[i], empty);
-            (source, std::mem::replace(&mut columns[i], released))
+            let mut source = std::mem::replace(&mut sources[i], empty);
+            let pieces = source.pieces.take();
+            (
+                i,
+                source,
+                pieces,
+                std::mem::replace(&mut columns[i], released),
+            )
         })
     };
     let (g, k) = (own(g), own(k));
     let pieces = sources[e].pieces.take();
-    let (events, (engagements, contacts)) = rayon::join(
+    let (events, optional) = rayon::join(
         || {
             events::judge_all(
                 &sources[e],
@@ -294,34 +301,54 @@ pub fn judge(
                 &mut rejects,
             )
         },
-        || {
-            let engagements = g.map_or_else(Vec::new, |(source, cols)| {
-                engagements::judge(
-                    &source,
-                    &cols,
-                    mapping,
-                    &contracts,
-                    &interner,
-                    &mut optional_rejects,
-                )
-            });
-            let contacts = k.map_or_else(Vec::new, |(source, cols)| {
-                contacts::judge(
-                    (&source, &cols),
-                    &contracts,
-                    &interner,
-                    &mut optional_rejects,
-                )
-            });
-            (engagements, contacts)
+        || -> Result<_> {
+            let judging = engagements::Judging {
+                mapping,
+                contracts: &contracts,
+                interner: &interner,
+            };
+            // Side by side too, each with its own rejects (the
+            // contacts' put after the engagements').
+            let mut contact_rejects = optional_rejects.sibling();
+            let (engagements, contacts) = rayon::join(
+                || -> Result<_> {
+                    let Some((i, source, pieces, cols)) = g else {
+                        return Ok(None);
+                    };
+                    let judged = engagements::judge_all(
+                        &source,
+                        pieces,
+                        &cols,
+                        &judging,
+                        &mut optional_rejects,
+                    )?;
+                    Ok(Some((i, judged)))
+                },
+                || -> Result<_> {
+                    let Some((i, source, pieces, cols)) = k else {
+                        return Ok(None);
+                    };
+                    let judged = contacts::judge_all(
+                        (&source, pieces, &cols),
+                        mapping,
+                        &contracts,
+                        &interner,
+                        &mut contact_rejects,
+                    )?;
+                    Ok(Some((i, judged)))
+                },
+            );
+            let engagements = engagements?;
+            optional_rejects.append(contact_rejects);
+            let contacts = contacts?;
+            Ok((engagements, contacts))
         },
     );
-    let (events, pieces) = events?;
+    let events = read_to_the_end(&mut sources, &mut read, Some((e, events?)))?;
+    let (engagements, contacts) = optional?;
+    let engagements = read_to_the_end(&mut sources, &mut read, engagements)?;
+    let contacts = read_to_the_end(&mut sources, &mut read, contacts)?;
     rejects.append(optional_rejects);
-    if let Some((pieces, rows)) = pieces {
-        read[Table::Events as usize] = rows;
-        sources[e].file.sha256 = Some(pieces.sha256()?);
-    }
     let column_names = sources
         .iter()
         .flat_map(|s| {
@@ -348,6 +375,24 @@ pub fn judge(
         elsewhere: [0; Table::ALL.len()],
         column_names,
     })
+}
+
+/// The rows judged of `sources[i]`, for `judged = Some((i, (rows,
+/// read)))`; for a table read in pieces (`read`), its file's hash and data
+/// rows noted.
+fn read_to_the_end<T>(
+    sources: &mut [Source],
+    read: &mut [u64],
+    judged: Option<(usize, judge::Judged<T>)>,
+) -> Result<Vec<T>> {
+    let Some((i, (rows, pieces))) = judged else {
+        return Ok(Vec::new());
+    };
+    if let Some((pieces, data_rows)) = pieces {
+        read[sources[i].table() as usize] = data_rows;
+        sources[i].file.sha256 = Some(pieces.sha256()?);
+    }
+    Ok(rows)
 }
 
 /// A vendor importer's reject as a row of `rejects`: the canonical table it
@@ -510,6 +555,80 @@ mod tests {
         }
     }
 
+    /// The demo's engagements and contacts made hostile, each given rows
+    /// that repeat one far above them — identical (plain, quoted or
+    /// padded), or differing only in how a timestamp is written, or
+    /// overlapping in time — judged read in pieces of any size as read
+    /// whole: the same rows kept, the same rejects (whose values show the
+    /// timestamps as written), in the same order.
+    #[test]
+    fn engagements_and_contacts_read_in_pieces_judge_as_the_whole_files_do() {
+        let dir = demo_tables(&["accounts", "cases", "events"]);
+        let mut engagements = hostile("engagements");
+        for row in [
+            // Row 1 again (identical), quoted and padded (identical), and
+            // row 2 with its instant written with an offset (conflicting).
+            "EN-00001,ACC-0017,expert_session,,2024-02-01T01:00:00Z,Adobe Commerce",
+            "\"EN-00001\", ACC-0017 ,\"expert_session\",,2024-02-01T01:00:00Z,Adobe Commerce",
+            "EN-00002,ACC-0017,field_activity,strategic,2024-03-15T00:00:00+01:00,Adobe Commerce",
+        ] {
+            engagements.extend_from_slice(format!("\r\n{row}").as_bytes());
+        }
+        std::fs::write(dir.path().join("engagements.csv"), engagements).unwrap();
+        let mut contacts = hostile("contacts");
+        for row in [
+            // Row 1 again (identical), row 2 added at the same instant
+            // written otherwise (overlapping), row 3 later but still named
+            // (overlapping), row 1 removed at a far-future sentinel.
+            "ACC-0001,Adobe Journey Optimizer,CT-0001-01,2022-06-17T16:00:00Z,",
+            "ACC-0001,Adobe Journey Optimizer,CT-0001-03,2022-06-21t20:00:00.000Z,",
+            "ACC-0001,Adobe Journey Optimizer,CT-0001-01,2023-01-02T03:04:05+02:00,2024-01-01T00:00:00Z",
+            "ACC-0001,Adobe Journey Optimizer,CT-0001-01,2022-06-17T16:00:00Z,9999-12-31",
+        ] {
+            contacts.extend_from_slice(format!("\r\n{row}").as_bytes());
+        }
+        std::fs::write(dir.path().join("contacts.csv"), contacts).unwrap();
+        let whole = judged(dir.path(), None);
+        let rejected = |table: Table| -> Vec<(RejectReason, Option<String>)> {
+            let rows = whole.rejects.rows().iter().filter(|r| r.table == table);
+            rows.map(|r| (r.reason, r.value.map(str::to_string)))
+                .collect()
+        };
+        let (e, c) = (rejected(Table::Engagements), rejected(Table::Contacts));
+        for (reason, value) in [
+            (RejectReason::IdenticalDuplicate, "EN-00001"),
+            (RejectReason::ConflictingDuplicate, "EN-00002"),
+        ] {
+            let found = e.iter().filter(|r| r == &&(reason, Some(value.into())));
+            assert_eq!(found.count(), 2, "{reason:?} {value}: {e:?}");
+        }
+        for (reason, value) in [
+            (RejectReason::IdenticalDuplicate, "2022-06-17T16:00:00Z"),
+            (RejectReason::OverlappingContact, "2022-06-21t20:00:00.000Z"),
+            (
+                RejectReason::OverlappingContact,
+                "2023-01-02T03:04:05+02:00",
+            ),
+            (RejectReason::OverlappingContact, "2022-06-17T16:00:00Z"),
+        ] {
+            assert!(
+                c.contains(&(reason, Some(value.into()))),
+                "{reason:?} {value}: {c:?}"
+            );
+        }
+        for reason in [RejectReason::RaggedRow, RejectReason::NotUtf8] {
+            assert!(e.iter().any(|r| r.0 == reason), "{reason:?}: {e:?}");
+            assert!(c.iter().any(|r| r.0 == reason), "{reason:?}: {c:?}");
+        }
+        for piece_bytes in [1, 7, 100, 1000, 1 << 20] {
+            let pieces = judged(dir.path(), Some((piece_bytes, 1)));
+            let what = format!("pieces of {piece_bytes}");
+            assert!(pieces.engagements == whole.engagements, "{what}");
+            assert!(pieces.contacts == whole.contacts, "{what}");
+            assert_judged_alike(&pieces, &whole, &what);
+        }
+    }
+
     /// A demo table with what makes CSV hard, every few rows: a byte order
     /// mark, CRLF line ends, quoted values (one with a line break, a comma
     /// and quotes), a ragged row, a row with a field too many, bytes that
@@ -558,9 +677,10 @@ mod tests {
         out
     }
 
-    /// The tables read whole (accounts, engagements, contacts) are parsed
-    /// by the pieces' parser for a report, and by polars (or record by
-    /// record) otherwise: hostile files judge the same either way.
+    /// The tables read whole for a report (accounts) are parsed by the
+    /// pieces' parser, and by polars otherwise; engagements and contacts,
+    /// read in pieces, judge as polars reads them whole: hostile files
+    /// judge the same either way.
     #[test]
     fn tables_parsed_whole_judge_as_polars_reads_them() {
         let dir = demo_tables(&["cases", "events"]);

@@ -382,7 +382,12 @@ fn read_ndjson(bytes: &[u8]) -> DataFrame {
 pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 
 /// The tables a report reads in pieces as they are judged (the largest).
-pub const READ_IN_PIECES: [Table; 2] = [Table::Cases, Table::Events];
+pub const READ_IN_PIECES: [Table; 4] = [
+    Table::Cases,
+    Table::Events,
+    Table::Engagements,
+    Table::Contacts,
+];
 
 /// Reads every table of `input`: the three required ones (a missing one is
 /// an error) and the optional ones that are present, in [`Table::ALL`]

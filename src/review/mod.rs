@@ -293,8 +293,9 @@ pub fn build(
     })?;
     let mut timing = crate::output::manifest::Timing::default();
     // The cases are read whole: a rejected case row is the account's only
-    // by its text.
-    let read = pipeline::read_stage_with(settings, progress, &mut timing, &[Table::Events])?;
+    // by its text. The other large tables are read in pieces.
+    let in_pieces = [Table::Events, Table::Engagements, Table::Contacts];
+    let read = pipeline::read_stage_with(settings, progress, &mut timing, &in_pieces)?;
     let raw = evidence::RawRows::of(&read.sources, &settings.mapping, account);
     let judged = pipeline::judge_sources(settings, read, progress, timing)?;
     let scope = Scope::of(&judged, settings, account, quarter)?;
