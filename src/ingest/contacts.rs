@@ -286,7 +286,7 @@ fn overlapping(found: &Found) -> Vec<(usize, usize, RejectReason)> {
         .collect();
     let groups = super::judge::repeated(&keys);
     drop(keys);
-    let as_written = |k: usize| {
+    let texts_of = |k: usize| {
         let (c, w) = (&candidates[k], as_written(&found.written, k));
         (w.added(c), w.removed(c))
     };
@@ -305,7 +305,7 @@ fn overlapping(found: &Found) -> Vec<(usize, usize, RejectReason)> {
                 kept.push(k);
                 continue;
             };
-            let reason = if as_written(k) == as_written(o) {
+            let reason = if texts_of(k) == texts_of(o) {
                 RejectReason::IdenticalDuplicate
             } else {
                 RejectReason::OverlappingContact

@@ -1,16 +1,17 @@
 //! Export files → judged rows, and rejects. Nothing is lost: every data
 //! row of every table is either used or rejected with a reason.
 //!
-//! Two stages: [`read`] takes every table present (`accounts` and the
-//! optional `engagements` and `contacts`) as read (a CSV table parsed
-//! whole into its fields' text, `records`; another format into a
-//! DataFrame), and opens `cases` and `events` to be read in pieces as
-//! they are judged (`stream`: a CSV or Parquet cases or events table is
-//! never held whole; a CSV piece is parsed straight into its fields'
-//! text, `records`); [`judge`](fn@judge) resolves each table's canonical columns through the
-//! [`Mapping`] and runs its judge — `accounts` (contracts), [`cases`],
-//! `events`, `engagements`, `contacts` — in that order, each using
-//! what the earlier ones accepted. What comes out ([`Ingested`]) is plain
+//! Two stages: [`read`] takes the `accounts` table as read (a CSV table
+//! parsed whole into its fields' text, `records`; another format into a
+//! DataFrame), and opens the others present — `cases`, `events` and the
+//! optional `engagements` and `contacts` — to be read in pieces as they
+//! are judged (`stream`: a CSV or Parquet table of those is never held
+//! whole; a CSV piece is parsed straight into its fields' text,
+//! `records`; an NDJSON one is read whole); [`judge`](fn@judge) resolves
+//! each table's canonical columns through the [`Mapping`] and runs its
+//! judge — `accounts` (contracts), [`cases`], then `events` beside
+//! `engagements` and `contacts` — each using what the earlier ones
+//! accepted. What comes out ([`Ingested`]) is plain
 //! Rust data; the DataFrames are dropped.
 
 mod accounts;
@@ -578,8 +579,9 @@ mod tests {
         let mut contacts = hostile("contacts");
         for row in [
             // Row 1 again (identical), row 2 added at the same instant
-            // written otherwise (overlapping), row 3 later but still named
-            // (overlapping), row 1 removed at a far-future sentinel.
+            // written otherwise (overlapping), row 1 again later, while
+            // still named (overlapping), row 1 removed at a far-future
+            // sentinel (overlapping).
             "ACC-0001,Adobe Journey Optimizer,CT-0001-01,2022-06-17T16:00:00Z,",
             "ACC-0001,Adobe Journey Optimizer,CT-0001-03,2022-06-21t20:00:00.000Z,",
             "ACC-0001,Adobe Journey Optimizer,CT-0001-01,2023-01-02T03:04:05+02:00,2024-01-01T00:00:00Z",

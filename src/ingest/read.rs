@@ -381,7 +381,8 @@ fn read_ndjson(bytes: &[u8]) -> DataFrame {
 /// `CODE<TAB>DETAIL`, as the judges' `reject_unreadable` reads it.
 pub const BROKEN_COLUMN: &str = "__slt_unreadable_line";
 
-/// The tables a report reads in pieces as they are judged (the largest).
+/// The tables a report reads in pieces as they are judged: every table
+/// but the accounts (which every other table's judge looks up).
 pub const READ_IN_PIECES: [Table; 4] = [
     Table::Cases,
     Table::Events,
