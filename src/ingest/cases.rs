@@ -128,28 +128,20 @@ pub(crate) fn judge_all(
 ) -> crate::Result<(JudgedCases, Option<(Pieces, u64)>)> {
     let before = rejects.rows().len();
     let mut state = (Found::default(), interner, rejects);
-    let read = match pieces {
-        None => {
-            let (found, interner, rejects) = &mut state;
-            found.add(source, cols, 0, with, interner, rejects);
-            None
-        }
-        Some(pieces) => Some(judge_in_pieces(
-            source,
-            pieces,
-            with.mapping,
-            &mut state,
-            |(found, interner, rejects), part, part_cols, first_row| {
-                found.add(part, part_cols, first_row, with, interner, rejects);
-            },
-            |(found, _, _), rows| {
-                found.cases.reserve(rows.saturating_sub(found.cases.len()));
-                found
-                    .signatures
-                    .reserve(rows.saturating_sub(found.signatures.len()));
-            },
-        )?),
-    };
+    let read = judge_in_pieces(
+        (source, pieces, cols),
+        with.mapping,
+        &mut state,
+        |(found, interner, rejects), part, part_cols, first_row| {
+            found.add(part, part_cols, first_row, with, interner, rejects);
+        },
+        |(found, _, _), rows| {
+            found.cases.reserve(rows.saturating_sub(found.cases.len()));
+            found
+                .signatures
+                .reserve(rows.saturating_sub(found.signatures.len()));
+        },
+    )?;
     let (found, _, rejects) = state;
     if found.cases.len() > Event::MAX_CASES {
         return Err(crate::Error::Input {

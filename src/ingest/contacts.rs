@@ -38,37 +38,25 @@ pub(crate) fn judge_all(
     rejects: &mut Rejects,
 ) -> crate::Result<Judged<Contact>> {
     let mut state = (Found::default(), rejects);
-    let add = |(found, rejects): &mut (Found, &mut Rejects),
-               part: &Source,
-               part_cols: &Columns,
-               first_row| {
-        for (c, w) in judge((part, part_cols, first_row), contracts, interner, rejects) {
-            if let Some(w) = w {
-                found.written.push((found.contacts.len() as u32, w));
+    let read = judge_in_pieces(
+        (source, pieces, cols),
+        mapping,
+        &mut state,
+        |(found, rejects), part, part_cols, first_row| {
+            for (c, w) in judge((part, part_cols, first_row), contracts, interner, rejects) {
+                if let Some(w) = w {
+                    found.written.push((found.contacts.len() as u32, w));
+                }
+                found.contacts.push(c);
             }
-            found.contacts.push(c);
-        }
-    };
-    let read = match pieces {
-        None => {
-            add(&mut state, source, cols, 0);
-            None
-        }
-        Some(pieces) => Some(judge_in_pieces(
-            source,
-            pieces,
-            mapping,
-            &mut state,
-            add,
-            // Room for every contact at once: growing by doubling would
-            // copy them and hold up to twice their size.
-            |(found, _), rows| {
-                found
-                    .contacts
-                    .reserve(rows.saturating_sub(found.contacts.len()))
-            },
-        )?),
-    };
+        },
+        // Room for every contact at once: growing by doubling would copy
+        // them and hold up to twice their size.
+        |(found, _), rows| {
+            let more = rows.saturating_sub(found.contacts.len());
+            found.contacts.reserve(more);
+        },
+    )?;
     let (found, rejects) = state;
     let mut r = rejects.of(Table::Contacts);
     let mut late = overlapping(&found);

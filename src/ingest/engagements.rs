@@ -49,29 +49,21 @@ pub(crate) fn judge_all(
     rejects: &mut Rejects,
 ) -> crate::Result<Judged<Engagement>> {
     let mut state = (Found::default(), rejects);
-    let read = match pieces {
-        None => {
-            let (found, rejects) = &mut state;
-            found.add(source, cols, 0, with, rejects);
-            None
-        }
-        Some(pieces) => Some(judge_in_pieces(
-            source,
-            pieces,
-            with.mapping,
-            &mut state,
-            |(found, rejects), part, part_cols, first_row| {
-                found.add(part, part_cols, first_row, with, rejects);
-            },
-            // Room for every engagement at once: growing by doubling
-            // would copy them and hold up to twice their size.
-            |(found, _), rows| {
-                let more = rows.saturating_sub(found.engagements.len());
-                found.engagements.reserve(more);
-                found.signatures.reserve(more);
-            },
-        )?),
-    };
+    let read = judge_in_pieces(
+        (source, pieces, cols),
+        with.mapping,
+        &mut state,
+        |(found, rejects), part, part_cols, first_row| {
+            found.add(part, part_cols, first_row, with, rejects);
+        },
+        // Room for every engagement at once: growing by doubling would
+        // copy them and hold up to twice their size.
+        |(found, _), rows| {
+            let more = rows.saturating_sub(found.engagements.len());
+            found.engagements.reserve(more);
+            found.signatures.reserve(more);
+        },
+    )?;
     let (found, rejects) = state;
     Ok((found.finish(cols, rejects), read))
 }

@@ -40,15 +40,9 @@ pub(crate) fn judge_all(
     cases: &JudgedCases,
     rejects: &mut Rejects,
 ) -> crate::Result<Judged<Event>> {
-    let mut events = Vec::new();
-    let Some(pieces) = pieces else {
-        judge(source, cols, mapping, cases, 0, rejects, &mut events);
-        return Ok((events, None));
-    };
-    let mut state = (events, rejects);
+    let mut state = (Vec::new(), rejects);
     let read = judge_in_pieces(
-        source,
-        pieces,
+        (source, pieces, cols),
         mapping,
         &mut state,
         |(events, rejects), part, part_cols, first_row| {
@@ -58,7 +52,7 @@ pub(crate) fn judge_all(
         // them and hold up to twice their size.
         |(events, _), rows| events.reserve(rows.saturating_sub(events.len())),
     )?;
-    Ok((state.0, Some(read)))
+    Ok((state.0, read))
 }
 
 /// Judges every row of `source` (whose first row is data row `first_row`

@@ -918,24 +918,32 @@ impl Seen<'_> {
 /// (read to its end, for its hash) and how many data rows it held.
 pub(crate) type Judged<T> = (Vec<T>, Option<(super::stream::Pieces, u64)>);
 
-/// Judges a table read in pieces ([`super::stream`]), handing `judge` one
-/// part at a time, with its columns and the file row of its first data
-/// row, while the next piece is read (and hashed) beside it: a CSV piece
-/// is parsed straight into its fields' text ([`super::records`], parts of
-/// about a megabyte parsed side by side), a Parquet piece is judged in the
-/// reader's chunks, each read in place. Each piece's text is let go
-/// before the next is parsed. After the first piece, `expect` is told
-/// about how many rows the whole file holds (an estimate, for reserving
-/// room). Returns the file, read to its end (for its hash), and its data
-/// rows.
+/// Judges a table: read whole (`pieces` `None`), its own rows with `cols`
+/// in one call of `judge`; or read in pieces ([`super::stream`]), handing
+/// `judge` one part at a time, with its columns and the file row of its
+/// first data row, while the next piece is read (and hashed) beside it: a
+/// CSV piece is parsed straight into its fields' text
+/// ([`super::records`], parts of about a megabyte parsed side by side), a
+/// Parquet piece is judged in the reader's chunks, each read in place.
+/// Each piece's text is let go before the next is parsed. After the first
+/// piece, `expect` is told about how many rows the whole file holds (an
+/// estimate, for reserving room). Returns, for a table read in pieces,
+/// the file, read to its end (for its hash), and its data rows.
 pub(crate) fn judge_in_pieces<S: Send>(
-    source: &super::read::Source,
-    mut pieces: super::stream::Pieces,
+    (source, pieces, cols): (
+        &super::read::Source,
+        Option<super::stream::Pieces>,
+        &Columns,
+    ),
     mapping: &crate::mapping::Mapping,
     state: &mut S,
     mut judge: impl FnMut(&mut S, &super::read::Source, &Columns, usize) + Send,
     mut expect: impl FnMut(&mut S, usize),
-) -> crate::Result<(super::stream::Pieces, u64)> {
+) -> crate::Result<Option<(super::stream::Pieces, u64)>> {
+    let Some(mut pieces) = pieces else {
+        judge(state, source, cols, 0);
+        return Ok(None);
+    };
     use super::read::Source;
     use super::stream::{Pieces, RawPiece};
     use polars::prelude::DataFrame;
@@ -994,7 +1002,7 @@ pub(crate) fn judge_in_pieces<S: Send>(
         }
         next = following?;
     }
-    Ok((pieces, rows as u64))
+    Ok(Some((pieces, rows as u64)))
 }
 
 /// A row that shares its id with others: identical rows collapse into the
