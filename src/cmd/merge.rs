@@ -42,7 +42,6 @@ pub fn run(args: MergeArgs, log_format: LogFormat) -> Result<Exit> {
         partition_by: args.partition_by,
         update: false,
     };
-    // Writing gives the rows up.
     let measured = run.cases.len();
     let files = write_report(&mut run, &settings.policy, &args.out, layout, |_| Ok(()))?;
     stage.finish(

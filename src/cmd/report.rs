@@ -54,7 +54,6 @@ pub fn run(args: ReportArgs, log_format: LogFormat) -> Result<Exit> {
         update: args.update,
     };
     let demo = matches!(settings.input, Input::Demo) && settings.shard.is_none();
-    // Writing gives the rows up.
     let measured = run.cases.len();
     let files = write_report(&mut run, &settings.policy, &out, layout, |dir| {
         if demo {

@@ -955,3 +955,29 @@ fn update_refuses_a_partition_from_before_the_reason_column() {
     );
     assert_eq!(std::fs::read(&q1).unwrap(), before, "left as it was");
 }
+
+/// Writing a report takes the run's rows to make `case_slt` of and gives
+/// them back as they were, once every file is written: `slt report` then
+/// never frees them (it ends), a library caller frees them as it likes.
+#[test]
+fn writing_a_report_gives_the_runs_rows_back_as_they_were() {
+    use slt::cli::MeasureArgs;
+    use slt::config::Settings;
+    use slt::output::write::{write_report, Layout};
+    let settings = Settings::from_args(&MeasureArgs::default()).unwrap();
+    let mut run = slt::pipeline::run(&settings, &slt::progress::Progress::silent()).unwrap();
+    let before = run.cases.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let layout = Layout {
+        partition_by: None,
+        update: false,
+    };
+    write_report(&mut run, &settings.policy, &out, layout, |_| Ok(())).unwrap();
+    assert!(before.len() > 1000);
+    assert!(run.cases == before, "the rows changed in writing");
+    assert_eq!(
+        read(&out.join("case_slt.parquet")).batch.num_rows(),
+        before.len()
+    );
+}
