@@ -7,7 +7,7 @@
 //! means open-ended. Rows of one account that overlap are all rejected:
 //! slt cannot know which contract was in force.
 
-use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use polars::prelude::PlHashSet as HashSet;
 use std::sync::Arc;
 
 use super::contracts::Contracts;
@@ -33,9 +33,13 @@ pub(crate) fn judge(
     let mut r = rejects.of(Table::Accounts);
     let broken = unreadable(source);
     let ids = cols.get("account_id");
-    let mut rows: HashMap<Arc<str>, Vec<(usize, Contract)>> = HashMap::default();
-    let mut known: HashSet<Arc<str>> = HashSet::default();
-    for i in 0..source.frame.height() {
+    let height = source.frame.height();
+    interner.reserve(height);
+    let mut known: HashSet<Arc<str>> =
+        HashSet::with_capacity_and_hasher(height, Default::default());
+    // Every row with a contract: its account, row and contract.
+    let mut rows: Vec<(Arc<str>, usize, Contract)> = Vec::with_capacity(height);
+    for i in 0..height {
         if let Some(why) = broken.get(i) {
             r.reject_unreadable(i, why);
             continue;
@@ -48,37 +52,39 @@ pub(crate) fn judge(
         let id = interner.get(id);
         known.insert(id.clone());
         match contract(i, cols, mapping, policy) {
-            Ok(c) => rows.entry(id).or_default().push((i, c)),
+            Ok(c) => rows.push((id, i, c)),
             Err((column, value, reason)) => r.reject(i, Some(&id), column, value, reason),
         }
     }
-    // Overlapping contract rows of one account: every row involved is rejected.
-    let mut by_account = HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-    for (id, mut list) in rows {
-        list.sort_by_key(|(i, c)| (c.from, *i));
-        let overlapping = overlaps(&list);
-        if overlapping.iter().any(|b| *b) {
-            let froms = cols.get("valid_from");
-            for ((i, _), _) in list.iter().zip(&overlapping).filter(|(_, b)| **b) {
+    // Each account's rows together, accounts in id order, an account's
+    // rows by `from` then row (rows of one account share one interned id).
+    rows.sort_unstable_by(|a, b| {
+        (a.0.cmp(&b.0))
+            .then(a.2.from.cmp(&b.2.from))
+            .then(a.1.cmp(&b.1))
+    });
+    // Overlapping contract rows of one account: every row involved is
+    // rejected; an account with no row left has no contract.
+    let mut accounts = Vec::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    let froms = cols.get("valid_from");
+    for list in rows.chunk_by(|a, b| Arc::ptr_eq(&a.0, &b.0) || a.0 == b.0) {
+        let overlapping = overlaps(list);
+        let first = kept.len();
+        for ((id, i, c), bad) in list.iter().zip(overlapping) {
+            if bad {
                 let reason = RejectReason::OverlappingContracts;
-                r.reject(
-                    *i,
-                    Some(&id),
-                    cols.name("valid_from"),
-                    froms.get(*i),
-                    reason,
-                );
+                let (column, value) = (cols.name("valid_from"), froms.get(*i));
+                r.reject(*i, Some(id), column, value, reason);
+            } else {
+                kept.push(*c);
             }
         }
-        let kept = list
-            .into_iter()
-            .zip(overlapping)
-            .filter(|(_, bad)| !bad)
-            .map(|((_, c), _)| c)
-            .collect();
-        by_account.insert(id, kept);
+        if kept.len() > first {
+            accounts.push((list[0].0.clone(), first..kept.len()));
+        }
     }
-    Contracts::new(by_account, known)
+    Contracts::new(accounts, kept, known)
 }
 
 /// The contract of row `i`, or why it has none.
@@ -131,11 +137,11 @@ fn contract<'a>(
 }
 
 /// Which rows of one account (sorted by `from`) overlap another.
-fn overlaps(rows: &[(usize, Contract)]) -> Vec<bool> {
+fn overlaps(rows: &[(Arc<str>, usize, Contract)]) -> Vec<bool> {
     let mut bad = vec![false; rows.len()];
     for a in 0..rows.len() {
         for b in a + 1..rows.len() {
-            let (ca, cb) = (rows[a].1, rows[b].1);
+            let (ca, cb) = (rows[a].2, rows[b].2);
             if ca.to.is_none_or(|to| cb.from < to) {
                 bad[a] = true;
                 bad[b] = true;

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
+use polars::prelude::PlHashSet as HashSet;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::ids::prefetch;
@@ -76,25 +76,23 @@ fn tag(hash: u64) -> u64 {
 }
 
 impl Contracts {
-    /// Contracts from the used rows, and the ids of every account named.
+    /// Contracts from the used rows: `listed`, each account with used rows
+    /// sorted by id and where its rows are in `rows` (sorted by `from`),
+    /// and `known`, the ids of every account named.
     pub(crate) fn new(
-        by_account: HashMap<Arc<str>, Vec<Contract>>,
+        listed: Vec<(Arc<str>, std::ops::Range<usize>)>,
+        rows: Vec<Contract>,
         known: HashSet<Arc<str>>,
     ) -> Self {
-        let mut listed: Vec<(Arc<str>, Vec<Contract>)> = by_account
+        let count = |n: usize| u32::try_from(n).expect("fewer than 2^32 contract rows");
+        let accounts: Vec<Account> = listed
             .into_iter()
-            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(id, at)| Account {
+                id,
+                first: count(at.start),
+                len: count(at.len()),
+            })
             .collect();
-        listed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut accounts = Vec::with_capacity(listed.len());
-        let mut all = Vec::with_capacity(listed.iter().map(|(_, rows)| rows.len()).sum());
-        for (id, mut rows) in listed {
-            rows.sort_by_key(|c| c.from);
-            let first = u32::try_from(all.len()).expect("fewer than 2^32 contract rows");
-            let len = u32::try_from(rows.len()).expect("fewer than 2^32 contract rows");
-            all.extend(rows);
-            accounts.push(Account { id, first, len });
-        }
         let mut slots = if accounts.is_empty() {
             Vec::new()
         } else {
@@ -111,7 +109,7 @@ impl Contracts {
         }
         Contracts {
             accounts,
-            rows: all,
+            rows,
             slots,
             known,
         }
@@ -232,6 +230,27 @@ impl NoContract {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars::prelude::PlHashMap as HashMap;
+
+    /// The contracts of `by_account` (rows in any order, an account with
+    /// none among them), `known` naming every account.
+    fn contracts_of(
+        by_account: HashMap<Arc<str>, Vec<Contract>>,
+        known: HashSet<Arc<str>>,
+    ) -> Contracts {
+        let mut listed: Vec<_> = by_account.into_iter().collect();
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        let (mut accounts, mut rows) = (Vec::new(), Vec::new());
+        for (id, mut list) in listed {
+            list.sort_by_key(|c| c.from);
+            let first = rows.len();
+            rows.extend(list);
+            if rows.len() > first {
+                accounts.push((id, first..rows.len()));
+            }
+        }
+        Contracts::new(accounts, rows, known)
+    }
 
     fn contract(from: i64, to: Option<i64>) -> Contract {
         Contract {
@@ -250,7 +269,7 @@ mod tests {
         by_account.insert(Arc::from("A"), vec![c(20, None), c(10, Some(20))]);
         by_account.insert(Arc::from("R"), vec![]);
         let known = ["A", "R"].into_iter().map(Arc::from).collect();
-        let contracts = Contracts::new(by_account, known);
+        let contracts = contracts_of(by_account, known);
         assert_eq!(contracts.in_force("A", 20).unwrap().1.from, 20);
         assert_eq!(contracts.in_force("A", 19).unwrap().1.from, 10);
         assert_eq!(
@@ -285,7 +304,7 @@ mod tests {
                 let rows = (0..*n).rev().map(|k| contract(10 * k as i64, Some(10 * k as i64 + 10)));
                 by_account.insert(id, rows.collect::<Vec<_>>());
             }
-            let contracts = Contracts::new(by_account, known);
+            let contracts = contracts_of(by_account, known);
             let texts: Vec<&str> = asked.iter().chain(listed.keys()).map(String::as_str).collect();
             for (i, id) in texts.iter().enumerate() {
                 contracts.look_ahead(i, texts.len(), |k| Some(texts[k]));
