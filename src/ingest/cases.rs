@@ -19,7 +19,7 @@ use std::sync::Arc;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::contracts::{Contracts, NoContract};
-use super::ids::{CaseRef, IdIndex};
+use super::ids::{prefetch, CaseRef, IdIndex};
 use super::judge::{judge_in_pieces, settle, Interner, RejectReason, Rejects, Seen};
 use super::read::Source;
 use super::records::Records;
@@ -280,6 +280,14 @@ impl Found {
             cases.len(),
             |k| &cases[k as usize].id,
             |k| cases[k as usize].created_at,
+            |k| {
+                if let Some(case) = cases.get(k as usize) {
+                    // Both ends: a case may straddle two cache lines.
+                    let at: *const u8 = std::ptr::from_ref(case).cast();
+                    prefetch(at);
+                    prefetch(at.wrapping_add(std::mem::size_of::<Case>() - 1));
+                }
+            },
         );
         // The groups of rows sharing an id, in id order, members in file
         // order: identical rows collapse into the first, rows that differ
@@ -606,6 +614,7 @@ mod tests {
             cases.len(),
             |k| &cases[k as usize].id,
             |k| cases[k as usize].created_at,
+            |_| {},
         );
         assert!(repeats.is_empty());
         JudgedCases {

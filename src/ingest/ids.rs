@@ -237,6 +237,10 @@ fn found_at(records: &[u8], r: usize) -> CaseRef {
 /// (and half as many, its record).
 const AHEAD: usize = 32;
 
+/// How many ids ahead [`IdIndex::build`] asks for an id's case (and
+/// half as many, its text).
+const BUILD_AHEAD: usize = 16;
+
 /// The hash an id is found by.
 pub fn hash(id: &str) -> u64 {
     xxh3_64(id.as_bytes())
@@ -253,10 +257,18 @@ impl IdIndex {
     /// created at `created_at(k)`: each id at its first place. Also
     /// returns, for every later place whose id an earlier place has,
     /// `(first place, later place)`, in no given order.
+    ///
+    /// `fetch(k)` asks memory for what `id(k)` and `created_at(k)` read
+    /// (the case at place `k`; a hint, nothing more): a shard's ids are
+    /// read a few places apart in a table of cases far larger than the
+    /// cache, a miss for each case and another for its id's text, so each
+    /// is asked for [`BUILD_AHEAD`] ids before it is read, its text half
+    /// as many before.
     pub fn build<'a>(
         count: usize,
         id: impl Fn(u32) -> &'a str + Sync,
         created_at: impl Fn(u32) -> Instant + Sync,
+        fetch: impl Fn(u32) + Sync,
     ) -> (IdIndex, Vec<(u32, u32)>) {
         assert!(u32::try_from(count).is_ok(), "more ids than a u32 counts");
         let hashes: Vec<u64> = (0..count as u32)
@@ -276,13 +288,31 @@ impl IdIndex {
         let (shards, repeats): (Vec<_>, Vec<Vec<(u32, u32)>>) = members
             .into_par_iter()
             .map(|members| {
+                let case_ahead = |j: usize| {
+                    if let Some(&(k, _)) = members.get(j + BUILD_AHEAD) {
+                        fetch(k);
+                    }
+                };
                 let record_bytes = members
                     .iter()
-                    .map(|&(k, _)| RECORD_HEAD + id(k).len())
+                    .enumerate()
+                    .map(|(j, &(k, _))| {
+                        case_ahead(j);
+                        RECORD_HEAD + id(k).len()
+                    })
                     .sum();
                 // Places in ascending order: the first place of an id is
                 // the one kept.
-                let ids = members.iter().map(|&(k, h)| {
+                let ids = members.iter().enumerate().map(|(j, &(k, h))| {
+                    case_ahead(j);
+                    if let Some(&(k, _)) = members.get(j + BUILD_AHEAD / 2) {
+                        // Its case was asked for a while ago.
+                        let text = id(k).as_bytes();
+                        if let (Some(first), Some(last)) = (text.first(), text.last()) {
+                            prefetch(first);
+                            prefetch(last);
+                        }
+                    }
                     let found = CaseRef {
                         place: k,
                         created_at: created_at(k),
@@ -422,7 +452,7 @@ mod tests {
             })
             .collect();
         let id = |k: u32| ids[k as usize].as_str();
-        let (index, mut repeats) = IdIndex::build(ids.len(), id, |k| i64::from(k) * 10);
+        let (index, mut repeats) = IdIndex::build(ids.len(), id, |k| i64::from(k) * 10, |_| {});
         let mut first: std::collections::HashMap<&str, u32> = Default::default();
         let mut want = Vec::new();
         for (k, text) in ids.iter().enumerate() {
@@ -452,7 +482,12 @@ mod tests {
     #[test]
     fn ids_found_all_at_once_are_found_as_one_by_one_in_order() {
         let ids: Vec<String> = (0..20_000).map(|k| format!("{k:x}-case")).collect();
-        let (index, _) = IdIndex::build(ids.len(), |k| ids[k as usize].as_str(), |k| -i64::from(k));
+        let (index, _) = IdIndex::build(
+            ids.len(),
+            |k| ids[k as usize].as_str(),
+            |k| -i64::from(k),
+            |_| {},
+        );
         // Queries: every 7th id backwards, repeats, and ids no case has.
         let asked: Vec<String> = (0..30_000u32)
             .rev()
@@ -492,7 +527,12 @@ mod tests {
             dropped in proptest::collection::vec(proptest::bool::ANY, 400),
         ) {
             let (mut index, mut repeats) =
-                IdIndex::build(ids.len(), |k| ids[k as usize].as_str(), |k| i64::from(k) * 7);
+                IdIndex::build(
+                    ids.len(),
+                    |k| ids[k as usize].as_str(),
+                    |k| i64::from(k) * 7,
+                    |_| {},
+                );
             let mut first: std::collections::HashMap<&str, u32> = Default::default();
             let mut want_repeats = Vec::new();
             for (k, text) in ids.iter().enumerate() {
@@ -544,7 +584,7 @@ mod tests {
     fn renumbering_moves_kept_ids_and_forgets_dropped_ones() {
         let ids: Vec<String> = (0..1000).map(|k| format!("id{k}")).collect();
         let (mut index, repeats) =
-            IdIndex::build(ids.len(), |k| ids[k as usize].as_str(), i64::from);
+            IdIndex::build(ids.len(), |k| ids[k as usize].as_str(), i64::from, |_| {});
         assert!(repeats.is_empty());
         // Drop every third id; the others close up.
         index.renumber(|k| (k % 3 != 0).then(|| k - k / 3 - 1));
