@@ -945,10 +945,11 @@ pub(crate) type Judged<T> = (Vec<T>, Option<(super::stream::Pieces, u64)>);
 /// in one call of `judge`; or read in pieces ([`super::stream`]), handing
 /// `judge` one part at a time, with its columns and the file row of its
 /// first data row, while the next piece is read (and hashed) beside it: a
-/// CSV piece is parsed straight into its fields' text
+/// CSV piece is parsed straight into its fields' text as it is read
 /// ([`super::records`], parts of about a megabyte parsed side by side), a
 /// Parquet piece is judged in the reader's chunks, each read in place.
-/// Each piece's text is let go before the next is parsed. After the first
+/// At most two pieces are held: the one judged and the next, read and
+/// parsed; each piece's text is let go once judged. After the first
 /// piece, `expect` is told about how many rows the whole file holds (an
 /// estimate, for reserving room). Returns, for a table read in pieces,
 /// the file, read to its end (for its hash), and its data rows.
@@ -982,28 +983,39 @@ pub(crate) fn judge_in_pieces<S: Send>(
         pieces: None,
         parsed: None,
     };
-    let mut rows = 0usize;
-    let mut next = pieces.next_piece()?;
-    while let Some(raw) = next.take() {
+    // A piece as read, and its size; a CSV piece parsed as it is read.
+    enum Ready {
+        Csv(Vec<super::records::Records>),
+        Frame(DataFrame),
+    }
+    let prepare = |raw: RawPiece| {
         let size = raw.size();
+        let ready = match raw {
+            RawPiece::Csv(bytes) => Ready::Csv(super::records::parse(bytes, header.0, &header.1)),
+            RawPiece::Frame(frame) => Ready::Frame(frame),
+        };
+        (size, ready)
+    };
+    let mut rows = 0usize;
+    let mut next = pieces.next_piece()?.map(prepare);
+    while let Some((size, ready)) = next.take() {
         let (judged, following) = rayon::join(
             || -> crate::Result<usize> {
                 let mut judged = 0;
-                match raw {
-                    RawPiece::Csv(bytes) => {
-                        let (h, names) = (header.0, &header.1);
-                        let parts = super::records::parse(bytes, h, names);
+                match ready {
+                    Ready::Csv(parts) => {
                         for records in parts {
                             let n = records.len();
                             let frame = super::read::rows_frame(&records);
                             let piece = part(frame);
                             let records = std::sync::Arc::new(records);
-                            let part_cols = Columns::of_records(&piece, mapping, &records, names)?;
+                            let part_cols =
+                                Columns::of_records(&piece, mapping, &records, &header.1)?;
                             judge(state, &piece, &part_cols, rows + judged);
                             judged += n;
                         }
                     }
-                    RawPiece::Frame(mut frame) => {
+                    Ready::Frame(mut frame) => {
                         for chunk in frame.split_chunks() {
                             let piece = part(chunk);
                             let part_cols = Columns::of(&piece, mapping)?;
@@ -1014,7 +1026,10 @@ pub(crate) fn judge_in_pieces<S: Send>(
                 }
                 Ok(judged)
             },
-            || pieces.next_piece(),
+            // The next piece is read and parsed while this one is judged:
+            // the parse fills the gaps the judging leaves (rows kept in
+            // file order on one thread, the tail of each part's rows).
+            || pieces.next_piece().map(|raw| raw.map(prepare)),
         );
         let first = rows == 0;
         rows += judged?;
