@@ -59,9 +59,8 @@ pub(crate) fn judge(
     // Each account's rows together, accounts in id order, an account's
     // rows by `from` then row (rows of one account share one interned id).
     rows.sort_unstable_by(|a, b| {
-        (a.0.cmp(&b.0))
-            .then(a.2.from.cmp(&b.2.from))
-            .then(a.1.cmp(&b.1))
+        let by_id = a.0.cmp(&b.0);
+        by_id.then(a.2.from.cmp(&b.2.from)).then(a.1.cmp(&b.1))
     });
     // Overlapping contract rows of one account: every row involved is
     // rejected; an account with no row left has no contract.

@@ -829,7 +829,7 @@ pub(crate) fn required_instant(
 /// meaning local midnight starting that day in the contract's region.
 pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> Result<Instant, RejectReason> {
     if text.len() == 10 {
-        let date = bare_date(text).map_err(|_| RejectReason::ImpossibleDate)?;
+        let date = bare_date(text).ok_or(RejectReason::ImpossibleDate)?;
         let t = resolve_local(zone, date.and_time(chrono::NaiveTime::MIN));
         if !(MIN_INSTANT..MAX_INSTANT).contains(&t) {
             return Err(RejectReason::OutOfRange);
@@ -840,9 +840,9 @@ pub(crate) fn parse_bound(text: &str, zone: chrono_tz::Tz) -> Result<Instant, Re
 }
 
 /// A bare date as chrono's `%Y-%m-%d` reads it: `YYYY-MM-DD` in digits
-/// read straight (a format string is parsed for every call otherwise, a
-/// fifth of the accounts' judging), anything else by chrono itself.
-fn bare_date(text: &str) -> Result<chrono::NaiveDate, ()> {
+/// read straight (chrono parses its format string on every call), anything
+/// else by chrono itself.
+fn bare_date(text: &str) -> Option<chrono::NaiveDate> {
     let b = text.as_bytes();
     let digits = |r: std::ops::Range<usize>| {
         b[r].iter().try_fold(0u32, |n, &d| {
@@ -851,11 +851,10 @@ fn bare_date(text: &str) -> Result<chrono::NaiveDate, ()> {
     };
     if let [_, _, _, _, b'-', _, _, b'-', _, _] = b {
         if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
-            let y = i32::try_from(y).map_err(|_| ())?;
-            return chrono::NaiveDate::from_ymd_opt(y, m, d).ok_or(());
+            return chrono::NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d);
         }
     }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ())
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 /// An end bound (`valid_to`): as [`parse_bound`], or `None` (open-ended)
@@ -1156,9 +1155,9 @@ mod tests {
             (y, m, d) in (0u32..10_000, 0u32..14, 0u32..33),
         ) {
             let chrono = |t: &str| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
-            proptest::prop_assert_eq!(bare_date(&text).ok(), chrono(&text), "{}", text);
+            proptest::prop_assert_eq!(bare_date(&text), chrono(&text), "{}", text);
             let date = format!("{y:04}-{m:02}-{d:02}");
-            proptest::prop_assert_eq!(bare_date(&date).ok(), chrono(&date), "{}", date);
+            proptest::prop_assert_eq!(bare_date(&date), chrono(&date), "{}", date);
         }
     }
 
