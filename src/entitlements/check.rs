@@ -182,8 +182,8 @@ fn yearly_rows(policy: &Policy, ingested: &Ingested, as_of: Instant) -> Vec<Year
 }
 
 /// One contract year of one account, with the engagements delivered in
-/// it counted by service (indexed by the service's place in
-/// [`Service::ALL`]).
+/// it counted by service (indexed by the service's number, `service as
+/// usize`).
 struct AccountYear<'a> {
     account: &'a Arc<str>,
     tier: usize,
