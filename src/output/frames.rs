@@ -102,7 +102,7 @@ pub fn shared_enum_columns(columns: &[(&str, &[Option<&str>])]) -> Result<Vec<Co
         texts[slot as usize] = text;
     }
     let names = columns.iter().map(|(name, _)| *name);
-    enum_columns_of_slots(names, &texts, first_seen)
+    enum_columns_of_every_slot(names, &texts, first_seen)
 }
 
 /// An enum column of `codes`, each the position of its text in `texts`
@@ -155,8 +155,10 @@ pub fn enum_column_of_slots(
 
 /// Enum columns named `names` from their codes, each a slot of `texts`
 /// (one text may fill several slots): the enum is the sorted distinct
-/// texts, each code replaced by its text's position.
-fn enum_columns_of_slots<'a, C: IntoIterator<Item = Option<u32>>>(
+/// texts of every slot, used or not (unlike [`enum_column_of_slots`],
+/// whose enum holds only the texts its codes use), each code replaced by
+/// its text's position.
+fn enum_columns_of_every_slot<'a, C: IntoIterator<Item = Option<u32>>>(
     names: impl Iterator<Item = &'a str>,
     texts: &[&str],
     codes: Vec<C>,
@@ -857,7 +859,7 @@ mod tests {
         // As rows' shared texts give them: one text at two addresses.
         let texts = ["b", "a", "b", "c"];
         let codes = vec![vec![Some(0), Some(1), Some(2), None, Some(3), Some(2)]];
-        let made = enum_columns_of_slots(std::iter::once("x"), &texts, codes).unwrap();
+        let made = enum_columns_of_every_slot(std::iter::once("x"), &texts, codes).unwrap();
         let codes = codes_of(made[0].as_materialized_series());
         assert_eq!(codes, [Some(1), Some(0), Some(1), None, Some(2), Some(1)]);
         let texts: Vec<Option<String>> =
